@@ -1,0 +1,38 @@
+"use client";
+
+import clsx from "clsx";
+import { LayoutDashboard, ShieldCheck } from "lucide-react";
+import Link from "next/link";
+import { useParams, usePathname } from "next/navigation";
+import type { MyTenant } from "./types";
+
+/** Only the areas that exist for this person: a tenant's pages when one is open, operations for engineers. */
+export function Sidebar({ tenants, isEngineer }: { tenants: MyTenant[]; isEngineer: boolean }) {
+  const pathname = usePathname();
+  const params = useParams<{ tenant?: string }>();
+  const current = tenants.find((t) => t.slug === params.tenant);
+  const items = [
+    ...(current ? [{ href: `/t/${current.slug}`, label: "Overview", icon: LayoutDashboard }] : []),
+    ...(isEngineer ? [{ href: "/ops", label: "Operations", icon: ShieldCheck }] : []),
+  ];
+  return (
+    <nav aria-label="Main" className="flex flex-col gap-1 p-3">
+      {items.map(({ href, label, icon: Icon }) => (
+        <Link
+          key={href}
+          href={href}
+          aria-current={pathname === href ? "page" : undefined}
+          className={clsx(
+            "flex items-center gap-2 rounded-md px-3 py-2 text-sm",
+            pathname === href
+              ? "bg-sky-100 font-medium text-sky-900 dark:bg-sky-950 dark:text-sky-100"
+              : "text-slate-700 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800",
+          )}
+        >
+          <Icon className="h-4 w-4" aria-hidden />
+          {label}
+        </Link>
+      ))}
+    </nav>
+  );
+}

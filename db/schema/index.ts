@@ -1,0 +1,3 @@
+export * from "./tenancy";
+export * from "./tenant-config";
+export * from "./audit";

@@ -1,0 +1,77 @@
+import { sql } from "drizzle-orm";
+import { pgEnum, pgPolicy, pgTable, text, timestamp, unique, uuid, index } from "drizzle-orm/pg-core";
+import { currentTenantId, currentUserEmail, currentUserId, isSystem } from "./rls";
+
+export const tenants = pgTable(
+  "tenants",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    slug: text("slug").notNull().unique(),
+    name: text("name").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    // A tenant's own row, the tenants a signed-in user belongs to, or everything for system tasks.
+    pgPolicy("tenants_visible", {
+      for: "select",
+      using: sql`${t.id} = ${currentTenantId} or ${isSystem} or exists (
+        select 1 from memberships m where m.tenant_id = ${t.id} and m.user_id = ${currentUserId})`,
+    }),
+    pgPolicy("tenants_system_write", { for: "all", using: isSystem, withCheck: isSystem }),
+  ],
+).enableRLS();
+
+/** Identity as the IdP asserted it; one row per (issuer, subject). Not tenant data. */
+export const users = pgTable(
+  "users",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    issuer: text("issuer").notNull(),
+    subject: text("subject").notNull(),
+    email: text("email").notNull(),
+    name: text("name").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    lastSignInAt: timestamp("last_sign_in_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique("users_issuer_subject").on(t.issuer, t.subject), index("users_email").on(t.email)],
+);
+
+export const tenantRole = pgEnum("tenant_role", ["tenant_admin", "clinical_reviewer"]);
+
+/**
+ * A role in a tenant, granted to an e-mail address; `user_id` is filled on that person's first sign-in
+ * with a verified e-mail, so admins can invite people before they have ever signed in.
+ */
+export const memberships = pgTable(
+  "memberships",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    email: text("email").notNull(),
+    userId: uuid("user_id").references(() => users.id),
+    role: tenantRole("role").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    unique("memberships_tenant_email_role").on(t.tenantId, t.email, t.role),
+    index("memberships_user").on(t.userId),
+    index("memberships_email").on(t.email),
+    pgPolicy("memberships_tenant", {
+      for: "all",
+      using: sql`${t.tenantId} = ${currentTenantId}`,
+      withCheck: sql`${t.tenantId} = ${currentTenantId}`,
+    }),
+    pgPolicy("memberships_own_read", {
+      for: "select",
+      using: sql`${t.userId} = ${currentUserId} or ${t.email} = ${currentUserEmail}`,
+    }),
+    // First sign-in: a person may attach their own user id to invitations addressed to their verified e-mail.
+    pgPolicy("memberships_own_link", {
+      for: "update",
+      using: sql`${t.userId} is null and ${t.email} = ${currentUserEmail}`,
+      withCheck: sql`${t.userId} = ${currentUserId} and ${t.email} = ${currentUserEmail}`,
+    }),
+  ],
+).enableRLS();

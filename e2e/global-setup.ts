@@ -1,0 +1,31 @@
+// Starts the real stack (embedded PostgreSQL, dev IdP, engine, worker, web) on ports chosen now, with a fresh
+// data directory, for the end-to-end suite; returns its teardown.
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { freePort } from "../scripts/lib/ports";
+import { startStack } from "../scripts/lib/stack";
+
+export default async function globalSetup() {
+  const root = path.resolve(import.meta.dirname, "..");
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "console-e2e-"));
+  const ports = {
+    web: await freePort(),
+    idp: await freePort(),
+    engineAdmin: await freePort(),
+    engineDicom: await freePort(),
+    gateway: await freePort(),
+  };
+  // The e2e stack always runs the embedded default with demo data, whatever this shell points at.
+  const env = { ...process.env };
+  for (const k of ["DATABASE_URL", "ENGINE_DATABASE_URL", "DATABASE_OWNER_URL", "AUTH_OIDC_ISSUER", "AUTH_URL", "AUTH_SECRET", "ENGINE_ADMIN_TOKEN"]) delete env[k];
+  const stack = await startStack({ root, dataDir, ports, env, quiet: !process.env.E2E_VERBOSE });
+  process.env.E2E_WEB_URL = stack.webUrl;
+  process.env.E2E_ENGINE_ADMIN_URL = stack.engineAdminUrl;
+  process.env.E2E_ENGINE_ADMIN_TOKEN = stack.engineAdminToken;
+  process.env.E2E_DATA_DIR = dataDir;
+  return async () => {
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,58 @@
+// `npm start`: the whole stack on this machine. With DATABASE_URL unset it runs an embedded PostgreSQL with
+// demo data under .data/; with DATABASE_URL and ENGINE_DATABASE_URL set it uses those servers.
+import path from "node:path";
+import { z } from "zod";
+import { DEFAULT_PORTS, demoAccountsTable, startStack } from "./lib/stack";
+
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+const Env = z.object({
+  WEB_PORT: port(DEFAULT_PORTS.web),
+  DEV_IDP_PORT: port(DEFAULT_PORTS.idp),
+  ENGINE_ADMIN_PORT: port(DEFAULT_PORTS.engineAdmin),
+  ENGINE_DICOM_PORT: port(DEFAULT_PORTS.engineDicom),
+  ENGINE_GATEWAY_PORT: port(DEFAULT_PORTS.gateway),
+  DATA_DIR: z.string().default(".data"),
+});
+
+async function main() {
+  const parsed = Env.safeParse(process.env);
+  if (!parsed.success) {
+    console.error(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("\n"));
+    process.exit(2);
+  }
+  const e = parsed.data;
+  const root = path.resolve(import.meta.dirname, "..");
+  let shuttingDown = false;
+  const stack = await startStack({
+    root,
+    dataDir: path.resolve(root, e.DATA_DIR),
+    ports: { web: e.WEB_PORT, idp: e.DEV_IDP_PORT, engineAdmin: e.ENGINE_ADMIN_PORT, engineDicom: e.ENGINE_DICOM_PORT, gateway: e.ENGINE_GATEWAY_PORT },
+    onUnexpectedExit: (name, code) => {
+      if (shuttingDown) return;
+      console.error(`launch  │ ${name} exited unexpectedly (code ${code}); stopping everything`);
+      void shutdown(1);
+    },
+  });
+  const shutdown = async (code: number) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    console.log("launch  │ stopping…");
+    await stack.stop();
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void shutdown(0));
+  process.on("SIGTERM", () => void shutdown(0));
+
+  console.log(`
+  Imaging operations console is up: ${stack.webUrl}
+  Engine admin API: ${stack.engineAdminUrl}  (token and URLs in ${e.DATA_DIR}/dev.env)
+  Engine DICOM port: ${e.ENGINE_DICOM_PORT}  (called AE titles NORTHSIDE, LAKEVIEW)
+${stack.demo && stack.idpIssuer ? `  Demo accounts (password "demo"), at the dev identity provider ${stack.idpIssuer}:\n${demoAccountsTable()}\n` : ""}
+  Ctrl-C stops everything.
+`);
+}
+
+main().catch((e) => {
+  console.error(`launch  │ failed: ${e instanceof Error ? e.message : e}`);
+  process.exit(1);
+});

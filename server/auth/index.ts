@@ -1,0 +1,76 @@
+import "server-only";
+import NextAuth, { type NextAuthConfig } from "next-auth";
+import { authEnv } from "../env";
+import { isPublicPath } from "./public-paths";
+import { IdTokenClaims, recordSignIn } from "./sign-in";
+
+export const OIDC_PROVIDER_ID = "oidc";
+
+
+declare module "next-auth" {
+  interface Session {
+    user: { id: string; name: string; email: string; isEngineer: boolean; authTime: number };
+  }
+}
+
+// Lazy: the environment is read per request, so `next build` needs no secrets.
+export const { handlers, auth, signIn, signOut } = NextAuth(() => {
+  const env = authEnv();
+  const config: NextAuthConfig = {
+    secret: env.AUTH_SECRET,
+    trustHost: true,
+    session: { strategy: "jwt", maxAge: 8 * 60 * 60 },
+    pages: { signIn: "/sign-in", error: "/sign-in" },
+    providers: [
+      {
+        id: OIDC_PROVIDER_ID,
+        name: "your organization's identity provider",
+        type: "oidc",
+        issuer: env.AUTH_OIDC_ISSUER,
+        clientId: env.AUTH_OIDC_CLIENT_ID,
+        clientSecret: env.AUTH_OIDC_CLIENT_SECRET,
+        checks: ["pkce", "state", "nonce"],
+        authorization: { params: { scope: "openid email profile groups" } },
+      },
+    ],
+    callbacks: {
+      // The route guard used by proxy.ts: false sends a page request to sign-in with its callbackUrl.
+      authorized({ auth, request }) {
+        if (isPublicPath(request.nextUrl.pathname) || auth?.user?.id) return true;
+        if (request.nextUrl.pathname.startsWith("/api/")) {
+          return Response.json({ error: "unauthorized", message: "Sign in first." }, { status: 401 });
+        }
+        return false;
+      },
+      async jwt({ token, account, profile }) {
+        if (account && profile) {
+          const claims = IdTokenClaims.parse(profile);
+          const isEngineer = claims.groups?.includes(env.AUTH_ENGINEER_GROUP) ?? false;
+          const user = await recordSignIn(claims, isEngineer);
+          return {
+            ...token,
+            uid: user.id,
+            name: user.name,
+            email: user.email,
+            isEngineer,
+            authTime: claims.auth_time ?? Math.floor(Date.now() / 1000),
+            idToken: account.id_token,
+          };
+        }
+        return token;
+      },
+      session({ session, token }) {
+        session.user = {
+          ...session.user,
+          id: String(token.uid ?? ""),
+          name: String(token.name ?? ""),
+          email: String(token.email ?? ""),
+          isEngineer: token.isEngineer === true,
+          authTime: Number(token.authTime ?? 0),
+        };
+        return session;
+      },
+    },
+  };
+  return config;
+});

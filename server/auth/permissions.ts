@@ -1,0 +1,22 @@
+// The one permissions catalog: roles → permissions. The UI hides what a role can't do; the server enforces it.
+export const TENANT_ROLES = ["tenant_admin", "clinical_reviewer"] as const;
+export type TenantRole = (typeof TENANT_ROLES)[number];
+
+export const ROLE_LABELS: Record<TenantRole | "engineer", string> = {
+  tenant_admin: "Tenant admin",
+  clinical_reviewer: "Clinical reviewer",
+  engineer: "Engineer",
+};
+
+export const PERMISSIONS = {
+  "overview.view": ["tenant_admin", "clinical_reviewer"],
+  "settings.view": ["tenant_admin"],
+  "settings.update": ["tenant_admin"],
+} as const satisfies Record<string, readonly TenantRole[]>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export function can(roles: readonly TenantRole[], permission: Permission): boolean {
+  const allowed: readonly TenantRole[] = PERMISSIONS[permission];
+  return roles.some((r) => allowed.includes(r));
+}

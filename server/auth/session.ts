@@ -1,0 +1,50 @@
+import "server-only";
+import { and, eq } from "drizzle-orm";
+import { headers } from "next/headers";
+import { notFound, redirect } from "next/navigation";
+import { cache } from "react";
+import { memberships, tenants } from "@/db/schema";
+import type { TenantContext } from "../context";
+import { withUser } from "../db";
+import { auth } from "./index";
+import type { TenantRole } from "./permissions";
+
+export type SignedInUser = { id: string; name: string; email: string; isEngineer: boolean; authTime: number };
+
+/** The signed-in person, or a redirect to sign-in (an expired, stale or tampered session has no user). */
+export const requireSession = cache(async (): Promise<SignedInUser> => {
+  const session = await auth();
+  if (!session?.user?.id) redirect("/sign-in");
+  return session.user;
+});
+
+export async function requestId() {
+  return (await headers()).get("x-request-id") ?? crypto.randomUUID();
+}
+
+/**
+ * Resolves the URL's tenant for the signed-in person: their membership (any of `allowed` roles, or any role
+ * when none are given) gives a TenantContext; anything else is a 404 so tenant names don't leak.
+ * Engineers have no tenant access here; break-glass grants will add it.
+ */
+export const requireTenantRole = cache(async (slug: string, ...allowed: TenantRole[]): Promise<TenantContext> => {
+  const user = await requireSession();
+  const rows = await withUser({ userId: user.id, email: user.email }, (tx) =>
+    tx
+      .select({ id: tenants.id, slug: tenants.slug, name: tenants.name, role: memberships.role })
+      .from(tenants)
+      .innerJoin(memberships, eq(memberships.tenantId, tenants.id))
+      .where(and(eq(tenants.slug, slug), eq(memberships.userId, user.id))),
+  );
+  const roles = rows.map((r) => r.role);
+  const first = rows[0];
+  if (!first || (allowed.length > 0 && !roles.some((r) => allowed.includes(r)))) notFound();
+  return {
+    tenantId: first.id,
+    tenantSlug: first.slug,
+    tenantName: first.name,
+    roles,
+    actor: { userId: user.id, name: user.name, email: user.email, roles },
+    requestId: await requestId(),
+  };
+});

@@ -1,0 +1,28 @@
+import "server-only";
+
+/** A request the caller may fix: the message is shown to a person, `fields` next to form inputs. */
+export class InputError extends Error {
+  constructor(
+    message: string,
+    readonly fields: Record<string, string[]> = {},
+  ) {
+    super(message);
+    this.name = "InputError";
+  }
+}
+
+/** The caller is signed in but may not do this. */
+export class ForbiddenError extends Error {
+  constructor(message = "You do not have permission to do this.") {
+    super(message);
+    this.name = "ForbiddenError";
+  }
+}
+
+/** The session is older than the step-up window: re-authenticate at the IdP and try again. */
+export class StepUpRequiredError extends Error {
+  constructor(readonly maxAgeSeconds: number) {
+    super(`This action requires you to have signed in within the last ${Math.round(maxAgeSeconds / 60)} minutes.`);
+    this.name = "StepUpRequiredError";
+  }
+}

@@ -1,0 +1,53 @@
+// The console worker: background jobs that must survive restarts and share work across processes (pg-boss).
+// Run with `tsx --conditions=react-server server/worker/main.ts` (server modules import "server-only").
+import "server-only";
+import { PgBoss } from "pg-boss";
+import { z } from "zod";
+import { assertRlsApplies, closeDb } from "../db";
+import { databaseEnv } from "../env";
+import { engineClientFromEnv } from "../engine/client";
+import { checkDrift, enqueuePending, registerReconcile } from "./reconcile-job";
+
+const Options = z.object({
+  WORKER_SWEEP_SECONDS: z.coerce.number().positive().default(3),
+  WORKER_DRIFT_CHECK_SECONDS: z.coerce.number().positive().default(60),
+});
+
+export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
+  const log = (m: string) => console.log(`[worker] ${m}`);
+  const opts = Options.parse(env);
+  const { DATABASE_URL } = databaseEnv();
+  const engine = engineClientFromEnv();
+  await assertRlsApplies();
+
+  const boss = new PgBoss({ connectionString: DATABASE_URL, schema: "pgboss" });
+  boss.on("error", (e) => log(`queue error: ${e.message}`));
+  await boss.start();
+  await registerReconcile(boss, engine, log);
+
+  // Periodic sweeps run in every worker process; the queue's singleton keys dedupe what they enqueue.
+  const guard = (name: string, fn: () => Promise<unknown>) => () =>
+    fn().catch((e) => log(`${name} failed: ${e instanceof Error ? e.message : e}`));
+  const sweep = guard("sweep", () => enqueuePending(boss));
+  const drift = guard("drift check", () => checkDrift(boss, engine, log));
+  await sweep();
+  const timers = [setInterval(sweep, opts.WORKER_SWEEP_SECONDS * 1000), setInterval(drift, opts.WORKER_DRIFT_CHECK_SECONDS * 1000)];
+  log("ready");
+
+  return async function stop() {
+    timers.forEach(clearInterval);
+    await boss.stop({ graceful: true, timeout: 5000 });
+    await closeDb();
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  startWorker()
+    .then((stop) => {
+      for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => void stop().then(() => process.exit(0)));
+    })
+    .catch((e) => {
+      console.error(`[worker] failed to start: ${e instanceof Error ? e.message : e}`);
+      process.exit(1);
+    });
+}
