@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { asc, eq, sql } from "drizzle-orm";
+import postgres from "postgres";
+import { auditEntries } from "@/db/schema";
+import { useConsoleDatabase } from "../../../test/console-db";
+import { systemContext } from "../../context";
+import { closeDb, db, withSystem, withTenant } from "../../db";
+import { createTenant } from "../../tenancy/service";
+import { appendAudit } from "../append";
+import { entryHash, GENESIS_HASH } from "../canonical";
+
+describe("audit chain", () => {
+  let dbs: Awaited<ReturnType<typeof useConsoleDatabase>>;
+  let tenantId: string;
+  beforeAll(async () => {
+    dbs = await useConsoleDatabase();
+    tenantId = (await createTenant({ slug: "chain", name: "Chain" })).id;
+  });
+  afterAll(async () => {
+    await closeDb();
+    await dbs?.drop();
+  });
+
+  it("concurrent writers never fork or gap the chain, and every hash recomputes", async () => {
+    const ctx = systemContext(tenantId, "tester");
+    await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        withTenant(ctx, (tx) => appendAudit(tx, { tenantId, actor: ctx.actor }, { action: "test.write", target: `n:${i}`, after: { i } })),
+      ),
+    );
+    const rows = await withTenant(ctx, (tx) =>
+      tx
+        .select({ e: auditEntries, at: sql<string>`to_char(${auditEntries.at} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')` })
+        .from(auditEntries)
+        .where(eq(auditEntries.chain, tenantId))
+        .orderBy(asc(auditEntries.seq)),
+    );
+    expect(rows.map((r) => r.e.seq)).toEqual(Array.from({ length: 26 }, (_, i) => i + 1)); // + tenant.create
+    let prev = GENESIS_HASH;
+    for (const { e, at } of rows) {
+      expect(e.prevHash).toBe(prev);
+      const { id, tenantId: _t, hash, ...fields } = e;
+      expect(entryHash({ ...fields, at })).toBe(hash);
+      prev = hash;
+    }
+  });
+
+  it("another tenant cannot read this tenant's chain", async () => {
+    const other = await createTenant({ slug: "other", name: "Other" });
+    const seen = await withTenant(systemContext(other.id), (tx) => tx.select().from(auditEntries).where(eq(auditEntries.chain, tenantId)));
+    expect(seen).toEqual([]);
+  });
+
+  it("the application role cannot update, delete or truncate audit entries", async () => {
+    await expect(withTenant(systemContext(tenantId), (tx) => tx.update(auditEntries).set({ action: "forged" }))).rejects.toThrow(
+      /permission denied/,
+    );
+    await expect(withTenant(systemContext(tenantId), (tx) => tx.delete(auditEntries))).rejects.toThrow(/permission denied/);
+    await expect(db().execute(sql`truncate audit_entries`)).rejects.toThrow(/permission denied/);
+  });
+
+  it("even the owner is stopped by the append-only trigger", async () => {
+    const owner = postgres(dbs.consoleOwnerUrl, { max: 1, onnotice: () => {} });
+    try {
+      await expect(
+        owner.begin(async (tx) => {
+          await tx`select set_config('app.tenant_id', ${tenantId}, true)`;
+          await tx`update audit_entries set action = 'forged'`;
+        }),
+      ).rejects.toThrow(/append-only/);
+      await expect(owner`truncate audit_entries`).rejects.toThrow(/append-only/);
+    } finally {
+      await owner.end();
+    }
+  });
+
+  it("global chain entries are readable only by system tasks", async () => {
+    await db().transaction((tx) =>
+      appendAudit(tx, { tenantId: null, actor: { userId: "u", name: "n", email: "e", roles: [] } }, { action: "auth.sign_in", target: "user:u" }),
+    );
+    expect(await db().select().from(auditEntries)).toEqual([]);
+    const global = await withSystem((tx) => tx.select().from(auditEntries).where(eq(auditEntries.chain, "global")));
+    expect(global.map((g) => g.action)).toEqual(["auth.sign_in"]);
+  });
+});
