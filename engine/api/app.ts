@@ -1,0 +1,111 @@
+import { randomUUID } from "node:crypto";
+import { OpenAPIHono, createRoute } from "@hono/zod-openapi";
+import { sql } from "drizzle-orm";
+import { HTTPException } from "hono/http-exception";
+import { z } from "zod";
+import { AeTitleTakenError, StaleVersionError, applyTenantConfig, getTenantConfig, listTenantConfigs } from "../relay/tenant-config";
+import type { EngineDb } from "../store/db";
+import { requireBearer } from "./bearer";
+import { ApiError, AppliedTenantConfig, Health, TenantConfig, TenantSlug } from "./contract";
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { "application/json": { schema } }, description });
+const errors = {
+  400: json(ApiError, "The request is invalid; `fields` names what to fix"),
+  401: json(ApiError, "Missing or wrong bearer token"),
+};
+const SlugParams = z.object({ slug: TenantSlug.meta({ param: { name: "slug", in: "path" } }) });
+
+const routes = {
+  health: createRoute({
+    method: "get",
+    path: "/healthz",
+    responses: { 200: json(Health, "The engine and its database are up"), 503: json(ApiError, "The database is unreachable") },
+  }),
+  putTenant: createRoute({
+    method: "put",
+    path: "/v1/tenants/{slug}",
+    security: [{ bearer: [] }],
+    request: { params: SlugParams, body: { content: { "application/json": { schema: TenantConfig } }, required: true } },
+    responses: {
+      200: json(AppliedTenantConfig, "Applied (or already applied at this version)"),
+      ...errors,
+      409: json(ApiError, "`stale_version`: a newer version is applied; `ae_title_taken`: a called AE title routes to another tenant"),
+    },
+  }),
+  getTenant: createRoute({
+    method: "get",
+    path: "/v1/tenants/{slug}",
+    security: [{ bearer: [] }],
+    request: { params: SlugParams },
+    responses: { 200: json(AppliedTenantConfig, "The applied config"), ...errors, 404: json(ApiError, "No config applied for this tenant") },
+  }),
+  listTenants: createRoute({
+    method: "get",
+    path: "/v1/tenants",
+    security: [{ bearer: [] }],
+    responses: { 200: json(z.object({ tenants: z.array(AppliedTenantConfig) }), "Every applied tenant config"), ...errors },
+  }),
+};
+
+export function buildAdminApi(opts: { db: EngineDb; token: string; log: (m: string) => void }) {
+  const app = new OpenAPIHono({
+    // Every validation failure becomes a 400 that names the failing fields.
+    defaultHook: (result, c) => {
+      if (result.success) return;
+      const flat = z.flattenError(result.error);
+      const fields: Record<string, string[]> = { ...(flat.fieldErrors as Record<string, string[]>) };
+      if (flat.formErrors.length) fields._ = flat.formErrors;
+      const summary = Object.entries(fields).map(([k, v]) => `${k}: ${v.join("; ")}`).join(" · ");
+      return c.json({ error: "invalid_request", message: `Invalid request: ${summary}`, fields }, 400);
+    },
+  });
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  app.use("/v1/*", requireBearer(opts.token));
+
+  app.openapi(routes.health, async (c) => {
+    try {
+      await opts.db.execute(sql`select 1`);
+      return c.json({ status: "ok" as const, database: "ok" as const }, 200);
+    } catch {
+      return c.json({ error: "database_unreachable", message: "The engine database is unreachable." }, 503);
+    }
+  });
+
+  app.openapi(routes.putTenant, async (c) => {
+    const { slug } = c.req.valid("param");
+    try {
+      return c.json(await applyTenantConfig(opts.db, slug, c.req.valid("json")), 200);
+    } catch (e) {
+      if (e instanceof StaleVersionError) return c.json({ error: "stale_version", message: e.message }, 409);
+      if (e instanceof AeTitleTakenError)
+        return c.json({ error: "ae_title_taken", message: e.message, fields: { calledAeTitles: [e.message] } }, 409);
+      throw e;
+    }
+  });
+
+  app.openapi(routes.getTenant, async (c) => {
+    const config = await getTenantConfig(opts.db, c.req.valid("param").slug);
+    if (!config) return c.json({ error: "not_found", message: "No configuration has been applied for this tenant." }, 404);
+    return c.json(config, 200);
+  });
+
+  app.openapi(routes.listTenants, async (c) => c.json({ tenants: await listTenantConfigs(opts.db) }, 200));
+
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "Imaging engine admin API", version: "1.0.0", description: "Drives the relay and migration engine." },
+  });
+
+  app.notFound((c) => c.json({ error: "not_found", message: `No route for ${c.req.method} ${c.req.path}` }, 404));
+  app.onError((err, c) => {
+    if (err instanceof HTTPException && err.status < 500) {
+      const message = err.message.includes("JSON") ? "The request body is not valid JSON." : err.message;
+      return c.json({ error: "invalid_request", message }, err.status);
+    }
+    const requestId = randomUUID();
+    opts.log(`error ${requestId} on ${c.req.method} ${c.req.path}: ${err.stack ?? err.message}`);
+    return c.json({ error: "internal", message: "The engine hit an unexpected error; it is still running.", requestId }, 500);
+  });
+  return app;
+}

@@ -1,0 +1,24 @@
+import { z } from "zod";
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+const EngineEnv = z.object({
+  ENGINE_DATABASE_URL: z.url(),
+  ENGINE_ADMIN_TOKEN: z.string().min(32, "must be at least 32 characters"),
+  ENGINE_ADMIN_HOST: z.string().min(1).default("127.0.0.1"),
+  ENGINE_ADMIN_PORT: port(7400),
+  ENGINE_DICOM_PORT: port(11112),
+  ENGINE_GATEWAY_PORT: port(7443),
+  ENGINE_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+});
+export type EngineConfig = z.infer<typeof EngineEnv>;
+
+/** Validated at start-up: a missing or malformed variable stops the engine with a message naming it. */
+export function loadEngineConfig(env: Record<string, string | undefined> = process.env): EngineConfig {
+  const r = EngineEnv.safeParse(env);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`Invalid or missing engine environment variables:\n${lines.join("\n")}`);
+  }
+  return r.data;
+}

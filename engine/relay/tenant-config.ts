@@ -1,0 +1,68 @@
+import { and, asc, eq, ne, sql } from "drizzle-orm";
+import type { AppliedTenantConfig, TenantConfig } from "../api/contract";
+import type { EngineDb } from "../store/db";
+import { engineEvents, tenantConfigs } from "../store/schema";
+
+export class StaleVersionError extends Error {
+  constructor(readonly current: number) {
+    super(`the engine already applied version ${current}, newer than this one`);
+  }
+}
+
+export class AeTitleTakenError extends Error {
+  constructor(readonly aeTitle: string) {
+    super(`called AE title "${aeTitle}" already routes to another tenant`);
+  }
+}
+
+const toApplied = (r: typeof tenantConfigs.$inferSelect): AppliedTenantConfig => ({
+  slug: r.slug,
+  ttlDays: r.ttlDays,
+  calledAeTitles: r.calledAeTitles,
+  allowedCallingAeTitles: r.allowedCallingAeTitles,
+  version: r.version,
+  appliedAt: r.appliedAt.toISOString(),
+});
+
+/**
+ * Applies a tenant's config. Versions only move forward (an older version is refused, the same one is a no-op),
+ * and a called AE title routes to one tenant only. The `config.applied` event commits with the change.
+ */
+export async function applyTenantConfig(db: EngineDb, slug: string, config: TenantConfig): Promise<AppliedTenantConfig> {
+  return db.transaction(async (tx) => {
+    // Serializes config changes so two tenants can't claim one AE title concurrently.
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext('engine.tenant_configs'))`);
+    const [current] = await tx.select().from(tenantConfigs).where(eq(tenantConfigs.slug, slug));
+    if (current && current.version > config.version) throw new StaleVersionError(current.version);
+    if (current && current.version === config.version) return toApplied(current);
+    for (const ae of config.calledAeTitles) {
+      const [taken] = await tx
+        .select({ slug: tenantConfigs.slug })
+        .from(tenantConfigs)
+        .where(and(ne(tenantConfigs.slug, slug), sql`${ae} = any(${tenantConfigs.calledAeTitles})`));
+      if (taken) throw new AeTitleTakenError(ae);
+    }
+    const values = { slug, ...config, appliedAt: new Date() };
+    const [row] = await tx
+      .insert(tenantConfigs)
+      .values(values)
+      .onConflictDoUpdate({ target: tenantConfigs.slug, set: values })
+      .returning();
+    const applied = toApplied(row!);
+    await tx.insert(engineEvents).values({
+      tenantSlug: slug,
+      type: "config.applied",
+      payload: { before: current ? toApplied(current) : null, after: applied },
+    });
+    return applied;
+  });
+}
+
+export async function getTenantConfig(db: EngineDb, slug: string) {
+  const [row] = await db.select().from(tenantConfigs).where(eq(tenantConfigs.slug, slug));
+  return row ? toApplied(row) : null;
+}
+
+export async function listTenantConfigs(db: EngineDb) {
+  return (await db.select().from(tenantConfigs).orderBy(asc(tenantConfigs.slug))).map(toApplied);
+}

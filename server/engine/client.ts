@@ -1,0 +1,70 @@
+import "server-only";
+import { z } from "zod";
+import { ApiError, AppliedTenantConfig, Health, TenantConfig } from "@/engine/api/contract";
+import { engineEnv } from "../env";
+
+/** The engine answered with an error (4xx/5xx); `code` and `fields` come from its ApiError body. */
+export class EngineError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly fields?: Record<string, string[]>,
+  ) {
+    super(message);
+    this.name = "EngineError";
+  }
+}
+
+/** The engine could not be reached at all (down, wrong URL, timeout). */
+export class EngineUnavailableError extends Error {
+  constructor(url: string, cause: unknown) {
+    super(`The engine at ${url} is unreachable: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = "EngineUnavailableError";
+  }
+}
+
+export type EngineClient = ReturnType<typeof createEngineClient>;
+
+/** Typed client of the engine admin API; every response is parsed with the contract's schemas. */
+export function createEngineClient(opts: { url: string; token: string; fetch?: typeof fetch; timeoutMs?: number }) {
+  const doFetch = opts.fetch ?? fetch;
+  const base = opts.url.replace(/\/$/, "");
+
+  async function call<T extends z.ZodType>(schema: T, method: string, path: string, body?: unknown, allow404 = false) {
+    let res: Response;
+    try {
+      res = await doFetch(base + path, {
+        method,
+        headers: { authorization: `Bearer ${opts.token}`, ...(body ? { "content-type": "application/json" } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+      });
+    } catch (e) {
+      throw new EngineUnavailableError(base, e);
+    }
+    if (allow404 && res.status === 404) return null;
+    const payload: unknown = await res.json().catch(() => null);
+    if (!res.ok) {
+      const err = ApiError.safeParse(payload);
+      throw err.success
+        ? new EngineError(res.status, err.data.error, err.data.message, err.data.fields)
+        : new EngineError(res.status, "unexpected_response", `The engine answered HTTP ${res.status}`);
+    }
+    return schema.parse(payload) as z.infer<T>;
+  }
+
+  return {
+    health: () => call(Health, "GET", "/healthz"),
+    getTenantConfig: (slug: string) => call(AppliedTenantConfig, "GET", `/v1/tenants/${encodeURIComponent(slug)}`, undefined, true),
+    putTenantConfig: async (slug: string, config: TenantConfig) =>
+      (await call(AppliedTenantConfig, "PUT", `/v1/tenants/${encodeURIComponent(slug)}`, TenantConfig.parse(config)))!,
+    listTenantConfigs: async () => (await call(z.object({ tenants: z.array(AppliedTenantConfig) }), "GET", "/v1/tenants"))!.tenants,
+  };
+}
+
+/** The client for this process; a missing ENGINE_ADMIN_URL or ENGINE_ADMIN_TOKEN is a start-up error naming it. */
+export function engineClientFromEnv() {
+  const env = engineEnv();
+  return createEngineClient({ url: env.ENGINE_ADMIN_URL, token: env.ENGINE_ADMIN_TOKEN });
+}
