@@ -20,7 +20,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
   const engine = engineClientFromEnv();
   await assertRlsApplies();
 
-  const boss = new PgBoss({ connectionString: DATABASE_URL, schema: "pgboss" });
+  const boss = new PgBoss({ connectionString: DATABASE_URL, schema: "pgboss", createSchema: false });
   boss.on("error", (e) => log(`queue error: ${e.message}`));
   await boss.start();
   await registerReconcile(boss, engine, log);
