@@ -1,0 +1,24 @@
+// The development identity provider's demo accounts (password "demo" for each). Development and tests only.
+export const DEV_ENGINEER_GROUP = "vendor-engineers";
+export const DEMO_PASSWORD = "demo";
+
+export type DemoAccount = {
+  sub: string;
+  email: string;
+  name: string;
+  groups: string[];
+  /** what the account is for, as the README and the launcher describe it */
+  description: string;
+};
+
+export const DEMO_ACCOUNTS: DemoAccount[] = [
+  { sub: "demo-admin-northside", email: "admin@northside.test", name: "Nora Admin", groups: [], description: "tenant admin, Northside Health" },
+  { sub: "demo-admin-lakeview", email: "admin@lakeview.test", name: "Liam Admin", groups: [], description: "tenant admin, Lakeview Imaging" },
+  { sub: "demo-reviewer-northside", email: "reviewer@northside.test", name: "Rita Reviewer", groups: [], description: "clinical reviewer, Northside Health" },
+  { sub: "demo-engineer", email: "engineer@vendor.test", name: "Evan Engineer", groups: [DEV_ENGINEER_GROUP], description: "vendor engineer (operations)" },
+];
+
+export function findAccount(email: string, password: string): DemoAccount | undefined {
+  const account = DEMO_ACCOUNTS.find((a) => a.email === email.trim().toLowerCase());
+  return account && password === DEMO_PASSWORD ? account : undefined;
+}
