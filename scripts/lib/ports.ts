@@ -12,3 +12,15 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** Fails with a message naming the setting when a port the stack needs is already taken. */
+export async function assertPortsFree(ports: Record<string, number>) {
+  for (const [setting, port] of Object.entries(ports)) {
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = net.createServer();
+      srv.once("error", () => resolve(false));
+      srv.listen(port, "0.0.0.0", () => srv.close(() => resolve(true)));
+    });
+    if (!free) throw new Error(`port ${port} (${setting}) is already in use: stop what is using it, or set ${setting} to another port`);
+  }
+}

@@ -11,7 +11,7 @@ export class ProcessGroup {
 
   constructor(private readonly opts: { quiet?: boolean; onExit?: (name: string, code: number | null) => void } = {}) {}
 
-  start(name: string, command: string, args: string[], env: NodeJS.ProcessEnv) {
+  start(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, oneShot = false) {
     const child = spawn(command, args, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     const color = COLORS[this.children.length % COLORS.length];
     const prefix = process.stdout.isTTY ? `\x1b[${color}m${name.padEnd(7)}\x1b[0m │ ` : `${name.padEnd(7)} │ `;
@@ -22,7 +22,7 @@ export class ProcessGroup {
       });
     }
     child.on("exit", (code) => {
-      if (!this.stopping) this.opts.onExit?.(name, code);
+      if (!this.stopping && !oneShot) this.opts.onExit?.(name, code);
     });
     this.children.push({ name, child });
     return child;
@@ -30,7 +30,7 @@ export class ProcessGroup {
 
   /** Runs a command to completion (prefixed output); rejects with its exit code. */
   async run(name: string, command: string, args: string[], env: NodeJS.ProcessEnv) {
-    const child = this.start(name, command, args, env);
+    const child = this.start(name, command, args, env, true);
     const code: number | null = await new Promise((resolve) => child.on("exit", resolve));
     this.children = this.children.filter((c) => c.child !== child);
     if (code !== 0) throw new Error(`${name} exited with code ${code}`);

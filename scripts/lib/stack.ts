@@ -6,7 +6,7 @@ import { migrateConsoleDatabase } from "../../db/migrate";
 import { DEMO_ACCOUNTS } from "../dev-idp/accounts";
 import { ProcessGroup, waitForHttp } from "./processes";
 import { bootstrapDatabases, secret, startEmbeddedPostgres, type EmbeddedServer } from "./postgres";
-import { freePort } from "./ports";
+import { assertPortsFree, freePort } from "./ports";
 
 export type Ports = { web: number; idp: number; engineAdmin: number; engineDicom: number; gateway: number };
 export const DEFAULT_PORTS: Ports = { web: 3000, idp: 4000, engineAdmin: 7400, engineDicom: 11112, gateway: 7443 };
@@ -18,6 +18,8 @@ export type StackOptions = {
   env?: NodeJS.ProcessEnv;
   quiet?: boolean;
   onUnexpectedExit?: (name: string, code: number | null) => void;
+  /** receives the stop function at once, so an interrupt during start-up still stops what was started */
+  onStopAvailable?: (stop: () => Promise<void>) => void;
 };
 
 export type Stack = {
@@ -75,9 +77,18 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const stop = async () => {
     await procs.stopAll();
     await embedded?.stop();
+    embedded = undefined;
   };
+  opts.onStopAvailable?.(stop);
 
   try {
+    await assertPortsFree({
+      WEB_PORT: ports.web,
+      ENGINE_ADMIN_PORT: ports.engineAdmin,
+      ENGINE_DICOM_PORT: ports.engineDicom,
+      ENGINE_GATEWAY_PORT: ports.gateway,
+      ...(env.AUTH_OIDC_ISSUER ? {} : { DEV_IDP_PORT: ports.idp }),
+    });
     // 1. Databases: the servers named by DATABASE_URL/ENGINE_DATABASE_URL, or an embedded PostgreSQL.
     const secrets = loadSecrets(dataDir);
     let urls: { consoleOwnerUrl: string; consoleAppUrl: string; engineUrl: string };

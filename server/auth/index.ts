@@ -34,13 +34,17 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => {
       },
     ],
     callbacks: {
-      // The route guard used by proxy.ts: false sends a page request to sign-in with its callbackUrl.
+      // The route guard used by proxy.ts. It must answer with a Response: when proxy.ts wraps a handler,
+      // next-auth ignores a plain `false` and runs the handler anyway.
       authorized({ auth, request }) {
-        if (isPublicPath(request.nextUrl.pathname) || auth?.user?.id) return true;
-        if (request.nextUrl.pathname.startsWith("/api/")) {
+        const { pathname, search } = request.nextUrl;
+        if (isPublicPath(pathname) || auth?.user?.id) return true;
+        if (pathname.startsWith("/api/")) {
           return Response.json({ error: "unauthorized", message: "Sign in first." }, { status: 401 });
         }
-        return false;
+        const signInUrl = new URL("/sign-in", request.nextUrl);
+        signInUrl.searchParams.set("callbackUrl", pathname + search);
+        return Response.redirect(signInUrl, 307);
       },
       async jwt({ token, account, profile }) {
         if (account && profile) {
