@@ -48,3 +48,10 @@ export const requireTenantRole = cache(async (slug: string, ...allowed: TenantRo
     requestId: await requestId(),
   };
 });
+
+/** Operations pages are for engineers (the IdP group); anyone else gets a 404. */
+export async function requireEngineer(): Promise<SignedInUser> {
+  const user = await requireSession();
+  if (!user.isEngineer) notFound();
+  return user;
+}

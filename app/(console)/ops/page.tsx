@@ -1,14 +1,12 @@
 import type { Metadata } from "next";
-import { notFound } from "next/navigation";
-import { requireSession } from "@/server/auth/session";
+import { requireEngineer } from "@/server/auth/session";
 import { listAllTenants } from "@/server/tenancy/service";
 
 export const metadata: Metadata = { title: "Operations" };
 
 /** Engineers: the tenants registry, metadata only. Tenant data needs a break-glass grant. */
 export default async function OpsPage() {
-  const user = await requireSession();
-  if (!user.isEngineer) notFound();
+  await requireEngineer();
   const tenants = await listAllTenants();
   return (
     <div className="space-y-4">

@@ -1,4 +1,5 @@
-export default function Loading() {
+/** The placeholder shown while a console page loads. */
+export function PageSkeleton() {
   return (
     <div aria-busy="true" className="animate-pulse space-y-3">
       <div className="h-7 w-64 rounded bg-slate-200 dark:bg-slate-800" />
