@@ -1,0 +1,74 @@
+import { randomBytes, createHash } from "node:crypto";
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { BlobStore } from "../blob-store";
+import { newDataKey, parseMasterKey, unwrapKey, wrapKey } from "../encryption";
+
+describe("encrypted blob store", () => {
+  it("round-trips a multi-megabyte blob streamed in chunks and reports its size and SHA-256", async () => {
+    const store = new BlobStore(await mkdtemp(path.join(os.tmpdir(), "blobs-")));
+    const key = newDataKey();
+    const data = randomBytes(5 * 1024 * 1024 + 17);
+    const w = store.writer(key, "alpha", "b1");
+    for (let i = 0; i < data.length; i += 65536) w.input.write(data.subarray(i, i + 65536));
+    w.input.end();
+    const { size, sha256 } = await w.done;
+    expect(size).toBe(data.length);
+    expect(sha256).toBe(createHash("sha256").update(data).digest("hex"));
+    expect((await store.read(key, "alpha", "b1")).equals(data)).toBe(true);
+  });
+
+  it("stores ciphertext, not plaintext", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "blobs-"));
+    const store = new BlobStore(dir);
+    const w = store.writer(newDataKey(), "alpha", "plain");
+    w.input.end(Buffer.from("PATIENT^NAME ".repeat(100)));
+    await w.done;
+    expect((await readFile(path.join(dir, "alpha", "plain"))).includes(Buffer.from("PATIENT^NAME"))).toBe(false);
+  });
+
+  it("cannot be decrypted with another tenant's key, nor read as another blob or tenant", async () => {
+    const store = new BlobStore(await mkdtemp(path.join(os.tmpdir(), "blobs-")));
+    const a = newDataKey();
+    const w = store.writer(a, "alpha", "secret");
+    w.input.end(Buffer.from("tenant A result"));
+    await w.done;
+    await expect(store.read(newDataKey(), "alpha", "secret")).rejects.toThrow(/authenticate/);
+  });
+
+  it("detects tampering with the stored bytes", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "blobs-"));
+    const store = new BlobStore(dir);
+    const key = newDataKey();
+    const w = store.writer(key, "alpha", "t");
+    w.input.end(randomBytes(1000));
+    await w.done;
+    const file = path.join(dir, "alpha", "t");
+    const bytes = await readFile(file);
+    bytes[100]! ^= 1;
+    await writeFile(file, bytes);
+    await expect(store.read(key, "alpha", "t")).rejects.toThrow(/authenticate/);
+  });
+
+  it("leaves nothing behind when a write is aborted", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "blobs-"));
+    const store = new BlobStore(dir);
+    const w = store.writer(newDataKey(), "alpha", "aborted");
+    w.input.write(randomBytes(10_000));
+    w.abort(new Error("association aborted"));
+    await expect(w.done).rejects.toThrow();
+    expect(await readdir(path.join(dir, "alpha"))).toEqual([]);
+  });
+
+  it("wraps data keys with the master key, bound to the tenant", () => {
+    const master = parseMasterKey(randomBytes(32).toString("base64"));
+    const dk = newDataKey();
+    const wrapped = wrapKey(master, "alpha", dk);
+    expect(unwrapKey(master, "alpha", wrapped).equals(dk)).toBe(true);
+    expect(() => unwrapKey(master, "bravo", wrapped)).toThrow();
+    expect(() => unwrapKey(parseMasterKey(randomBytes(32).toString("base64")), "alpha", wrapped)).toThrow();
+    expect(() => parseMasterKey("c2hvcnQ=")).toThrow(/32 bytes/);
+  });
+});
