@@ -50,6 +50,7 @@ export class BlobStore {
         out.write(header);
         cipher.pipe(out, { end: false });
         const ended = once(cipher, "end");
+        ended.catch(() => {}); // a failed pipeline below reports the error itself
         await pipeline(input, counter, cipher);
         await ended;
         out.end(cipher.getAuthTag());
