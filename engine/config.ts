@@ -9,6 +9,12 @@ const EngineEnv = z.object({
   ENGINE_ADMIN_PORT: port(7400),
   ENGINE_DICOM_PORT: port(11112),
   ENGINE_GATEWAY_PORT: port(7443),
+  /** base64 of 32 random bytes: wraps every tenant's data key. Losing it makes all stored results unrecoverable. */
+  ENGINE_MASTER_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, "base64").length === 32, "must be 32 random bytes, base64-encoded (`openssl rand -base64 32`)"),
+  ENGINE_BLOB_DIR: z.string().min(1).default(".data/blobs"),
+  ENGINE_PURGE_INTERVAL_SECONDS: z.coerce.number().positive().default(60),
   ENGINE_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });
 export type EngineConfig = z.infer<typeof EngineEnv>;

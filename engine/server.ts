@@ -1,23 +1,81 @@
 import { serve } from "@hono/node-server";
+import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { buildAdminApi } from "./api/app";
 import type { EngineConfig } from "./config";
+import { createDicomServer } from "./dicom/scp";
+import { expireDue, recordReceived } from "./relay/hold-queue";
+import { routeCalledAe } from "./relay/routing";
+import { BlobStore } from "./store/blob-store";
 import { connectEngineDb, migrateEngineDatabase } from "./store/db";
+import { parseMasterKey } from "./store/encryption";
+import { Keyring } from "./store/keyring";
 
-/** Migrates the engine database and starts the admin API; port 0 picks a free port (tests). */
-export async function startEngine(config: EngineConfig, log: (m: string) => void = (m) => console.log(`[engine] ${m}`)) {
+export type Clock = { now: () => Date };
+export const systemClock: Clock = { now: () => new Date() };
+
+/**
+ * Migrates the engine database and starts the admin API, the DICOM endpoint and the TTL purger.
+ * Port 0 for the admin API picks a free port (tests); the DICOM port must be given.
+ */
+export async function startEngine(
+  config: EngineConfig,
+  log: (m: string) => void = (m) => console.log(`[engine] ${m}`),
+  clock: Clock = systemClock,
+) {
   await migrateEngineDatabase(config.ENGINE_DATABASE_URL);
   const { db, close: closeDb } = connectEngineDb(config.ENGINE_DATABASE_URL);
-  const app = buildAdminApi({ db, token: config.ENGINE_ADMIN_TOKEN, log });
+  const blobs = new BlobStore(path.resolve(config.ENGINE_BLOB_DIR));
+  const keyring = new Keyring(db, parseMasterKey(config.ENGINE_MASTER_KEY));
+
+  const purge = async () => expireDue(db, clock.now(), (slug, blobId) => blobs.delete(slug, blobId));
+  const app = buildAdminApi({ db, token: config.ENGINE_ADMIN_TOKEN, log, blobs, clock });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.ENGINE_ADMIN_HOST, port: config.ENGINE_ADMIN_PORT }, () => resolve(s));
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.ENGINE_ADMIN_HOST}:${port}`;
   log(`admin API listening on ${url}`);
+
+  const dicom = createDicomServer({
+    route: (calledAe) => routeCalledAe(db, calledAe),
+    keyring,
+    blobs,
+    log,
+    onStored: async (s) => {
+      const { replacedBlobId } = await recordReceived(db, {
+        id: s.id,
+        tenantSlug: s.tenantSlug,
+        callingAe: s.callingAe,
+        calledAe: s.calledAe,
+        peerAddress: s.peerAddress,
+        sopClassUid: s.sopClassUid,
+        sopInstanceUid: s.sopInstanceUid,
+        transferSyntaxUid: s.transferSyntaxUid,
+        sizeBytes: s.sizeBytes,
+        sha256: s.sha256,
+        blobId: s.id,
+        receivedAt: clock.now(),
+        ...s.header,
+      });
+      if (replacedBlobId) await blobs.delete(s.tenantSlug, replacedBlobId);
+    },
+  });
+  await dicom.listen(config.ENGINE_DICOM_PORT);
+  log(`DICOM endpoint listening on port ${config.ENGINE_DICOM_PORT}`);
+
+  const purger = setInterval(
+    () => void purge().then((n) => n && log(`expired ${n} result(s)`), (e) => log(`purger: ${e instanceof Error ? e.message : e}`)),
+    config.ENGINE_PURGE_INTERVAL_SECONDS * 1000,
+  );
+
   return {
     url,
+    /** Runs the TTL purger now (tests drive it with their own clock). */
+    purge,
     async close() {
+      clearInterval(purger);
+      dicom.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await closeDb();
     },

@@ -6,7 +6,23 @@ import { z } from "zod";
 import { AeTitleTakenError, StaleVersionError, applyTenantConfig, getTenantConfig, listTenantConfigs } from "../relay/tenant-config";
 import type { EngineDb } from "../store/db";
 import { requireBearer } from "./bearer";
-import { ApiError, AppliedTenantConfig, Health, TenantConfig, TenantSlug } from "./contract";
+import {
+  ApiError,
+  AppliedTenantConfig,
+  EventFeed,
+  EventFeedQuery,
+  Health,
+  PurgeRequest,
+  ResultDetail,
+  ResultPage,
+  ResultQuery,
+  TenantConfig,
+  TenantSlug,
+} from "./contract";
+import { LIVE_STATUSES } from "../store/schema";
+import type { BlobStore } from "../store/blob-store";
+import { transition } from "../relay/hold-queue";
+import { eventsAfter, getResult, listResults } from "../relay/results-query";
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { "application/json": { schema } }, description });
 const errors = {
@@ -14,6 +30,7 @@ const errors = {
   401: json(ApiError, "Missing or wrong bearer token"),
 };
 const SlugParams = z.object({ slug: TenantSlug.meta({ param: { name: "slug", in: "path" } }) });
+const ResultParams = SlugParams.extend({ id: z.uuid("not a result id").meta({ param: { name: "id", in: "path" } }) });
 
 const routes = {
   health: createRoute({
@@ -45,9 +62,48 @@ const routes = {
     security: [{ bearer: [] }],
     responses: { 200: json(z.object({ tenants: z.array(AppliedTenantConfig) }), "Every applied tenant config"), ...errors },
   }),
+  listResults: createRoute({
+    method: "get",
+    path: "/v1/tenants/{slug}/results",
+    security: [{ bearer: [] }],
+    request: { params: SlugParams, query: ResultQuery },
+    responses: { 200: json(ResultPage, "A page of the tenant's results, newest first"), ...errors },
+  }),
+  getResult: createRoute({
+    method: "get",
+    path: "/v1/tenants/{slug}/results/{id}",
+    security: [{ bearer: [] }],
+    request: { params: ResultParams },
+    responses: { 200: json(ResultDetail, "The result with its event timeline"), ...errors, 404: json(ApiError, "No such result in this tenant") },
+  }),
+  purgeResult: createRoute({
+    method: "post",
+    path: "/v1/tenants/{slug}/results/{id}/purge",
+    security: [{ bearer: [] }],
+    request: { params: ResultParams, body: { content: { "application/json": { schema: PurgeRequest } }, required: true } },
+    responses: {
+      200: json(ResultDetail, "Purged: the bytes are deleted, the row keeps its timeline"),
+      ...errors,
+      404: json(ApiError, "No such result in this tenant"),
+      409: json(ApiError, "The result is no longer held (already acked, expired or purged)"),
+    },
+  }),
+  events: createRoute({
+    method: "get",
+    path: "/v1/events",
+    security: [{ bearer: [] }],
+    request: { query: EventFeedQuery },
+    responses: { 200: json(EventFeed, "Events after `after`, in order; pass nextAfter to continue"), ...errors },
+  }),
 };
 
-export function buildAdminApi(opts: { db: EngineDb; token: string; log: (m: string) => void }) {
+export function buildAdminApi(opts: {
+  db: EngineDb;
+  token: string;
+  log: (m: string) => void;
+  blobs: BlobStore;
+  clock: { now: () => Date };
+}) {
   const app = new OpenAPIHono({
     // Every validation failure becomes a 400 that names the failing fields.
     defaultHook: (result, c) => {
@@ -91,6 +147,39 @@ export function buildAdminApi(opts: { db: EngineDb; token: string; log: (m: stri
   });
 
   app.openapi(routes.listTenants, async (c) => c.json({ tenants: await listTenantConfigs(opts.db) }, 200));
+
+  app.openapi(routes.listResults, async (c) => {
+    try {
+      return c.json(await listResults(opts.db, c.req.valid("param").slug, c.req.valid("query")), 200);
+    } catch (e) {
+      if (e instanceof Error && e.message === "invalid cursor")
+        return c.json({ error: "invalid_request", message: "The cursor is not one this API issued.", fields: { cursor: ["invalid"] } }, 400);
+      throw e;
+    }
+  });
+
+  app.openapi(routes.getResult, async (c) => {
+    const { slug, id } = c.req.valid("param");
+    const result = await getResult(opts.db, slug, id);
+    if (!result) return c.json({ error: "not_found", message: "No such result in this tenant." }, 404);
+    return c.json(result, 200);
+  });
+
+  app.openapi(routes.purgeResult, async (c) => {
+    const { slug, id } = c.req.valid("param");
+    const { reason } = c.req.valid("json");
+    const before = await getResult(opts.db, slug, id);
+    if (!before) return c.json({ error: "not_found", message: "No such result in this tenant." }, 404);
+    const purged = await transition(opts.db, { tenantSlug: slug, id }, [...LIVE_STATUSES], "purged", { reason }, { dropBlob: true, now: opts.clock.now() });
+    if (!purged) return c.json({ error: "not_held", message: `The result is ${before.status}; only held results can be purged.` }, 409);
+    if (purged.blobId) await opts.blobs.delete(slug, purged.blobId);
+    return c.json((await getResult(opts.db, slug, id))!, 200);
+  });
+
+  app.openapi(routes.events, async (c) => {
+    const { after, limit } = c.req.valid("query");
+    return c.json(await eventsAfter(opts.db, after, limit), 200);
+  });
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -58,3 +58,75 @@ export const ApiError = z
 export type ApiError = z.infer<typeof ApiError>;
 
 export const Health = z.object({ status: z.literal("ok"), database: z.literal("ok") }).meta({ id: "Health" });
+
+export const ResultStatus = z.enum(["held", "notified", "pulled", "acked", "expired", "purged"]);
+export const Uid = z.string().regex(/^[0-9.]{1,64}$/, "a DICOM UID: digits and dots, at most 64 characters");
+
+export const HeldResult = z
+  .object({
+    id: z.uuid(),
+    tenantSlug: TenantSlug,
+    callingAe: z.string(),
+    calledAe: z.string(),
+    peerAddress: z.string(),
+    sopClassUid: z.string(),
+    sopInstanceUid: z.string(),
+    studyInstanceUid: z.string().nullable(),
+    seriesInstanceUid: z.string().nullable(),
+    modality: z.string().nullable(),
+    transferSyntaxUid: z.string(),
+    sizeBytes: z.number().int(),
+    sha256: z.string(),
+    status: ResultStatus,
+    receivedAt: z.iso.datetime({ offset: true }),
+    expiresAt: z.iso.datetime({ offset: true }),
+    statusChangedAt: z.iso.datetime({ offset: true }),
+  })
+  .meta({ id: "HeldResult" });
+export type HeldResult = z.infer<typeof HeldResult>;
+
+export const EngineEvent = z
+  .object({
+    seq: z.number().int(),
+    tenantSlug: z.string().nullable(),
+    type: z.string().meta({ example: "result.received" }),
+    payload: z.record(z.string(), z.unknown()),
+    at: z.iso.datetime({ offset: true }),
+  })
+  .meta({ id: "EngineEvent" });
+export type EngineEvent = z.infer<typeof EngineEvent>;
+
+export const ResultDetail = HeldResult.extend({ timeline: z.array(EngineEvent) }).meta({ id: "ResultDetail" });
+
+const statusList = z
+  .string()
+  .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))
+  .pipe(z.array(ResultStatus));
+
+export const ResultQuery = z.object({
+  status: statusList.optional().meta({ description: "comma-separated statuses" }),
+  callingAe: z.string().trim().min(1).max(16).optional(),
+  modality: z.string().trim().min(1).max(16).optional(),
+  sopClassUid: Uid.optional(),
+  receivedFrom: z.iso.datetime({ offset: true }).optional(),
+  receivedTo: z.iso.datetime({ offset: true }).optional(),
+  uid: Uid.optional().meta({ description: "matches the study, series or SOP instance UID exactly" }),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(200).optional().meta({ description: "nextCursor of the previous page" }),
+});
+export type ResultQuery = z.infer<typeof ResultQuery>;
+
+export const ResultPage = z
+  .object({ results: z.array(HeldResult), nextCursor: z.string().nullable() })
+  .meta({ id: "ResultPage" });
+
+export const PurgeRequest = z
+  .object({ reason: z.string().trim().min(3, "a reason of at least 3 characters is required").max(500) })
+  .strict()
+  .meta({ id: "PurgeRequest" });
+
+export const EventFeedQuery = z.object({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export const EventFeed = z.object({ events: z.array(EngineEvent), nextAfter: z.number().int() }).meta({ id: "EventFeed" });

@@ -2,6 +2,7 @@ import { and, asc, eq, ne, sql } from "drizzle-orm";
 import type { AppliedTenantConfig, TenantConfig } from "../api/contract";
 import type { EngineDb } from "../store/db";
 import { engineEvents, tenantConfigs } from "../store/schema";
+import { recomputeExpiry } from "./hold-queue";
 
 export class StaleVersionError extends Error {
   constructor(readonly current: number) {
@@ -49,6 +50,7 @@ export async function applyTenantConfig(db: EngineDb, slug: string, config: Tena
       .onConflictDoUpdate({ target: tenantConfigs.slug, set: values })
       .returning();
     const applied = toApplied(row!);
+    if (current && current.ttlDays !== config.ttlDays) await recomputeExpiry(tx, slug, config.ttlDays);
     await tx.insert(engineEvents).values({
       tenantSlug: slug,
       type: "config.applied",

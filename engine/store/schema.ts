@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigserial, check, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, bigserial, check, customType, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 /** The configuration the engine applies per tenant, as last pushed by the console. */
 export const tenantConfigs = pgTable(
@@ -28,5 +28,54 @@ export const engineEvents = pgTable(
     payload: jsonb("payload").notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("engine_events_tenant").on(t.tenantSlug, t.id)],
+  (t) => [index("engine_events_tenant").on(t.tenantSlug, t.id), index("engine_events_result").on(sql`(${t.payload}->>'resultId')`)],
+);
+
+const bytea = customType<{ data: Buffer }>({ dataType: () => "bytea" });
+
+/** Each tenant's data key, wrapped by the master key (engine/store/encryption.ts). */
+export const tenantKeys = pgTable("tenant_keys", {
+  slug: text("slug").primaryKey(),
+  wrappedKey: bytea("wrapped_key").notNull(),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const resultStatus = pgEnum("result_status", ["held", "notified", "pulled", "acked", "expired", "purged"]);
+export const LIVE_STATUSES = ["held", "notified", "pulled"] as const;
+
+/**
+ * A vendor result in a tenant's hold queue. The bytes live in the blob store until the router acks them (or the
+ * result expires or is purged); the row stays, with its timeline in engine_events, until its TTL would have
+ * expired it, so the console can show what happened.
+ */
+export const results = pgTable(
+  "results",
+  {
+    id: uuid("id").primaryKey(),
+    tenantSlug: text("tenant_slug").notNull(),
+    callingAe: text("calling_ae").notNull(),
+    calledAe: text("called_ae").notNull(),
+    peerAddress: text("peer_address").notNull(),
+    sopClassUid: text("sop_class_uid").notNull(),
+    sopInstanceUid: text("sop_instance_uid").notNull(),
+    studyInstanceUid: text("study_instance_uid"),
+    seriesInstanceUid: text("series_instance_uid"),
+    modality: text("modality"),
+    transferSyntaxUid: text("transfer_syntax_uid").notNull(),
+    sizeBytes: bigint("size_bytes", { mode: "number" }).notNull(),
+    sha256: text("sha256").notNull(),
+    blobId: text("blob_id"),
+    status: resultStatus("status").notNull().default("held"),
+    receivedAt: timestamp("received_at", { withTimezone: true }).notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    statusChangedAt: timestamp("status_changed_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    // One live result per SOP instance per tenant: a second C-STORE replaces it.
+    uniqueIndex("results_live_instance")
+      .on(t.tenantSlug, t.sopInstanceUid)
+      .where(sql`${t.status} in ('held', 'notified', 'pulled')`),
+    index("results_tenant_received").on(t.tenantSlug, t.receivedAt, t.id),
+    index("results_expires").on(t.expiresAt),
+  ],
 );

@@ -1,6 +1,7 @@
 // Brings up the whole stack in order: database, migrations, seed, IdP, engine, worker, web.
 // Used by `npm start` (scripts/launcher.ts) and by the end-to-end tests (on ports chosen at run time).
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { migrateConsoleDatabase } from "../../db/migrate";
 import { DEMO_ACCOUNTS } from "../dev-idp/accounts";
@@ -41,12 +42,17 @@ type Secrets = {
   engineAdminToken: string;
   authSecret: string;
   oidcClientSecret: string;
+  engineMasterKey: string;
   embeddedPgPort?: number;
 };
 
 function loadSecrets(dataDir: string): Secrets {
   const file = path.join(dataDir, "secrets.json");
-  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as Secrets;
+  if (existsSync(file)) {
+    const s = JSON.parse(readFileSync(file, "utf8")) as Secrets;
+    s.engineMasterKey ??= randomBytes(32).toString("base64");
+    return s;
+  }
   const s: Secrets = {
     consoleOwner: secret(),
     consoleApp: secret(),
@@ -54,6 +60,7 @@ function loadSecrets(dataDir: string): Secrets {
     engineAdminToken: secret(32),
     authSecret: secret(33),
     oidcClientSecret: secret(),
+    engineMasterKey: randomBytes(32).toString("base64"),
   };
   writeFileSync(file, JSON.stringify(s, null, 2), { mode: 0o600 });
   return s;
@@ -91,6 +98,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     });
     // 1. Databases: the servers named by DATABASE_URL/ENGINE_DATABASE_URL, or an embedded PostgreSQL.
     const secrets = loadSecrets(dataDir);
+    saveSecrets(dataDir, secrets);
     let urls: { consoleOwnerUrl: string; consoleAppUrl: string; engineUrl: string };
     const demo = !env.DATABASE_URL;
     if (env.DATABASE_URL) {
@@ -157,6 +165,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ENGINE_ADMIN_PORT: String(ports.engineAdmin),
       ENGINE_DICOM_PORT: String(ports.engineDicom),
       ENGINE_GATEWAY_PORT: String(ports.gateway),
+      // The embedded mode keeps its master key beside the data; in production it comes from a secret store.
+      ENGINE_MASTER_KEY: env.ENGINE_MASTER_KEY ?? secrets.engineMasterKey,
+      ENGINE_BLOB_DIR: env.ENGINE_BLOB_DIR ?? path.join(dataDir, "blobs"),
     };
     const engine = procs.start("engine", node, [...tsx, path.join(root, "engine/main.ts")], { ...env, ...engineEnv });
     await waitForHttp(`${engineAdminUrl}/healthz`, 60_000, () => engine.exitCode === null);

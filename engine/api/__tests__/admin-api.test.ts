@@ -2,13 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import postgres from "postgres";
 import { createTestDatabases } from "../../../test/databases";
 import { loadEngineConfig } from "../../config";
-import { startEngine } from "../../server";
+import { startTestEngine } from "../../../test/engine";
 
 const TOKEN = "engine-test-token-".padEnd(48, "x");
 
 describe("engine admin API", () => {
   let dbs: Awaited<ReturnType<typeof createTestDatabases>>;
-  let engine: Awaited<ReturnType<typeof startEngine>>;
+  let engine: Awaited<ReturnType<typeof startTestEngine>>;
   const api = (path: string, init: RequestInit = {}, token: string | null = TOKEN) =>
     fetch(engine.url + path, {
       ...init,
@@ -19,10 +19,7 @@ describe("engine admin API", () => {
 
   beforeAll(async () => {
     dbs = await createTestDatabases();
-    engine = await startEngine(
-      loadEngineConfig({ ENGINE_DATABASE_URL: dbs.engineUrl, ENGINE_ADMIN_TOKEN: TOKEN, ENGINE_ADMIN_PORT: "0" }),
-      () => {},
-    );
+    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN });
   });
   afterAll(async () => {
     await engine?.close();
@@ -42,7 +39,9 @@ describe("engine admin API", () => {
     expect(await (await api("/healthz", {}, null)).json()).toEqual({ status: "ok", database: "ok" });
     const doc = await (await api("/openapi.json", {}, null)).json();
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/healthz", "/v1/tenants/{slug}", "/v1/tenants"]));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(["/healthz", "/v1/tenants/{slug}", "/v1/tenants", "/v1/tenants/{slug}/results", "/v1/tenants/{slug}/results/{id}/purge", "/v1/events"]),
+    );
     expect(doc.paths["/v1/tenants/{slug}"].put.requestBody.content["application/json"].schema).toBeDefined();
   });
 
@@ -104,10 +103,11 @@ describe("engine admin API", () => {
   });
 
   it("names the missing or malformed variable at start-up", () => {
-    expect(() => loadEngineConfig({ ENGINE_ADMIN_TOKEN: TOKEN })).toThrow(/ENGINE_DATABASE_URL/);
-    expect(() => loadEngineConfig({ ENGINE_DATABASE_URL: dbs.engineUrl, ENGINE_ADMIN_TOKEN: "short" })).toThrow(/ENGINE_ADMIN_TOKEN/);
-    expect(() => loadEngineConfig({ ENGINE_DATABASE_URL: dbs.engineUrl, ENGINE_ADMIN_TOKEN: TOKEN, ENGINE_ADMIN_PORT: "http" })).toThrow(
-      /ENGINE_ADMIN_PORT/,
-    );
+    const ok = { ENGINE_DATABASE_URL: dbs.engineUrl, ENGINE_ADMIN_TOKEN: TOKEN, ENGINE_MASTER_KEY: Buffer.alloc(32, 1).toString("base64") };
+    expect(() => loadEngineConfig({ ...ok, ENGINE_DATABASE_URL: undefined })).toThrow(/ENGINE_DATABASE_URL/);
+    expect(() => loadEngineConfig({ ...ok, ENGINE_ADMIN_TOKEN: "short" })).toThrow(/ENGINE_ADMIN_TOKEN/);
+    expect(() => loadEngineConfig({ ...ok, ENGINE_ADMIN_PORT: "http" })).toThrow(/ENGINE_ADMIN_PORT/);
+    expect(() => loadEngineConfig({ ...ok, ENGINE_MASTER_KEY: "dG9vIHNob3J0" })).toThrow(/ENGINE_MASTER_KEY/);
+    expect(loadEngineConfig(ok).ENGINE_ADMIN_PORT).toBe(7400);
   });
 });

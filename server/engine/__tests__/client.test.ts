@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadEngineConfig } from "@/engine/config";
-import { startEngine } from "@/engine/server";
+import { startTestEngine } from "../../../test/engine";
 import { freePort } from "../../../scripts/lib/ports";
 import { createTestDatabases } from "../../../test/databases";
 import { EngineError, EngineUnavailableError, createEngineClient, engineClientFromEnv } from "../client";
@@ -9,10 +8,10 @@ const TOKEN = "client-test-token-".padEnd(40, "y");
 
 describe("typed engine client against the real engine", () => {
   let dbs: Awaited<ReturnType<typeof createTestDatabases>>;
-  let engine: Awaited<ReturnType<typeof startEngine>>;
+  let engine: Awaited<ReturnType<typeof startTestEngine>>;
   beforeAll(async () => {
     dbs = await createTestDatabases();
-    engine = await startEngine(loadEngineConfig({ ENGINE_DATABASE_URL: dbs.engineUrl, ENGINE_ADMIN_TOKEN: TOKEN, ENGINE_ADMIN_PORT: "0" }), () => {});
+    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN });
   });
   afterAll(async () => {
     await engine?.close();

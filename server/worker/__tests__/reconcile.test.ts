@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import postgres from "postgres";
 import { tenantConfigs } from "@/db/schema";
-import { loadEngineConfig } from "@/engine/config";
-import { startEngine } from "@/engine/server";
+import { startTestEngine } from "../../../test/engine";
 import { freePort } from "../../../scripts/lib/ports";
 import { useConsoleDatabase } from "../../../test/console-db";
 import { systemContext } from "../../context";
@@ -53,9 +52,7 @@ describe("the worker reconciles desired tenant config into the engine", () => {
     const failing = await until(desired, (c) => c.lastSyncError !== null);
     expect(failing.appliedVersion).toBeNull();
 
-    engine = await startEngine(
-      loadEngineConfig({ ENGINE_DATABASE_URL: dbs.engineUrl, ENGINE_ADMIN_TOKEN: TOKEN, ENGINE_ADMIN_PORT: String(port) }),
-    );
+    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, adminPort: port });
     const applied = await until(desired, (c) => c.appliedVersion === 1);
     expect(applied.lastSyncError).toBeNull();
 

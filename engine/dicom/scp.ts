@@ -1,0 +1,223 @@
+// The relay's DICOM endpoint: C-ECHO and C-STORE for vendors. The tenant is the one whose called AE title the
+// association names; each instance streams (Part 10 framed, encrypted) into the blob store without being held in
+// memory, and becomes a held result once its bytes are durably stored.
+import { randomUUID } from "node:crypto";
+import type { Socket } from "node:net";
+import { Writable } from "node:stream";
+import dimse from "dcmjs-dimse";
+import type { BlobStore, BlobWriter } from "../store/blob-store";
+import type { Keyring } from "../store/keyring";
+import { fileMetaHeader, readHeaderFields, type HeaderFields } from "./part10";
+
+const { Scp, Server, Dataset, constants, responses, log } = dimse;
+type CEchoRequest = InstanceType<typeof dimse.requests.CEchoRequest>;
+type CStoreRequest = InstanceType<typeof dimse.requests.CStoreRequest>;
+type CEchoResponseT = InstanceType<typeof dimse.responses.CEchoResponse>;
+type CStoreResponseT = InstanceType<typeof dimse.responses.CStoreResponse>;
+type DatasetT = InstanceType<typeof dimse.Dataset>;
+const { PresentationContextResult, RejectReason, RejectResult, RejectSource, SopClass, Status, StorageClass } = constants;
+const { CEchoResponse, CStoreResponse } = responses;
+
+log.setLevel("warn");
+
+const STORAGE_CLASSES = new Set<string>(Object.values(StorageClass));
+/** Standard storage SOP classes, including ones newer than the library's list. */
+const isStorageClass = (uid: string) => STORAGE_CLASSES.has(uid) || uid.startsWith("1.2.840.10008.5.1.4.1.1.");
+/** Enough of the dataset's start to hold the header elements we index (pixel data comes last). */
+const HEADER_PREFIX_BYTES = 256 * 1024;
+
+export type TenantRoute = { slug: string; allowedCallingAeTitles: string[] };
+
+export type StoredInstance = {
+  id: string;
+  tenantSlug: string;
+  callingAe: string;
+  calledAe: string;
+  peerAddress: string;
+  sopClassUid: string;
+  sopInstanceUid: string;
+  transferSyntaxUid: string;
+  sizeBytes: number;
+  sha256: string;
+  header: HeaderFields;
+};
+
+export type ScpDeps = {
+  /** The tenant that owns a called AE title, or null. */
+  route: (calledAe: string) => Promise<TenantRoute | null>;
+  keyring: Keyring;
+  blobs: BlobStore;
+  /** Records the stored instance as a held result; a throw makes the C-STORE fail (and the blob is removed). */
+  onStored: (instance: StoredInstance) => Promise<void>;
+  log: (m: string) => void;
+};
+
+type Pending = { writer: BlobWriter; instance: Omit<StoredInstance, "sizeBytes" | "sha256" | "header">; prefix: Buffer[]; prefixBytes: number };
+
+export function createDicomServer(deps: ScpDeps) {
+  class RelayScp extends Scp {
+    private tenant: TenantRoute | null = null;
+    private calling = "";
+    private called = "";
+    private readonly peer: string;
+    private pending: Pending | null = null;
+    private outcome: Promise<StoredInstance> | null = null;
+
+    constructor(socket: Socket, opts: never) {
+      super(socket, opts);
+      this.peer = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
+      // A connection that ends mid-instance must not leave half a blob or a result behind.
+      const discard = () => this.discardPending("association ended before the instance was complete");
+      this.on("close", discard);
+      this.on("networkError", (e: Error) => {
+        deps.log(`association from ${this.peer}: ${e.message}`);
+        discard();
+      });
+    }
+
+    associationRequested(association: InstanceType<typeof dimse.association.Association>) {
+      void this.negotiate(association).catch((e) => {
+        deps.log(`association from ${this.peer} refused: ${e instanceof Error ? e.message : e}`);
+        this.sendAssociationReject(RejectResult.Transient, RejectSource.ServiceUser, RejectReason.TemporaryCongestion);
+      });
+    }
+
+    private async negotiate(association: InstanceType<typeof dimse.association.Association>) {
+      this.called = association.getCalledAeTitle().trim();
+      this.calling = association.getCallingAeTitle().trim();
+      const tenant = await deps.route(this.called);
+      if (!tenant) {
+        deps.log(`association from ${this.calling}@${this.peer} rejected: called AE title not recognized (${this.called})`);
+        return this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CalledAeNotRecognized);
+      }
+      if (tenant.allowedCallingAeTitles.length && !tenant.allowedCallingAeTitles.includes(this.calling)) {
+        deps.log(`association from ${this.calling}@${this.peer} to ${this.called} rejected: calling AE title not allowed`);
+        return this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CallingAeNotRecognized);
+      }
+      this.tenant = tenant;
+      for (const { id } of association.getPresentationContexts()) {
+        const pc = association.getPresentationContext(id);
+        const abstract = pc.getAbstractSyntaxUid();
+        if (abstract === SopClass.Verification || isStorageClass(abstract)) {
+          // The vendor's first proposed transfer syntax: stored as sent, never transcoded.
+          pc.setResult(PresentationContextResult.Accept, pc.getTransferSyntaxUids()[0]);
+        } else {
+          pc.setResult(PresentationContextResult.RejectAbstractSyntaxNotSupported);
+        }
+      }
+      this.sendAssociationAccept();
+    }
+
+    associationReleaseRequested() {
+      this.sendAssociationReleaseResponse();
+    }
+
+    abort() {
+      this.discardPending("association aborted by the peer");
+    }
+
+    cEchoRequest(request: CEchoRequest, callback: (r: CEchoResponseT) => void) {
+      const response = CEchoResponse.fromRequest(request);
+      response.setStatus(Status.Success);
+      callback(response);
+    }
+
+    createStoreWritableStream(pc: InstanceType<typeof dimse.association.PresentationContext>, request: CStoreRequest) {
+      const tenant = this.tenant!;
+      const id = randomUUID();
+      const instance = {
+        id,
+        tenantSlug: tenant.slug,
+        callingAe: this.calling,
+        calledAe: this.called,
+        peerAddress: this.peer,
+        sopClassUid: request.getAffectedSopClassUid(),
+        sopInstanceUid: request.getAffectedSopInstanceUid(),
+        transferSyntaxUid: pc.getAcceptedTransferSyntaxUid() ?? "",
+      };
+      const pending: Pending = { writer: null as never, instance, prefix: [], prefixBytes: 0 };
+      const meta = fileMetaHeader({ ...instance, sourceAeTitle: this.calling });
+      pending.prefix.push(meta);
+      const writerReady = deps.keyring.dataKey(tenant.slug).then((key) => {
+        pending.writer = deps.blobs.writer(key, tenant.slug, id);
+        pending.writer.input.write(meta);
+        return pending.writer;
+      });
+      this.pending = pending;
+      this.outcome = null;
+      return new Writable({
+        highWaterMark: 1 << 20,
+        write: (chunk: Buffer, _enc, cb) => {
+          if (pending.prefixBytes < HEADER_PREFIX_BYTES) {
+            pending.prefix.push(chunk);
+            pending.prefixBytes += chunk.length;
+          }
+          writerReady.then((w) => (w.input.write(chunk) ? cb() : w.input.once("drain", () => cb())), cb);
+        },
+        final: (cb) => {
+          this.outcome = writerReady.then(async (w) => {
+            w.input.end();
+            const { size, sha256 } = await w.done;
+            const header = readHeaderFields(Buffer.concat(pending.prefix)) ?? { studyInstanceUid: null, seriesInstanceUid: null, modality: null };
+            return { ...instance, sizeBytes: size, sha256, header };
+          });
+          this.outcome.catch(() => {});
+          cb();
+        },
+      });
+    }
+
+    createDatasetFromStoreWritableStream(_w: Writable, pc: InstanceType<typeof dimse.association.PresentationContext>, callback: (d: DatasetT) => void) {
+      // The library passes the dataset on to cStoreRequest; ours is a placeholder, the bytes are in the blob store.
+      callback(new Dataset({}, pc.getAcceptedTransferSyntaxUid()));
+    }
+
+    cStoreRequest(request: CStoreRequest, callback: (r: CStoreResponseT) => void) {
+      const outcome = this.outcome;
+      const pending = this.pending;
+      this.pending = null;
+      this.outcome = null;
+      const respond = (status: number) => {
+        const response = CStoreResponse.fromRequest(request);
+        response.setStatus(status);
+        callback(response);
+      };
+      if (!outcome || !pending) return respond(0xa700);
+      outcome
+        .then(async (stored) => {
+          try {
+            await deps.onStored(stored);
+          } catch (e) {
+            await deps.blobs.delete(stored.tenantSlug, stored.id);
+            throw e;
+          }
+          respond(Status.Success);
+        })
+        .catch((e) => {
+          deps.log(`C-STORE ${pending.instance.sopInstanceUid} from ${this.calling} failed: ${e instanceof Error ? e.message : e}`);
+          respond(0xa700); // Refused: out of resources — the vendor may retry; nothing was kept
+        });
+    }
+
+    private discardPending(reason: string) {
+      const p = this.pending;
+      if (!p) return;
+      this.pending = null;
+      this.outcome = null;
+      deps.log(`discarding partial instance ${p.instance.sopInstanceUid} from ${this.calling}: ${reason}`);
+      if (p.writer) p.writer.abort(new Error(reason));
+      else void deps.keyring.dataKey(p.instance.tenantSlug).then(() => p.writer?.abort(new Error(reason)));
+    }
+  }
+
+  const server = new Server(RelayScp as never);
+  server.on("networkError", (e: Error) => deps.log(`DICOM server: ${e.message}`));
+  return {
+    listen: (port: number) =>
+      new Promise<void>((resolve) => {
+        server.once("listening", () => resolve());
+        server.listen(port, { associationTimeout: 30_000, pduTimeout: 60_000 });
+      }),
+    close: () => server.close(),
+  };
+}

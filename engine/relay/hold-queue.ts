@@ -1,0 +1,128 @@
+// The hold queue: each stored instance is a result that moves held → notified → pulled → acked (or expired /
+// purged). Every transition writes its event to the outbox in the same transaction.
+import { and, eq, inArray, lte, sql } from "drizzle-orm";
+import type { EngineDb } from "../store/db";
+import { LIVE_STATUSES, engineEvents, results, tenantConfigs } from "../store/schema";
+
+type Tx = Parameters<Parameters<EngineDb["transaction"]>[0]>[0];
+export type Result = typeof results.$inferSelect;
+export type ResultStatus = Result["status"];
+
+const DAY_MS = 86_400_000;
+
+export type Received = Omit<Result, "status" | "expiresAt" | "statusChangedAt">;
+
+async function event(tx: Tx, r: Pick<Result, "id" | "tenantSlug">, type: string, payload: Record<string, unknown> = {}) {
+  await tx.insert(engineEvents).values({ tenantSlug: r.tenantSlug, type, payload: { resultId: r.id, ...payload } });
+}
+
+/**
+ * Records a stored instance. A live result for the same SOP instance in the same tenant is replaced (its old blob
+ * id is returned so the caller can delete the bytes after commit) instead of being duplicated.
+ */
+export async function recordReceived(db: EngineDb, r: Received): Promise<{ result: Result; replacedBlobId: string | null }> {
+  return db.transaction(async (tx) => {
+    const [config] = await tx.select().from(tenantConfigs).where(eq(tenantConfigs.slug, r.tenantSlug));
+    if (!config) throw new Error(`tenant ${r.tenantSlug} has no applied configuration`);
+    const expiresAt = new Date(r.receivedAt.getTime() + config.ttlDays * DAY_MS);
+    const [live] = await tx
+      .select()
+      .from(results)
+      .where(and(eq(results.tenantSlug, r.tenantSlug), eq(results.sopInstanceUid, r.sopInstanceUid), inArray(results.status, [...LIVE_STATUSES])))
+      .for("update");
+    const meta = {
+      callingAe: r.callingAe,
+      calledAe: r.calledAe,
+      peerAddress: r.peerAddress,
+      sopClassUid: r.sopClassUid,
+      modality: r.modality,
+      studyInstanceUid: r.studyInstanceUid,
+      seriesInstanceUid: r.seriesInstanceUid,
+      transferSyntaxUid: r.transferSyntaxUid,
+      sizeBytes: r.sizeBytes,
+      sha256: r.sha256,
+    };
+    if (live) {
+      const [result] = await tx
+        .update(results)
+        .set({ ...meta, blobId: r.blobId, status: "held", receivedAt: r.receivedAt, expiresAt, statusChangedAt: r.receivedAt })
+        .where(eq(results.id, live.id))
+        .returning();
+      await event(tx, live, "result.replaced", { previous: { sha256: live.sha256, sizeBytes: live.sizeBytes, status: live.status }, ...meta });
+      return { result: result!, replacedBlobId: live.blobId };
+    }
+    const [result] = await tx
+      .insert(results)
+      .values({ ...r, status: "held", expiresAt, statusChangedAt: r.receivedAt })
+      .returning();
+    await event(tx, result!, "result.received", { sopInstanceUid: r.sopInstanceUid, ...meta });
+    return { result: result!, replacedBlobId: null };
+  });
+}
+
+/**
+ * Moves a result from one of `from` to `to`; returns null when it was not in such a state (so repeated calls are
+ * harmless). With `dropBlob` the row forgets its bytes and `blobId` says which blob the caller should delete.
+ */
+export async function transition(
+  db: EngineDb,
+  where: { tenantSlug: string; id: string },
+  from: ResultStatus[],
+  to: ResultStatus,
+  payload: Record<string, unknown> = {},
+  opts: { dropBlob?: boolean; now?: Date } = {},
+): Promise<{ result: Result; blobId: string | null } | null> {
+  return db.transaction(async (tx) => {
+    const now = opts.now ?? new Date();
+    const [current] = await tx
+      .select()
+      .from(results)
+      .where(and(eq(results.id, where.id), eq(results.tenantSlug, where.tenantSlug), inArray(results.status, from)))
+      .for("update");
+    if (!current) return null;
+    const [row] = await tx
+      .update(results)
+      .set({ status: to, statusChangedAt: now, ...(opts.dropBlob ? { blobId: null } : {}) })
+      .where(eq(results.id, current.id))
+      .returning();
+    await event(tx, current, `result.${to}`, { from: current.status, ...payload });
+    return { result: row!, blobId: current.blobId };
+  });
+}
+
+/**
+ * The TTL purger's step: live results past their expiry are expired (event, bytes and row deleted); rows kept only
+ * for their history (acked, purged) go when their TTL would have expired them. `now` comes from the caller's clock.
+ */
+export async function expireDue(db: EngineDb, now: Date, deleteBlob: (slug: string, blobId: string) => Promise<void>, batch = 500) {
+  let expired = 0;
+  for (;;) {
+    const due = await db.transaction(async (tx) => {
+      const rows = await tx
+        .select()
+        .from(results)
+        .where(lte(results.expiresAt, now))
+        .orderBy(results.expiresAt)
+        .limit(batch)
+        .for("update", { skipLocked: true });
+      for (const r of rows) {
+        if ((LIVE_STATUSES as readonly string[]).includes(r.status)) {
+          await event(tx, r, "result.expired", { status: r.status, expiresAt: r.expiresAt.toISOString() });
+          expired++;
+        }
+      }
+      if (rows.length) await tx.delete(results).where(inArray(results.id, rows.map((r) => r.id)));
+      return rows;
+    });
+    for (const r of due) if (r.blobId) await deleteBlob(r.tenantSlug, r.blobId);
+    if (due.length < batch) return expired;
+  }
+}
+
+/** A tenant's TTL changed: every result still in the queue gets expires_at = received_at + the new TTL. */
+export async function recomputeExpiry(tx: Tx, slug: string, ttlDays: number) {
+  await tx
+    .update(results)
+    .set({ expiresAt: sql`${results.receivedAt} + make_interval(days => ${ttlDays})` })
+    .where(eq(results.tenantSlug, slug));
+}

@@ -1,0 +1,1 @@
+CREATE INDEX "engine_events_result" ON "engine_events" USING btree (("payload"->>'resultId'));
