@@ -10,6 +10,8 @@ import { BlobStore } from "./store/blob-store";
 import { connectEngineDb, migrateEngineDatabase } from "./store/db";
 import { parseMasterKey } from "./store/encryption";
 import { Keyring } from "./store/keyring";
+import { results } from "./store/schema";
+import { and, eq } from "drizzle-orm";
 
 export type Clock = { now: () => Date };
 export const systemClock: Clock = { now: () => new Date() };
@@ -73,6 +75,12 @@ export async function startEngine(
     url,
     /** Runs the TTL purger now (tests drive it with their own clock). */
     purge,
+    /** A held result's decrypted Part 10 bytes. */
+    async readResultBytes(slug: string, id: string) {
+      const [row] = await db.select().from(results).where(and(eq(results.tenantSlug, slug), eq(results.id, id)));
+      if (!row?.blobId) throw new Error(`result ${id} has no stored bytes`);
+      return blobs.read(await keyring.dataKey(slug), slug, row.blobId);
+    },
     async close() {
       clearInterval(purger);
       dicom.close();

@@ -28,7 +28,7 @@ export async function startTestEngine(engineUrl: string, opts: { token: string; 
       ENGINE_MASTER_KEY: randomBytes(32).toString("base64"),
       ENGINE_BLOB_DIR: blobDir,
     }),
-    () => {},
+    process.env.DEBUG_ENGINE ? (m) => console.log(`[engine] ${m}`) : () => {},
     clock,
   );
   return { ...engine, dicomPort, blobDir, clock };

@@ -52,7 +52,7 @@ export type ScpDeps = {
   log: (m: string) => void;
 };
 
-type Pending = { writer: BlobWriter; instance: Omit<StoredInstance, "sizeBytes" | "sha256" | "header">; prefix: Buffer[]; prefixBytes: number };
+type Pending = { writerReady: Promise<BlobWriter>; instance: Omit<StoredInstance, "sizeBytes" | "sha256" | "header">; prefix: Buffer[]; prefixBytes: number };
 
 export function createDicomServer(deps: ScpDeps) {
   class RelayScp extends Scp {
@@ -135,14 +135,14 @@ export function createDicomServer(deps: ScpDeps) {
         sopInstanceUid: request.getAffectedSopInstanceUid(),
         transferSyntaxUid: pc.getAcceptedTransferSyntaxUid() ?? "",
       };
-      const pending: Pending = { writer: null as never, instance, prefix: [], prefixBytes: 0 };
       const meta = fileMetaHeader({ ...instance, sourceAeTitle: this.calling });
-      pending.prefix.push(meta);
       const writerReady = deps.keyring.dataKey(tenant.slug).then((key) => {
-        pending.writer = deps.blobs.writer(key, tenant.slug, id);
-        pending.writer.input.write(meta);
-        return pending.writer;
+        const writer = deps.blobs.writer(key, tenant.slug, id);
+        writer.input.write(meta);
+        return writer;
       });
+      writerReady.catch(() => {});
+      const pending: Pending = { writerReady, instance, prefix: [meta], prefixBytes: 0 };
       this.pending = pending;
       this.outcome = null;
       return new Writable({
@@ -167,9 +167,12 @@ export function createDicomServer(deps: ScpDeps) {
       });
     }
 
-    createDatasetFromStoreWritableStream(_w: Writable, pc: InstanceType<typeof dimse.association.PresentationContext>, callback: (d: DatasetT) => void) {
-      // The library passes the dataset on to cStoreRequest; ours is a placeholder, the bytes are in the blob store.
-      callback(new Dataset({}, pc.getAcceptedTransferSyntaxUid()));
+    createDatasetFromStoreWritableStream(w: Writable, pc: InstanceType<typeof dimse.association.PresentationContext>, callback: (d: DatasetT) => void) {
+      // The library passes the dataset on to cStoreRequest; ours is a placeholder (the bytes are in the blob
+      // store), handed over once every byte has gone through our stream.
+      const done = () => callback(new Dataset({}, pc.getAcceptedTransferSyntaxUid()));
+      if (w.writableFinished) done();
+      else w.once("finish", done);
     }
 
     cStoreRequest(request: CStoreRequest, callback: (r: CStoreResponseT) => void) {
@@ -205,8 +208,7 @@ export function createDicomServer(deps: ScpDeps) {
       this.pending = null;
       this.outcome = null;
       deps.log(`discarding partial instance ${p.instance.sopInstanceUid} from ${this.calling}: ${reason}`);
-      if (p.writer) p.writer.abort(new Error(reason));
-      else void deps.keyring.dataKey(p.instance.tenantSlug).then(() => p.writer?.abort(new Error(reason)));
+      p.writerReady.then((w) => w.abort(new Error(reason)), () => {});
     }
   }
 
