@@ -2,7 +2,8 @@ import { z } from "zod";
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
-const EngineEnv = z.object({
+const EngineEnv = z
+  .object({
   ENGINE_DATABASE_URL: z.url(),
   ENGINE_ADMIN_TOKEN: z.string().min(32, "must be at least 32 characters"),
   ENGINE_ADMIN_HOST: z.string().min(1).default("127.0.0.1"),
@@ -16,7 +17,24 @@ const EngineEnv = z.object({
   ENGINE_BLOB_DIR: z.string().min(1).default(".data/blobs"),
   ENGINE_PURGE_INTERVAL_SECONDS: z.coerce.number().positive().default(60),
   ENGINE_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
-});
+  /** hosted: many tenants, router CA from ENGINE_CA_*_FILE; self-hosted: one tenant, CA created at first boot */
+  ENGINE_MODE: z.enum(["hosted", "self-hosted"]).default("hosted"),
+  ENGINE_CA_CERT_FILE: z.string().min(1).optional(),
+  ENGINE_CA_KEY_FILE: z.string().min(1).optional(),
+  ENGINE_SELF_HOSTED_TENANT: z.string().regex(/^[a-z0-9-]{2,63}$/).optional(),
+  ENGINE_GATEWAY_HOST: z.string().min(1).default("0.0.0.0"),
+  /** names the gateway's server certificate covers (routers connect to one of them) */
+  ENGINE_GATEWAY_HOSTNAMES: z.string().default("localhost,127.0.0.1"),
+  /** the URL enrolled routers are told to connect to */
+  ENGINE_GATEWAY_PUBLIC_URL: z.url().optional(),
+})
+  .superRefine((e, ctx) => {
+    if (e.ENGINE_MODE === "hosted" && (!e.ENGINE_CA_CERT_FILE || !e.ENGINE_CA_KEY_FILE))
+      for (const path of ["ENGINE_CA_CERT_FILE", "ENGINE_CA_KEY_FILE"] as const)
+        if (!e[path]) ctx.addIssue({ code: "custom", path: [path], message: "required in hosted mode (the router CA's certificate and key, PEM)" });
+    if (e.ENGINE_MODE === "self-hosted" && !e.ENGINE_SELF_HOSTED_TENANT)
+      ctx.addIssue({ code: "custom", path: ["ENGINE_SELF_HOSTED_TENANT"], message: "required in self-hosted mode (the one tenant's slug)" });
+  });
 export type EngineConfig = z.infer<typeof EngineEnv>;
 
 /** Validated at start-up: a missing or malformed variable stops the engine with a message naming it. */

@@ -1,9 +1,12 @@
-// The engine process: admin API now; DICOM endpoint, router gateway, purger and migration workers join it.
+// The engine process: admin API, DICOM endpoint for vendors, router gateway (mTLS WebSocket), TTL purger.
+// `--mode=hosted|self-hosted` overrides ENGINE_MODE.
 import { loadEngineConfig } from "./config";
 import { startEngine } from "./server";
 
 async function main() {
-  const engine = await startEngine(loadEngineConfig());
+  const modeFlag = process.argv.find((a) => a.startsWith("--mode="));
+  const env = modeFlag ? { ...process.env, ENGINE_MODE: modeFlag.slice("--mode=".length) } : process.env;
+  const engine = await startEngine(loadEngineConfig(env));
   const stop = () => void engine.close().then(() => process.exit(0));
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);

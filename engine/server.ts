@@ -10,6 +10,8 @@ import { BlobStore } from "./store/blob-store";
 import { connectEngineDb, migrateEngineDatabase } from "./store/db";
 import { parseMasterKey } from "./store/encryption";
 import { Keyring } from "./store/keyring";
+import { loadCertificateAuthority } from "./relay/ca-store";
+import { createGateway } from "./relay/gateway";
 import { results } from "./store/schema";
 import { and, eq } from "drizzle-orm";
 
@@ -30,8 +32,25 @@ export async function startEngine(
   const blobs = new BlobStore(path.resolve(config.ENGINE_BLOB_DIR));
   const keyring = new Keyring(db, parseMasterKey(config.ENGINE_MASTER_KEY));
 
+  const masterKey = parseMasterKey(config.ENGINE_MASTER_KEY);
+  const ca = await loadCertificateAuthority(config, db, masterKey);
+  const hostnames = config.ENGINE_GATEWAY_HOSTNAMES.split(",").map((h) => h.trim()).filter(Boolean);
+  const serverCert = await ca.issueServer(hostnames);
+  const gateway = createGateway({ db, blobs, keyring, log, clock, tls: { certPem: serverCert.certPem, keyPem: serverCert.keyPem, caPem: ca.certPem } });
+  const gatewayPort = await gateway.listen(config.ENGINE_GATEWAY_PORT, config.ENGINE_GATEWAY_HOST);
+  const gatewayUrl = config.ENGINE_GATEWAY_PUBLIC_URL ?? `wss://${hostnames[0] ?? "localhost"}:${gatewayPort}`;
+  log(`router gateway (mTLS WebSocket) listening on port ${gatewayPort}, ${config.ENGINE_MODE} mode`);
+
   const purge = async () => expireDue(db, clock.now(), (slug, blobId) => blobs.delete(slug, blobId));
-  const app = buildAdminApi({ db, token: config.ENGINE_ADMIN_TOKEN, log, blobs, clock });
+  const app = buildAdminApi({
+    db,
+    token: config.ENGINE_ADMIN_TOKEN,
+    log,
+    blobs,
+    clock,
+    relay: { ca, gatewayUrl, sessions: gateway.sessions, disconnect: gateway.disconnect },
+    onlyTenant: config.ENGINE_MODE === "self-hosted" ? config.ENGINE_SELF_HOSTED_TENANT : undefined,
+  });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.ENGINE_ADMIN_HOST, port: config.ENGINE_ADMIN_PORT }, () => resolve(s));
   });
@@ -45,7 +64,7 @@ export async function startEngine(
     blobs,
     log,
     onStored: async (s) => {
-      const { replacedBlobId } = await recordReceived(db, {
+      const { result, replacedBlobId } = await recordReceived(db, {
         id: s.id,
         tenantSlug: s.tenantSlug,
         callingAe: s.callingAe,
@@ -61,6 +80,8 @@ export async function startEngine(
         ...s.header,
       });
       if (replacedBlobId) await blobs.delete(s.tenantSlug, replacedBlobId);
+      // After commit: routers hear of it within the same second (a failed push is retried on reconnect).
+      void gateway.notify(result).catch((e) => log(`notify failed: ${e instanceof Error ? e.message : e}`));
     },
   });
   await dicom.listen(config.ENGINE_DICOM_PORT);
@@ -81,8 +102,14 @@ export async function startEngine(
       if (!row?.blobId) throw new Error(`result ${id} has no stored bytes`);
       return blobs.read(await keyring.dataKey(slug), slug, row.blobId);
     },
+    gatewayUrl,
+    gatewayPort,
+    caCertPem: ca.certPem,
+    /** test hook: a certificate from this engine's CA that was never enrolled, or already expired */
+    issueUnenrolledRouterCert: (slug: string, days = 30) => ca.issueRouter(slug, days),
     async close() {
       clearInterval(purger);
+      await gateway.close();
       dicom.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await closeDb();

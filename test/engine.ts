@@ -1,9 +1,10 @@
 // An in-process engine on a test database, with free ports, a temporary blob directory and a clock the test owns.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { loadEngineConfig } from "../engine/config";
+import { createCa } from "../engine/relay/ca";
 import { startEngine } from "../engine/server";
 import { freePort } from "../scripts/lib/ports";
 
@@ -15,9 +16,18 @@ export class TestClock {
   }
 }
 
-export async function startTestEngine(engineUrl: string, opts: { token: string; adminPort?: number; clock?: TestClock }) {
+export async function startTestEngine(
+  engineUrl: string,
+  opts: { token: string; adminPort?: number; clock?: TestClock; env?: Record<string, string>; masterKey?: string; blobDir?: string },
+) {
   const dicomPort = await freePort();
-  const blobDir = mkdtempSync(path.join(os.tmpdir(), "engine-blobs-"));
+  const gatewayPort = await freePort();
+  const blobDir = opts.blobDir ?? mkdtempSync(path.join(os.tmpdir(), "engine-blobs-"));
+  const caDir = mkdtempSync(path.join(os.tmpdir(), "engine-ca-"));
+  const ca = await createCa("Test router CA");
+  writeFileSync(path.join(caDir, "ca.pem"), ca.certPem);
+  writeFileSync(path.join(caDir, "ca.key"), ca.keyPem);
+  const masterKey = opts.masterKey ?? randomBytes(32).toString("base64");
   const clock = opts.clock ?? new TestClock();
   const engine = await startEngine(
     loadEngineConfig({
@@ -25,11 +35,16 @@ export async function startTestEngine(engineUrl: string, opts: { token: string; 
       ENGINE_ADMIN_TOKEN: opts.token,
       ENGINE_ADMIN_PORT: String(opts.adminPort ?? 0),
       ENGINE_DICOM_PORT: String(dicomPort),
-      ENGINE_MASTER_KEY: randomBytes(32).toString("base64"),
+      ENGINE_MASTER_KEY: masterKey,
       ENGINE_BLOB_DIR: blobDir,
+      ENGINE_GATEWAY_PORT: String(gatewayPort),
+      ENGINE_GATEWAY_HOST: "127.0.0.1",
+      ENGINE_CA_CERT_FILE: path.join(caDir, "ca.pem"),
+      ENGINE_CA_KEY_FILE: path.join(caDir, "ca.key"),
+      ...opts.env,
     }),
     process.env.DEBUG_ENGINE ? (m) => console.log(`[engine] ${m}`) : () => {},
     clock,
   );
-  return { ...engine, dicomPort, blobDir, clock };
+  return { ...engine, dicomPort, blobDir, clock, masterKey };
 }

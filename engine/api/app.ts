@@ -16,9 +16,16 @@ import {
   ResultDetail,
   ResultPage,
   ResultQuery,
+  EnrollRouterRequest,
+  EnrolledRouter,
+  RouterInfo,
+  RouterList,
   TenantConfig,
   TenantSlug,
 } from "./contract";
+import type { CertificateAuthority } from "../relay/ca";
+import type { RouterSession } from "../relay/gateway";
+import { enrollRouter, listRouters, revokeRouter } from "../relay/routers";
 import { LIVE_STATUSES } from "../store/schema";
 import type { BlobStore } from "../store/blob-store";
 import { transition } from "../relay/hold-queue";
@@ -88,6 +95,27 @@ const routes = {
       409: json(ApiError, "The result is no longer held (already acked, expired or purged)"),
     },
   }),
+  listRouters: createRoute({
+    method: "get",
+    path: "/v1/tenants/{slug}/routers",
+    security: [{ bearer: [] }],
+    request: { params: SlugParams },
+    responses: { 200: json(RouterList, "Enrolled routers with their live connection state"), ...errors },
+  }),
+  enrollRouter: createRoute({
+    method: "post",
+    path: "/v1/tenants/{slug}/routers",
+    security: [{ bearer: [] }],
+    request: { params: SlugParams, body: { content: { "application/json": { schema: EnrollRouterRequest } }, required: true } },
+    responses: { 201: json(EnrolledRouter, "The router's certificate and private key: shown once, not kept"), ...errors },
+  }),
+  revokeRouter: createRoute({
+    method: "delete",
+    path: "/v1/tenants/{slug}/routers/{id}",
+    security: [{ bearer: [] }],
+    request: { params: ResultParams },
+    responses: { 200: json(RouterInfo, "Revoked; its connections are closed"), ...errors, 404: json(ApiError, "No such active router") },
+  }),
   events: createRoute({
     method: "get",
     path: "/v1/events",
@@ -103,6 +131,14 @@ export function buildAdminApi(opts: {
   log: (m: string) => void;
   blobs: BlobStore;
   clock: { now: () => Date };
+  relay?: {
+    ca: CertificateAuthority;
+    gatewayUrl: string;
+    sessions: (tenant: string) => RouterSession[];
+    disconnect: (routerId: string) => void;
+  };
+  /** self-hosted mode: the one tenant this engine serves */
+  onlyTenant?: string;
 }) {
   const app = new OpenAPIHono({
     // Every validation failure becomes a 400 that names the failing fields.
@@ -130,6 +166,8 @@ export function buildAdminApi(opts: {
 
   app.openapi(routes.putTenant, async (c) => {
     const { slug } = c.req.valid("param");
+    if (opts.onlyTenant && slug !== opts.onlyTenant)
+      return c.json({ error: "single_tenant", message: `This self-hosted engine serves only tenant "${opts.onlyTenant}".` }, 409);
     try {
       return c.json(await applyTenantConfig(opts.db, slug, c.req.valid("json")), 200);
     } catch (e) {
@@ -174,6 +212,27 @@ export function buildAdminApi(opts: {
     if (!purged) return c.json({ error: "not_held", message: `The result is ${before.status}; only held results can be purged.` }, 409);
     if (purged.blobId) await opts.blobs.delete(slug, purged.blobId);
     return c.json((await getResult(opts.db, slug, id))!, 200);
+  });
+
+  const relay = () => {
+    if (!opts.relay) throw new Error("the router gateway is not running");
+    return opts.relay;
+  };
+  app.openapi(routes.listRouters, async (c) => {
+    const { slug } = c.req.valid("param");
+    return c.json(await listRouters(opts.db, slug, relay().sessions(slug)), 200);
+  });
+  app.openapi(routes.enrollRouter, async (c) => {
+    const { slug } = c.req.valid("param");
+    const enrolled = await enrollRouter(opts.db, relay().ca, slug, c.req.valid("json").name);
+    return c.json({ ...enrolled, gatewayUrl: relay().gatewayUrl }, 201);
+  });
+  app.openapi(routes.revokeRouter, async (c) => {
+    const { slug, id } = c.req.valid("param");
+    const revoked = await revokeRouter(opts.db, slug, id);
+    if (!revoked) return c.json({ error: "not_found", message: "No such active router in this tenant." }, 404);
+    relay().disconnect(id);
+    return c.json(revoked, 200);
   });
 
   app.openapi(routes.events, async (c) => {

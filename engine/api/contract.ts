@@ -130,3 +130,39 @@ export const EventFeedQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 export const EventFeed = z.object({ events: z.array(EngineEvent), nextAfter: z.number().int() }).meta({ id: "EventFeed" });
+
+export const EnrollRouterRequest = z
+  .object({ name: z.string().trim().min(1, "give the router a name, e.g. its site or host").max(100) })
+  .strict()
+  .meta({ id: "EnrollRouterRequest" });
+
+export const RouterInfo = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    subject: z.string(),
+    serial: z.string(),
+    notAfter: z.iso.datetime({ offset: true }),
+    enrolledAt: z.iso.datetime({ offset: true }),
+    revokedAt: z.iso.datetime({ offset: true }).nullable(),
+    connected: z.boolean(),
+    address: z.string().nullable(),
+    connectedSince: z.iso.datetime({ offset: true }).nullable(),
+    lastHeartbeat: z.iso.datetime({ offset: true }).nullable(),
+    lastPullLatencyMs: z.number().nullable(),
+  })
+  .meta({ id: "RouterInfo" });
+export type RouterInfo = z.infer<typeof RouterInfo>;
+
+export const RouterList = z.object({ routers: z.array(RouterInfo), pendingResults: z.number().int() }).meta({ id: "RouterList" });
+
+/** Returned once at enrollment: the private key is not kept by the engine. */
+export const EnrolledRouter = z
+  .object({
+    router: RouterInfo,
+    certificatePem: z.string(),
+    privateKeyPem: z.string(),
+    caCertificatePem: z.string(),
+    gatewayUrl: z.string(),
+  })
+  .meta({ id: "EnrolledRouter" });

@@ -79,3 +79,28 @@ export const results = pgTable(
     index("results_expires").on(t.expiresAt),
   ],
 );
+
+/** The engine's own CA in self-hosted mode, created at first boot; its key is wrapped by the master key. */
+export const engineCa = pgTable("engine_ca", {
+  id: integer("id").primaryKey(),
+  certPem: text("cert_pem").notNull(),
+  wrappedKey: bytea("wrapped_key").notNull(),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Enrolled routers: the certificates issued to them (never their private keys), and revocations. */
+export const routerCerts = pgTable(
+  "router_certs",
+  {
+    id: uuid("id").primaryKey(),
+    tenantSlug: text("tenant_slug").notNull(),
+    name: text("name").notNull(),
+    serial: text("serial").notNull(),
+    subject: text("subject").notNull(),
+    fingerprint256: text("fingerprint256").notNull().unique(),
+    notAfter: timestamp("not_after", { withTimezone: true }).notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  },
+  (t) => [index("router_certs_tenant").on(t.tenantSlug)],
+);

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { migrateConsoleDatabase } from "../../db/migrate";
+import { createCa } from "../../engine/relay/ca";
 import { DEMO_ACCOUNTS } from "../dev-idp/accounts";
 import { ProcessGroup, waitForHttp } from "./processes";
 import { bootstrapDatabases, secret, startEmbeddedPostgres, type EmbeddedServer } from "./postgres";
@@ -159,7 +160,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     // 4. Engine.
     const engineAdminUrl = `http://127.0.0.1:${ports.engineAdmin}`;
     const engineAdminToken = env.ENGINE_ADMIN_TOKEN ?? secrets.engineAdminToken;
-    const engineEnv = {
+    const engineEnv: Record<string, string> = {
       ENGINE_DATABASE_URL: urls.engineUrl,
       ENGINE_ADMIN_TOKEN: engineAdminToken,
       ENGINE_ADMIN_PORT: String(ports.engineAdmin),
@@ -169,6 +170,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ENGINE_MASTER_KEY: env.ENGINE_MASTER_KEY ?? secrets.engineMasterKey,
       ENGINE_BLOB_DIR: env.ENGINE_BLOB_DIR ?? path.join(dataDir, "blobs"),
     };
+    const caFiles = await ensureDevCa(dataDir);
+    Object.assign(engineEnv, env.ENGINE_CA_CERT_FILE ? {} : { ENGINE_CA_CERT_FILE: caFiles.cert, ENGINE_CA_KEY_FILE: caFiles.key });
     const engine = procs.start("engine", node, [...tsx, path.join(root, "engine/main.ts")], { ...env, ...engineEnv });
     await waitForHttp(`${engineAdminUrl}/healthz`, 60_000, () => engine.exitCode === null);
 
@@ -207,6 +210,19 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await stop();
     throw e;
   }
+}
+
+/** The launcher's development router CA (hosted mode), created once under the data directory. */
+async function ensureDevCa(dataDir: string) {
+  const dir = path.join(dataDir, "ca");
+  const files = { cert: path.join(dir, "router-ca.pem"), key: path.join(dir, "router-ca.key") };
+  if (!existsSync(files.cert) || !existsSync(files.key)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const ca = await createCa("Imaging relay development CA");
+    writeFileSync(files.cert, ca.certPem);
+    writeFileSync(files.key, ca.keyPem, { mode: 0o600 });
+  }
+  return files;
 }
 
 /** Build when there is no build yet or any source file is newer than it. */

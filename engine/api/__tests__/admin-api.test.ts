@@ -103,11 +103,19 @@ describe("engine admin API", () => {
   });
 
   it("names the missing or malformed variable at start-up", () => {
-    const ok = { ENGINE_DATABASE_URL: dbs.engineUrl, ENGINE_ADMIN_TOKEN: TOKEN, ENGINE_MASTER_KEY: Buffer.alloc(32, 1).toString("base64") };
+    const ok = {
+      ENGINE_DATABASE_URL: dbs.engineUrl,
+      ENGINE_ADMIN_TOKEN: TOKEN,
+      ENGINE_MASTER_KEY: Buffer.alloc(32, 1).toString("base64"),
+      ENGINE_CA_CERT_FILE: "/etc/router-ca.pem",
+      ENGINE_CA_KEY_FILE: "/etc/router-ca.key",
+    };
     expect(() => loadEngineConfig({ ...ok, ENGINE_DATABASE_URL: undefined })).toThrow(/ENGINE_DATABASE_URL/);
     expect(() => loadEngineConfig({ ...ok, ENGINE_ADMIN_TOKEN: "short" })).toThrow(/ENGINE_ADMIN_TOKEN/);
     expect(() => loadEngineConfig({ ...ok, ENGINE_ADMIN_PORT: "http" })).toThrow(/ENGINE_ADMIN_PORT/);
     expect(() => loadEngineConfig({ ...ok, ENGINE_MASTER_KEY: "dG9vIHNob3J0" })).toThrow(/ENGINE_MASTER_KEY/);
+    expect(() => loadEngineConfig({ ...ok, ENGINE_CA_KEY_FILE: undefined })).toThrow(/ENGINE_CA_KEY_FILE: required in hosted mode/);
+    expect(() => loadEngineConfig({ ...ok, ENGINE_MODE: "self-hosted" })).toThrow(/ENGINE_SELF_HOSTED_TENANT/);
     expect(loadEngineConfig(ok).ENGINE_ADMIN_PORT).toBe(7400);
   });
 });

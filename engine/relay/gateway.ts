@@ -1,0 +1,178 @@
+// The router gateway: a WebSocket server behind TLS that requires a client certificate from the engine's CA.
+// The certificate's CN is the tenant; it must be enrolled and not revoked. A router sees only its tenant's results.
+import https from "node:https";
+import type { AddressInfo } from "node:net";
+import type { TLSSocket } from "node:tls";
+import { and, asc, eq, inArray, isNull } from "drizzle-orm";
+import { WebSocketServer, type WebSocket } from "ws";
+import { CHUNK_BYTES, PROTOCOL_VERSION, RouterMessage, parseFrame, type Pending, type ServerMessage } from "../router-agent/protocol";
+import type { BlobStore } from "../store/blob-store";
+import type { EngineDb } from "../store/db";
+import type { Keyring } from "../store/keyring";
+import { LIVE_STATUSES, results, routerCerts } from "../store/schema";
+import { transition, type Result } from "./hold-queue";
+
+const HEARTBEAT_SECONDS = 15;
+
+export type RouterSession = {
+  routerId: string;
+  tenant: string;
+  subject: string;
+  address: string;
+  connectedSince: Date;
+  lastHeartbeat: Date;
+  lastPullLatencyMs: number | null;
+  ws: WebSocket;
+};
+
+const toPending = (r: Result): Pending => ({
+  id: r.id,
+  sopInstanceUid: r.sopInstanceUid,
+  sopClassUid: r.sopClassUid,
+  transferSyntaxUid: r.transferSyntaxUid,
+  sizeBytes: r.sizeBytes,
+  sha256: r.sha256,
+  receivedAt: r.receivedAt.toISOString(),
+});
+
+export function createGateway(deps: {
+  db: EngineDb;
+  blobs: BlobStore;
+  keyring: Keyring;
+  tls: { certPem: string; keyPem: string; caPem: string };
+  log: (m: string) => void;
+  clock: { now: () => Date };
+}) {
+  const sessions = new Map<string, Set<RouterSession>>();
+  const send = (ws: WebSocket, m: ServerMessage) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(m));
+
+  const server = https.createServer({
+    cert: deps.tls.certPem,
+    key: deps.tls.keyPem,
+    ca: deps.tls.caPem,
+    requestCert: true,
+    rejectUnauthorized: true, // no certificate, another CA or an expired one: refused at the handshake
+    minVersion: "TLSv1.2",
+  });
+  server.on("tlsClientError", (e) => deps.log(`gateway TLS handshake refused: ${e.message}`));
+  const wss = new WebSocketServer({ server, maxPayload: 64 * 1024 });
+
+  async function markNotified(tenant: string, rows: Result[], routerId: string) {
+    for (const r of rows.filter((x) => x.status === "held")) {
+      await transition(deps.db, { tenantSlug: tenant, id: r.id }, ["held"], "notified", { routerId }, { now: deps.clock.now() });
+    }
+  }
+
+  wss.on("connection", (ws, req) => {
+    void (async () => {
+      const socket = req.socket as TLSSocket;
+      const cert = socket.getPeerCertificate();
+      const tenant = typeof cert?.subject?.CN === "string" ? cert.subject.CN : "";
+      const [enrolled] = await deps.db
+        .select()
+        .from(routerCerts)
+        .where(and(eq(routerCerts.fingerprint256, cert.fingerprint256 ?? ""), isNull(routerCerts.revokedAt)));
+      if (!enrolled || enrolled.tenantSlug !== tenant) {
+        deps.log(`gateway: refused router ${tenant || "?"} from ${socket.remoteAddress}: certificate not enrolled or revoked`);
+        return ws.close(4003, "certificate not enrolled or revoked");
+      }
+      const session: RouterSession = {
+        routerId: enrolled.id,
+        tenant,
+        subject: `CN=${tenant}`,
+        address: `${socket.remoteAddress}:${socket.remotePort}`,
+        connectedSince: deps.clock.now(),
+        lastHeartbeat: deps.clock.now(),
+        lastPullLatencyMs: null,
+        ws,
+      };
+      const set = sessions.get(tenant) ?? new Set();
+      set.add(session);
+      sessions.set(tenant, set);
+      ws.on("close", () => set.delete(session));
+      ws.on("message", (data) => void handle(session, data).catch((e) => send(ws, { type: "error", message: e instanceof Error ? e.message : String(e) })));
+      deps.log(`gateway: router ${enrolled.name} (${tenant}) connected from ${session.address}`);
+
+      send(ws, { type: "hello", protocol: PROTOCOL_VERSION, tenant, routerId: enrolled.id, heartbeatSeconds: HEARTBEAT_SECONDS });
+      // On connect: everything still pending for this tenant, including results a previous connection was pulling.
+      const pending = await deps.db
+        .select()
+        .from(results)
+        .where(and(eq(results.tenantSlug, tenant), inArray(results.status, [...LIVE_STATUSES])))
+        .orderBy(asc(results.receivedAt));
+      if (pending.length) send(ws, { type: "notify", results: pending.map(toPending) });
+      await markNotified(tenant, pending, enrolled.id);
+    })().catch((e) => {
+      deps.log(`gateway: connection setup failed: ${e instanceof Error ? e.message : e}`);
+      ws.close(1011, "internal error");
+    });
+  });
+
+  async function handle(s: RouterSession, data: unknown) {
+    const parsed = parseFrame(RouterMessage, data);
+    if (!parsed.ok) return send(s.ws, { type: "error", message: parsed.error });
+    const m = parsed.message;
+    const where = { tenantSlug: s.tenant, id: "id" in m ? m.id : "" };
+    switch (m.type) {
+      case "heartbeat":
+        s.lastHeartbeat = deps.clock.now();
+        return send(s.ws, { type: "heartbeat-ack" });
+      case "pull": {
+        const started = Date.now();
+        const moved = await transition(deps.db, where, [...LIVE_STATUSES], "pulled", { routerId: s.routerId }, { now: deps.clock.now() });
+        if (!moved?.result.blobId) return send(s.ws, { type: "pull-failed", id: m.id, message: "no such pending result for this tenant" });
+        const stream = await deps.blobs.reader(await deps.keyring.dataKey(s.tenant), s.tenant, moved.result.blobId);
+        let offset = 0;
+        let carry = Buffer.alloc(0);
+        for await (const chunk of stream) {
+          carry = Buffer.concat([carry, chunk as Buffer]);
+          while (carry.length >= CHUNK_BYTES) {
+            send(s.ws, { type: "chunk", id: m.id, offset, data: carry.subarray(0, CHUNK_BYTES).toString("base64"), last: false });
+            offset += CHUNK_BYTES;
+            carry = carry.subarray(CHUNK_BYTES);
+          }
+        }
+        send(s.ws, { type: "chunk", id: m.id, offset, data: carry.toString("base64"), last: true });
+        s.lastPullLatencyMs = Date.now() - started;
+        return;
+      }
+      case "ack": {
+        const acked = await transition(deps.db, where, ["pulled"], "acked", { routerId: s.routerId }, { dropBlob: true, now: deps.clock.now() });
+        if (!acked) return send(s.ws, { type: "ack-ignored", id: m.id, message: "not a result this router is pulling (already acked, purged or unknown)" });
+        if (acked.blobId) await deps.blobs.delete(s.tenant, acked.blobId);
+        return send(s.ws, { type: "acked", id: m.id });
+      }
+      case "nack": {
+        await transition(deps.db, where, ["pulled"], "notified", { routerId: s.routerId, forwardFailed: m.reason }, { now: deps.clock.now() });
+        return;
+      }
+    }
+  }
+
+  return {
+    /** Pushes a newly held result to the tenant's connected routers. */
+    async notify(result: Result) {
+      const set = sessions.get(result.tenantSlug);
+      if (!set?.size) return;
+      for (const s of set) send(s.ws, { type: "notify", results: [toPending(result)] });
+      await markNotified(result.tenantSlug, [result], [...set][0]!.routerId);
+    },
+    sessions: (tenant: string) => [...(sessions.get(tenant) ?? [])],
+    /** Ends the connections of a revoked router at once. */
+    disconnect(routerId: string) {
+      for (const set of sessions.values()) for (const s of set) if (s.routerId === routerId) s.ws.close(4003, "certificate revoked");
+    },
+    listen: (port: number, host = "0.0.0.0") =>
+      new Promise<number>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+      }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close();
+        server.close(() => resolve());
+      }),
+  };
+}
+
