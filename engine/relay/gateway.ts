@@ -64,6 +64,14 @@ export function createGateway(deps: {
   }
 
   wss.on("connection", (ws, req) => {
+    // Listen at once: frames that arrive while the certificate is being checked wait for the session.
+    let ready!: (s: RouterSession | null) => void;
+    const sessionReady = new Promise<RouterSession | null>((r) => (ready = r));
+    ws.on("message", (data) =>
+      void sessionReady
+        .then((s) => s && handle(s, data))
+        .catch((e) => send(ws, { type: "error", message: e instanceof Error ? e.message : String(e) })),
+    );
     void (async () => {
       const socket = req.socket as TLSSocket;
       const cert = socket.getPeerCertificate();
@@ -74,6 +82,7 @@ export function createGateway(deps: {
         .where(and(eq(routerCerts.fingerprint256, cert.fingerprint256 ?? ""), isNull(routerCerts.revokedAt)));
       if (!enrolled || enrolled.tenantSlug !== tenant) {
         deps.log(`gateway: refused router ${tenant || "?"} from ${socket.remoteAddress}: certificate not enrolled or revoked`);
+        ready(null);
         return ws.close(4003, "certificate not enrolled or revoked");
       }
       const session: RouterSession = {
@@ -90,7 +99,6 @@ export function createGateway(deps: {
       set.add(session);
       sessions.set(tenant, set);
       ws.on("close", () => set.delete(session));
-      ws.on("message", (data) => void handle(session, data).catch((e) => send(ws, { type: "error", message: e instanceof Error ? e.message : String(e) })));
       deps.log(`gateway: router ${enrolled.name} (${tenant}) connected from ${session.address}`);
 
       send(ws, { type: "hello", protocol: PROTOCOL_VERSION, tenant, routerId: enrolled.id, heartbeatSeconds: HEARTBEAT_SECONDS });
@@ -102,7 +110,9 @@ export function createGateway(deps: {
         .orderBy(asc(results.receivedAt));
       if (pending.length) send(ws, { type: "notify", results: pending.map(toPending) });
       await markNotified(tenant, pending, enrolled.id);
+      ready(session);
     })().catch((e) => {
+      ready(null);
       deps.log(`gateway: connection setup failed: ${e instanceof Error ? e.message : e}`);
       ws.close(1011, "internal error");
     });
