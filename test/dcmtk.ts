@@ -29,3 +29,11 @@ export async function datasetDump(file: string) {
 
 /** Where Debian's python3-pydicom keeps its real test files. */
 export const PYDICOM_TEST_FILES = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
+
+/** The dataset bytes of a Part 10 file: everything after the File Meta Information group. */
+export function datasetBytes(part10: Buffer): Buffer {
+  if (part10.subarray(128, 132).toString("latin1") !== "DICM") throw new Error("not a Part 10 file");
+  // (0002,0000) UL is the first meta element: tag 4 + VR 2 + length 2 + value 4 bytes, value = bytes after it.
+  const groupLength = part10.readUInt32LE(132 + 8);
+  return part10.subarray(132 + 12 + groupLength);
+}

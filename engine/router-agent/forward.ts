@@ -1,20 +1,46 @@
-// Forwarding to the local PACS with DCMTK's dcmsend: it proposes the file's own transfer syntax and sends the
-// dataset as stored, so what the PACS receives is what the vendor sent (no re-encoding in JavaScript).
+// Forwarding to the local PACS with DCMTK's storescu, proposing exactly one presentation context: the file's SOP
+// class in the file's own transfer syntax. The PACS either accepts the dataset as stored or the send fails (and
+// the result stays held); nothing is converted on the way, unlike a sender that re-encodes or falls back to
+// another transfer syntax.
 import { execFile } from "node:child_process";
+import { writeFile, rm } from "node:fs/promises";
 
 export type Pacs = { host: string; port: number; aeTitle: string };
 
-export function forwardWithDcmsend(file: string, pacs: Pacs, callingAe: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      "dcmsend",
-      ["-aet", callingAe, "-aec", pacs.aeTitle, "-dn" /* never decompress: fail rather than alter */, "-nh", pacs.host, String(pacs.port), file],
-      { env: { ...process.env, TCP_NODELAY: "1" }, timeout: 120_000 },
-      (err, _stdout, stderr) => {
-        if (!err) return resolve();
-        const reason = stderr.toString().split("\n").filter((l) => /^[EF]:/.test(l)).join(" ").trim() || err.message;
-        reject(new Error(`the PACS did not accept the instance: ${reason}`));
-      },
-    );
-  });
+const UID = /^[0-9.]{1,64}$/;
+
+export async function forwardExact(file: string, instance: { sopClassUid: string; transferSyntaxUid: string }, pacs: Pacs, callingAe: string) {
+  if (!UID.test(instance.sopClassUid) || !UID.test(instance.transferSyntaxUid)) throw new Error("invalid SOP class or transfer syntax UID");
+  const config = `${file}.storescu.cfg`;
+  await writeFile(
+    config,
+    [
+      "[[TransferSyntaxes]]",
+      "[AsStored]",
+      `TransferSyntax1 = ${instance.transferSyntaxUid}`,
+      "[[PresentationContexts]]",
+      "[Exact]",
+      `PresentationContext1 = ${instance.sopClassUid}\\AsStored`,
+      "[[Profiles]]",
+      "[Forward]",
+      "PresentationContexts = Exact",
+      "",
+    ].join("\n"),
+  );
+  try {
+    await new Promise<void>((resolve, reject) => {
+      execFile(
+        "storescu",
+        ["-aet", callingAe, "-aec", pacs.aeTitle, "-xf", config, "Forward", pacs.host, String(pacs.port), file],
+        { env: { ...process.env, TCP_NODELAY: "1" }, timeout: 120_000 },
+        (err, _stdout, stderr) => {
+          if (!err) return resolve();
+          const reason = stderr.toString().split("\n").filter((l) => /^[EF]:/.test(l)).join(" ").trim() || err.message;
+          reject(new Error(`the PACS did not accept the instance: ${reason}`));
+        },
+      );
+    });
+  } finally {
+    await rm(config, { force: true });
+  }
 }

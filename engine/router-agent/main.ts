@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { startRouterAgent } from "./agent";
-import { forwardWithDcmsend } from "./forward";
+import { forwardExact } from "./forward";
 
 const Env = z.object({
   ROUTER_GATEWAY_URL: z.string().regex(/^wss:\/\//, "must be a wss:// URL"),
@@ -31,6 +31,6 @@ const agent = startRouterAgent({
     caPem: readFileSync(env.ROUTER_CA_FILE, "utf8"),
   },
   spoolDir: env.ROUTER_SPOOL_DIR,
-  forward: (file) => forwardWithDcmsend(file, pacs, env.ROUTER_AE),
+  forward: (file, result) => forwardExact(file, result, pacs, env.ROUTER_AE),
 });
 for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => (agent.stop(), setTimeout(() => process.exit(0), 200)));

@@ -9,7 +9,7 @@ import { startTestEngine } from "../../../test/engine";
 import { startStorescp } from "../../../test/pacs";
 import { createCa } from "../ca";
 import { startRouterAgent } from "../../router-agent/agent";
-import { forwardWithDcmsend } from "../../router-agent/forward";
+import { forwardExact } from "../../router-agent/forward";
 
 const TOKEN = "gateway-test-token-".padEnd(48, "g");
 const CT = path.join(PYDICOM_TEST_FILES, "CT_small.dcm");
@@ -61,7 +61,7 @@ describe("router gateway and agent: vendor → engine → router → PACS", () =
       gatewayUrl: wsUrl(),
       tls: { certPem: bundle.certificatePem, keyPem: bundle.privateKeyPem, caPem: bundle.caCertificatePem },
       spoolDir: mkdtempSync(path.join(os.tmpdir(), "spool-")),
-      forward: (file) => forwardWithDcmsend(file, { host: "127.0.0.1", port: pacs.port, aeTitle: pacs.aeTitle }, "ROUTER"),
+      forward: (file, result) => forwardExact(file, result, { host: "127.0.0.1", port: pacs.port, aeTitle: pacs.aeTitle }, "ROUTER"),
       log: () => {},
     });
     try {
