@@ -12,6 +12,7 @@ import { parseMasterKey } from "./store/encryption";
 import { Keyring } from "./store/keyring";
 import { loadCertificateAuthority } from "./relay/ca-store";
 import { createGateway } from "./relay/gateway";
+import { createMetrics } from "./metrics";
 import { results } from "./store/schema";
 import { and, eq } from "drizzle-orm";
 
@@ -36,19 +37,25 @@ export async function startEngine(
   const ca = await loadCertificateAuthority(config, db, masterKey);
   const hostnames = config.ENGINE_GATEWAY_HOSTNAMES.split(",").map((h) => h.trim()).filter(Boolean);
   const serverCert = await ca.issueServer(hostnames);
-  const gateway = createGateway({ db, blobs, keyring, log, clock, tls: { certPem: serverCert.certPem, keyPem: serverCert.keyPem, caPem: ca.certPem } });
+  const metrics = createMetrics();
+  const gateway = createGateway({ db, blobs, keyring, log, clock, metrics, tls: { certPem: serverCert.certPem, keyPem: serverCert.keyPem, caPem: ca.certPem } });
   const gatewayPort = await gateway.listen(config.ENGINE_GATEWAY_PORT, config.ENGINE_GATEWAY_HOST);
   const gatewayUrl = config.ENGINE_GATEWAY_PUBLIC_URL ?? `wss://${hostnames[0] ?? "localhost"}:${gatewayPort}`;
   log(`router gateway (mTLS WebSocket) listening on port ${gatewayPort}, ${config.ENGINE_MODE} mode`);
 
-  const purge = async () => expireDue(db, clock.now(), (slug, blobId) => blobs.delete(slug, blobId));
+  const purge = async () => {
+    const n = await expireDue(db, clock.now(), (slug, blobId) => blobs.delete(slug, blobId));
+    metrics.expired.inc(n);
+    return n;
+  };
   const app = buildAdminApi({
     db,
     token: config.ENGINE_ADMIN_TOKEN,
     log,
     blobs,
     clock,
-    relay: { ca, gatewayUrl, sessions: gateway.sessions, disconnect: gateway.disconnect },
+    relay: { ca, gatewayUrl, sessions: gateway.sessions, disconnect: gateway.disconnect, notify: gateway.notify },
+    metrics: metrics.registry,
     onlyTenant: config.ENGINE_MODE === "self-hosted" ? config.ENGINE_SELF_HOSTED_TENANT : undefined,
   });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
@@ -80,8 +87,10 @@ export async function startEngine(
         ...s.header,
       });
       if (replacedBlobId) await blobs.delete(s.tenantSlug, replacedBlobId);
+      metrics.received.inc({ tenant: s.tenantSlug });
+      metrics.receivedBytes.inc({ tenant: s.tenantSlug }, s.sizeBytes);
       // After commit: routers hear of it within the same second (a failed push is retried on reconnect).
-      void gateway.notify(result).catch((e) => log(`notify failed: ${e instanceof Error ? e.message : e}`));
+      void gateway.notify(result, performance.now()).catch((e) => log(`notify failed: ${e instanceof Error ? e.message : e}`));
     },
   });
   await dicom.listen(config.ENGINE_DICOM_PORT);

@@ -28,7 +28,10 @@ import type { RouterSession } from "../relay/gateway";
 import { enrollRouter, listRouters, revokeRouter } from "../relay/routers";
 import { LIVE_STATUSES } from "../store/schema";
 import type { BlobStore } from "../store/blob-store";
-import { transition } from "../relay/hold-queue";
+import { transition, type Result } from "../relay/hold-queue";
+import type { Registry } from "prom-client";
+import { and, eq } from "drizzle-orm";
+import { engineEvents, results as resultsTable } from "../store/schema";
 import { eventsAfter, getResult, listResults } from "../relay/results-query";
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { "application/json": { schema } }, description });
@@ -95,6 +98,18 @@ const routes = {
       409: json(ApiError, "The result is no longer held (already acked, expired or purged)"),
     },
   }),
+  renotifyResult: createRoute({
+    method: "post",
+    path: "/v1/tenants/{slug}/results/{id}/renotify",
+    security: [{ bearer: [] }],
+    request: { params: ResultParams },
+    responses: {
+      200: json(ResultDetail, "The tenant's connected routers were told again (the timeline says how many)"),
+      ...errors,
+      404: json(ApiError, "No such result in this tenant"),
+      409: json(ApiError, "The result is no longer held"),
+    },
+  }),
   listRouters: createRoute({
     method: "get",
     path: "/v1/tenants/{slug}/routers",
@@ -136,7 +151,9 @@ export function buildAdminApi(opts: {
     gatewayUrl: string;
     sessions: (tenant: string) => RouterSession[];
     disconnect: (routerId: string) => void;
+    notify: (result: Result) => Promise<number>;
   };
+  metrics?: Registry;
   /** self-hosted mode: the one tenant this engine serves */
   onlyTenant?: string;
 }) {
@@ -233,6 +250,24 @@ export function buildAdminApi(opts: {
     if (!revoked) return c.json({ error: "not_found", message: "No such active router in this tenant." }, 404);
     relay().disconnect(id);
     return c.json(revoked, 200);
+  });
+
+  app.openapi(routes.renotifyResult, async (c) => {
+    const { slug, id } = c.req.valid("param");
+    const [row] = await opts.db.select().from(resultsTable).where(and(eq(resultsTable.tenantSlug, slug), eq(resultsTable.id, id)));
+    if (!row) return c.json({ error: "not_found", message: "No such result in this tenant." }, 404);
+    if (!(LIVE_STATUSES as readonly string[]).includes(row.status))
+      return c.json({ error: "not_held", message: `The result is ${row.status}; only held results can be re-notified.` }, 409);
+    const routers = await relay().notify(row);
+    await opts.db.insert(engineEvents).values({ tenantSlug: slug, type: "result.renotified", payload: { resultId: id, routersNotified: routers } });
+    return c.json((await getResult(opts.db, slug, id))!, 200);
+  });
+
+  // Prometheus scrape endpoint; behind the same bearer token (its labels name tenants).
+  app.use("/metrics", requireBearer(opts.token));
+  app.get("/metrics", async (c) => {
+    if (!opts.metrics) return c.text("", 404);
+    return c.text(await opts.metrics.metrics(), 200, { "content-type": opts.metrics.contentType });
   });
 
   app.openapi(routes.events, async (c) => {

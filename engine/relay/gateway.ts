@@ -11,6 +11,7 @@ import type { EngineDb } from "../store/db";
 import type { Keyring } from "../store/keyring";
 import { LIVE_STATUSES, results, routerCerts } from "../store/schema";
 import { transition, type Result } from "./hold-queue";
+import type { Metrics } from "../metrics";
 
 const HEARTBEAT_SECONDS = 15;
 
@@ -42,6 +43,7 @@ export function createGateway(deps: {
   tls: { certPem: string; keyPem: string; caPem: string };
   log: (m: string) => void;
   clock: { now: () => Date };
+  metrics: Metrics;
 }) {
   const sessions = new Map<string, Set<RouterSession>>();
   const send = (ws: WebSocket, m: ServerMessage) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(m));
@@ -131,6 +133,7 @@ export function createGateway(deps: {
         const started = Date.now();
         const moved = await transition(deps.db, where, [...LIVE_STATUSES], "pulled", { routerId: s.routerId }, { now: deps.clock.now() });
         if (!moved?.result.blobId) return send(s.ws, { type: "pull-failed", id: m.id, message: "no such pending result for this tenant" });
+        deps.metrics.pulled.inc({ tenant: s.tenant });
         const stream = await deps.blobs.reader(await deps.keyring.dataKey(s.tenant), s.tenant, moved.result.blobId);
         let offset = 0;
         let carry = Buffer.alloc(0);
@@ -150,6 +153,7 @@ export function createGateway(deps: {
         const acked = await transition(deps.db, where, ["pulled"], "acked", { routerId: s.routerId }, { dropBlob: true, now: deps.clock.now() });
         if (!acked) return send(s.ws, { type: "ack-ignored", id: m.id, message: "not a result this router is pulling (already acked, purged or unknown)" });
         if (acked.blobId) await deps.blobs.delete(s.tenant, acked.blobId);
+        deps.metrics.acked.inc({ tenant: s.tenant });
         return send(s.ws, { type: "acked", id: m.id });
       }
       case "nack": {
@@ -160,12 +164,17 @@ export function createGateway(deps: {
   }
 
   return {
-    /** Pushes a newly held result to the tenant's connected routers. */
-    async notify(result: Result) {
+    /**
+     * Pushes a result to the tenant's connected routers (new results, and re-notify from the console); returns how
+     * many routers were told. `storedAt` (ms) measures notify latency.
+     */
+    async notify(result: Result, storedAt?: number) {
       const set = sessions.get(result.tenantSlug);
-      if (!set?.size) return;
+      if (!set?.size) return 0;
       for (const s of set) send(s.ws, { type: "notify", results: [toPending(result)] });
+      if (storedAt !== undefined) deps.metrics.notifyLatency.observe((performance.now() - storedAt) / 1000);
       await markNotified(result.tenantSlug, [result], [...set][0]!.routerId);
+      return set.size;
     },
     sessions: (tenant: string) => [...(sessions.get(tenant) ?? [])],
     /** Ends the connections of a revoked router at once. */
