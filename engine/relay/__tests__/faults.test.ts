@@ -1,0 +1,122 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabases } from "../../../test/databases";
+import { PYDICOM_TEST_FILES, datasetBytes, dcmtk } from "../../../test/dcmtk";
+import { startTestEngine } from "../../../test/engine";
+import { startStorescp } from "../../../test/pacs";
+import { freePort } from "../../../scripts/lib/ports";
+import { readFile } from "node:fs/promises";
+
+const TOKEN = "faults-token-".padEnd(48, "f");
+const CT = path.join(PYDICOM_TEST_FILES, "CT_small.dcm");
+const ROOT = path.resolve(import.meta.dirname, "../../..");
+
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(v)?.slice(0, 400)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("relay faults", () => {
+  let dbs: Awaited<ReturnType<typeof createTestDatabases>>;
+  let engine: Awaited<ReturnType<typeof startTestEngine>>;
+  let pacs: Awaited<ReturnType<typeof startStorescp>>;
+  const children: ChildProcess[] = [];
+  const api = async (p: string, init: RequestInit = {}) => {
+    const res = await fetch(engine.url + p, { ...init, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" } });
+    return { status: res.status, body: await res.json() };
+  };
+  const results = async () => (await api("/v1/tenants/site/results")).body.results as Array<Record<string, any>>;
+
+  /** The router agent as its own process, as on a site, so the test can kill it. */
+  async function startAgentProcess(pacsPort: number) {
+    const bundle = (await api("/v1/tenants/site/routers", { method: "POST", body: JSON.stringify({ name: "site router" }) })).body;
+    const dir = mkdtempSync(path.join(os.tmpdir(), "router-"));
+    writeFileSync(path.join(dir, "cert.pem"), bundle.certificatePem);
+    writeFileSync(path.join(dir, "key.pem"), bundle.privateKeyPem);
+    writeFileSync(path.join(dir, "ca.pem"), bundle.caCertificatePem);
+    // One process (tsx as a loader, not its CLI wrapper), so SIGKILL really kills the agent.
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "engine/router-agent/main.ts")], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        ROUTER_GATEWAY_URL: `wss://localhost:${engine.gatewayPort}`,
+        ROUTER_CERT_FILE: path.join(dir, "cert.pem"),
+        ROUTER_KEY_FILE: path.join(dir, "key.pem"),
+        ROUTER_CA_FILE: path.join(dir, "ca.pem"),
+        ROUTER_PACS_HOST: "127.0.0.1",
+        ROUTER_PACS_PORT: String(pacsPort),
+        ROUTER_PACS_AE: pacs.aeTitle,
+        ROUTER_SPOOL_DIR: path.join(dir, "spool"),
+      },
+      stdio: "ignore",
+    });
+    children.push(child);
+    return child;
+  }
+
+  beforeAll(async () => {
+    dbs = await createTestDatabases();
+    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN });
+    pacs = await startStorescp();
+    await api("/v1/tenants/site", { method: "PUT", body: JSON.stringify({ ttlDays: 7, calledAeTitles: ["SITE"], allowedCallingAeTitles: [], version: 1 }) });
+  });
+  afterAll(async () => {
+    for (const c of children) c.kill("SIGKILL");
+    pacs?.stop();
+    await engine?.close();
+    await dbs?.drop();
+  });
+
+  it("a router killed mid-pull gets the result again after reconnecting, and it is acked once", async () => {
+    // A "PACS" that accepts TCP and never answers holds the first agent inside its forward, after the pull.
+    const hang = net.createServer(() => {});
+    const hangPort = await freePort();
+    await new Promise<void>((r) => hang.listen(hangPort, "127.0.0.1", r));
+    expect((await dcmtk("storescu", ["-aet", "VENDOR", "-aec", "SITE", "127.0.0.1", String(engine.dicomPort), CT])).code).toBe(0);
+    const first = await startAgentProcess(hangPort);
+    await until(results, (r) => r[0]?.status === "pulled");
+    first.kill("SIGKILL");
+    hang.close();
+
+    await startAgentProcess(pacs.port);
+    const [acked] = await until(results, (r) => r[0]?.status === "acked");
+    const timeline = (await api(`/v1/tenants/site/results/${acked!.id}`)).body.timeline.map((e: { type: string }) => e.type);
+    expect(timeline.filter((t: string) => t === "result.pulled")).toHaveLength(2);
+    expect(timeline.filter((t: string) => t === "result.acked")).toHaveLength(1);
+    const files = await pacs.files();
+    expect(files).toHaveLength(1);
+  });
+
+  it("restarting the engine with results held loses nothing", async () => {
+    await Promise.all(children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => new Promise((r) => (c.once("exit", r), c.kill("SIGKILL")))));
+    await until(async () => (await api("/v1/tenants/site/routers")).body.routers.filter((r: { connected: boolean }) => r.connected).length, (n) => n === 0);
+    const mr = path.join(PYDICOM_TEST_FILES, "MR_small.dcm");
+    expect((await dcmtk("storescu", ["-aet", "VENDOR", "-aec", "SITE", "127.0.0.1", String(engine.dicomPort), mr])).code).toBe(0);
+    const held = (await results()).find((r) => r.status !== "acked")!;
+    const bytesBefore = await engine.readResultBytes("site", held.id);
+    const { masterKey, blobDir } = engine;
+    await engine.close();
+
+    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, masterKey, blobDir });
+    const after = (await results()).find((r) => r.id === held.id)!;
+    expect(after).toMatchObject({ status: "held", sha256: held.sha256, sizeBytes: held.sizeBytes });
+    expect((await engine.readResultBytes("site", held.id)).equals(bytesBefore)).toBe(true);
+
+    const before = (await pacs.files()).length;
+    await startAgentProcess(pacs.port);
+    await until(results, (r) => r.find((x) => x.id === held.id)?.status === "acked");
+    const files = await pacs.files();
+    expect(files.length).toBe(before + 1);
+    const delivered = await Promise.all(files.map((f) => readFile(f)));
+    expect(delivered.some((b) => datasetBytes(b).equals(datasetBytes(bytesBefore)))).toBe(true);
+  });
+});
