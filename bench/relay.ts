@@ -1,0 +1,187 @@
+// npm run bench:relay — the engine's DICOM ingest beside DCMTK storescp and Orthanc, same instances, same storescu
+// load, in one run; and notify latency (result stored → router notified). Needs Debian's dcmtk, orthanc and
+// python3-pydicom. Prints each figure beside its baselines and the ratios the relay issue asks for.
+import { execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import postgres from "postgres";
+import WebSocket from "ws";
+import { loadEngineConfig } from "../engine/config";
+import { createCa } from "../engine/relay/ca";
+import { startEngine } from "../engine/server";
+import { bootstrapDatabases, dropDatabases, startEmbeddedPostgres } from "../scripts/lib/postgres";
+import { freePort } from "../scripts/lib/ports";
+
+const COUNT = Number(process.env.BENCH_INSTANCES ?? 500);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SOURCE = process.env.BENCH_SOURCE ?? "/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm";
+const env = { ...process.env, TCP_NODELAY: "1" };
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+
+function makeInstances() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "bench-instances-"));
+  for (let i = 0; i < COUNT; i++) copyFileSync(SOURCE, path.join(dir, `i${i}.dcm`));
+  // New SOP Instance UIDs so every instance is distinct (dcmodify -gin), without changing anything else.
+  const files = readdirSync(dir).map((f) => path.join(dir, f));
+  for (let i = 0; i < files.length; i += 100) execFileSync("dcmodify", ["-nb", "-gin", ...files.slice(i, i + 100)], { env });
+  const bytes = files.reduce((n, f) => n + statSync(f).size, 0);
+  return { dir, files, bytes };
+}
+
+function waitPort(port: number, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise<void>((resolve, reject) => {
+    const tryOnce = () => {
+      const s = net.connect(port, "127.0.0.1");
+      s.once("connect", () => (s.destroy(), resolve()));
+      s.once("error", () => (Date.now() > deadline ? reject(new Error(`port ${port} never opened`)) : setTimeout(tryOnce, 100)));
+    };
+    tryOnce();
+  });
+}
+
+/** One storescu association sending every file; returns seconds. */
+function storescu(port: number, calledAe: string, files: string[]) {
+  const t0 = performance.now();
+  execFileSync("storescu", ["-aet", "BENCH", "-aec", calledAe, "127.0.0.1", String(port), ...files], {
+    env,
+    stdio: "ignore",
+  });
+  return (performance.now() - t0) / 1000;
+}
+
+async function measure(name: string, start: () => Promise<{ port: number; ae: string; stop: () => Promise<void> }>, files: string[]) {
+  const secs: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    const peer = await start();
+    secs.push(storescu(peer.port, peer.ae, files));
+    await peer.stop();
+  }
+  return { name, seconds: median(secs), runs: secs };
+}
+
+async function storescp() {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), "bench-storescp-"));
+  const child = spawn("storescp", ["-aet", "STORESCP", "+xa", "-od", dir, String(port)], { env, stdio: "ignore" });
+  await waitPort(port);
+  return { port, ae: "STORESCP", stop: async () => (child.kill(), rmSync(dir, { recursive: true, force: true })) };
+}
+
+async function orthanc() {
+  const [port, http] = [await freePort(), await freePort()];
+  const dir = mkdtempSync(path.join(os.tmpdir(), "bench-orthanc-"));
+  writeFileSync(
+    path.join(dir, "orthanc.json"),
+    JSON.stringify({ Name: "bench", DicomAet: "ORTHANC", DicomPort: port, HttpPort: http, StorageDirectory: path.join(dir, "db"), IndexDirectory: path.join(dir, "db"), RemoteAccessAllowed: false, DicomCheckCalledAet: false, Plugins: [] }),
+  );
+  const child = spawn("Orthanc", [path.join(dir, "orthanc.json")], { env, stdio: "ignore" });
+  await waitPort(port, 30_000);
+  return {
+    port,
+    ae: "ORTHANC",
+    stop: async () => {
+      child.kill();
+      await new Promise((r) => child.once("exit", r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function main() {
+  const { files, bytes, dir } = makeInstances();
+  const mb = bytes / 1e6;
+  console.log(`relay ingest benchmark: ${COUNT} instances of ${path.basename(SOURCE)} (${(bytes / COUNT / 1024).toFixed(1)} KiB each, ${mb.toFixed(1)} MB), one storescu association, median of ${RUNS} runs`);
+
+  // A real PostgreSQL for the engine: DATABASE_URL (a role that may create databases) or an embedded one.
+  const pgDir = mkdtempSync(path.join(os.tmpdir(), "bench-pg-"));
+  const embedded = process.env.DATABASE_URL ? null : await startEmbeddedPostgres({ dir: path.join(pgDir, "pg"), port: await freePort(), persistent: false });
+  const adminUrl = process.env.DATABASE_URL ?? embedded!.adminUrl;
+  const prefix = `bench${randomBytes(3).toString("hex")}`;
+  const urls = await bootstrapDatabases(adminUrl, { prefix, passwords: { consoleOwner: "x", consoleApp: "x", engine: randomBytes(8).toString("hex") } });
+  const ca = await createCa("bench");
+  writeFileSync(path.join(pgDir, "ca.pem"), ca.certPem);
+  writeFileSync(path.join(pgDir, "ca.key"), ca.keyPem);
+  const token = randomBytes(24).toString("hex");
+  const masterKey = randomBytes(32).toString("base64");
+
+  let round = 0;
+  const engineReceiver = async () => {
+    const dicomPort = await freePort();
+    const gatewayPort = await freePort();
+    const blobDir = mkdtempSync(path.join(os.tmpdir(), "bench-blobs-"));
+    const engine = await startEngine(
+      loadEngineConfig({
+        ENGINE_DATABASE_URL: urls.engineUrl,
+        ENGINE_ADMIN_TOKEN: token,
+        ENGINE_ADMIN_PORT: "0",
+        ENGINE_DICOM_PORT: String(dicomPort),
+        ENGINE_GATEWAY_PORT: String(gatewayPort),
+        ENGINE_GATEWAY_HOST: "127.0.0.1",
+        ENGINE_MASTER_KEY: masterKey,
+        ENGINE_BLOB_DIR: blobDir,
+        ENGINE_CA_CERT_FILE: path.join(pgDir, "ca.pem"),
+        ENGINE_CA_KEY_FILE: path.join(pgDir, "ca.key"),
+      }),
+      () => {},
+    );
+    const slug = `bench-${++round}`;
+    const ae = `BENCH${round}`;
+    const call = (p: string, method: string, body: unknown) =>
+      fetch(engine.url + p, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.json());
+    await call(`/v1/tenants/${slug}`, "PUT", { ttlDays: 7, calledAeTitles: [ae], allowedCallingAeTitles: [], version: 1 });
+    // A connected router, so every stored result is notified (and notify latency can be measured).
+    const bundle = await call(`/v1/tenants/${slug}/routers`, "POST", { name: "bench" });
+    const ws = new WebSocket(`wss://localhost:${gatewayPort}`, { cert: bundle.certificatePem, key: bundle.privateKeyPem, ca: bundle.caCertificatePem });
+    await new Promise((r) => ws.once("open", r));
+    return {
+      port: dicomPort,
+      ae,
+      slug,
+      stop: async () => {
+        ws.close();
+        await engine.close();
+        rmSync(blobDir, { recursive: true, force: true });
+      },
+    };
+  };
+
+  const results = [
+    await measure("DCMTK storescp (writes files)", storescp, files),
+    await measure("Orthanc 1.10 (defaults)", orthanc, files),
+    await measure("engine (stream + AES-256-GCM + hold queue row + events + notify)", engineReceiver, files),
+  ];
+  console.log("");
+  for (const r of results) {
+    console.log(`${r.name.padEnd(68)} ${(COUNT / r.seconds).toFixed(0).padStart(6)} instances/s ${(mb / r.seconds).toFixed(1).padStart(7)} MB/s   runs: ${r.runs.map((s) => (COUNT / s).toFixed(0)).join(", ")}`);
+  }
+  const [scp, orth, eng] = results.map((r) => COUNT / r.seconds) as [number, number, number];
+  console.log(`\nengine / Orthanc  = ${(eng / orth).toFixed(2)}×  (aim ≥ 1.5×)`);
+  console.log(`engine / storescp = ${(eng / scp).toFixed(2)}×  (aim ≥ 0.5×)`);
+
+  // Notify latency from the engine's own event timestamps: result.received (committed before the C-STORE
+  // response) → result.notified (written after the notification was sent to the router).
+  const sql = postgres(urls.engineUrl, { max: 1 });
+  const rows = await sql<{ ms: number }[]>`
+    select extract(epoch from (n.created_at - r.created_at)) * 1000 as ms
+    from engine_events r join engine_events n on n.payload->>'resultId' = r.payload->>'resultId' and n.type = 'result.notified'
+    where r.type = 'result.received'`;
+  await sql.end();
+  const lat = rows.map((r) => Number(r.ms));
+  console.log(`notify latency (stored → router notified), ${lat.length} results: p50 ${pct(lat, 50).toFixed(2)} ms, p99 ${pct(lat, 99).toFixed(2)} ms  (aim p99 < 50 ms)`);
+
+  await dropDatabases(adminUrl, prefix);
+  await embedded?.stop();
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(pgDir, { recursive: true, force: true });
+  process.exit(0);
+}
+
+void main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
