@@ -1,7 +1,7 @@
 // npm run bench:relay — the engine's DICOM ingest beside DCMTK storescp and Orthanc, same instances, same storescu
 // load, in one run; and notify latency (result stored → router notified). Needs Debian's dcmtk, orthanc and
 // python3-pydicom. Prints each figure beside its baselines and the ratios the relay issue asks for.
-import { execFileSync, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import net from "node:net";
@@ -44,21 +44,23 @@ function waitPort(port: number, timeoutMs = 20_000) {
   });
 }
 
-/** One storescu association sending every file; returns seconds. */
+/** One storescu association sending every file; returns seconds. Async: the engine runs in this process. */
 function storescu(port: number, calledAe: string, files: string[]) {
   const t0 = performance.now();
-  execFileSync("storescu", ["-aet", "BENCH", "-aec", calledAe, "127.0.0.1", String(port), ...files], {
-    env,
-    stdio: "ignore",
+  return new Promise<number>((resolve, reject) => {
+    execFile("storescu", ["-aet", "BENCH", "-aec", calledAe, "127.0.0.1", String(port), ...files], { env, maxBuffer: 64 << 20 }, (err, _out, stderr) => {
+      if (!err) return resolve((performance.now() - t0) / 1000);
+      const lines = String(stderr).split("\n").filter((l) => l.startsWith("E:") || l.startsWith("F:"));
+      reject(new Error(`storescu to ${calledAe} failed: ${lines.slice(0, 5).join(" | ")}`));
+    });
   });
-  return (performance.now() - t0) / 1000;
 }
 
 async function measure(name: string, start: () => Promise<{ port: number; ae: string; stop: () => Promise<void> }>, files: string[]) {
   const secs: number[] = [];
   for (let r = 0; r < RUNS; r++) {
     const peer = await start();
-    secs.push(storescu(peer.port, peer.ae, files));
+    secs.push(await storescu(peer.port, peer.ae, files));
     await peer.stop();
   }
   return { name, seconds: median(secs), runs: secs };
@@ -127,7 +129,7 @@ async function main() {
         ENGINE_CA_CERT_FILE: path.join(pgDir, "ca.pem"),
         ENGINE_CA_KEY_FILE: path.join(pgDir, "ca.key"),
       }),
-      () => {},
+      process.env.BENCH_DEBUG ? (m) => console.log(`[engine] ${m}`) : () => {},
     );
     const slug = `bench-${++round}`;
     const ae = `BENCH${round}`;
