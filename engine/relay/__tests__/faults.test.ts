@@ -10,20 +10,12 @@ import { startTestEngine } from "../../../test/engine";
 import { startStorescp } from "../../../test/pacs";
 import { freePort } from "../../../scripts/lib/ports";
 import { readFile } from "node:fs/promises";
+import { until } from "../../../test/until";
 
 const TOKEN = "faults-token-".padEnd(48, "f");
 const CT = path.join(PYDICOM_TEST_FILES, "CT_small.dcm");
 const ROOT = path.resolve(import.meta.dirname, "../../..");
 
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(v)?.slice(0, 400)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("relay faults", () => {
   let dbs: Awaited<ReturnType<typeof createTestDatabases>>;

@@ -10,19 +10,11 @@ import { startStorescp } from "../../../test/pacs";
 import { createCa } from "../ca";
 import { startRouterAgent } from "../../router-agent/agent";
 import { forwardExact } from "../../router-agent/forward";
+import { until } from "../../../test/until";
 
 const TOKEN = "gateway-test-token-".padEnd(48, "g");
 const CT = path.join(PYDICOM_TEST_FILES, "CT_small.dcm");
 
-async function until<T>(fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(v)?.slice(0, 300)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("router gateway and agent: vendor → engine → router → PACS", () => {
   let dbs: Awaited<ReturnType<typeof createTestDatabases>>;

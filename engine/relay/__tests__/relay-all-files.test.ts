@@ -15,6 +15,7 @@ import { startTestEngine } from "../../../test/engine";
 import { startStorescp } from "../../../test/pacs";
 import { startRouterAgent } from "../../router-agent/agent";
 import { forwardExact } from "../../router-agent/forward";
+import { until } from "../../../test/until";
 
 dcmjs.log.setLevel("error");
 const TOKEN = "all-files-token-".padEnd(48, "a");
@@ -50,15 +51,6 @@ function transferSyntax(file: string): string | null {
   }
 }
 
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("every pydicom test file storescu can send arrives at the PACS with the same dataset", () => {
   let dbs: Awaited<ReturnType<typeof createTestDatabases>>;

@@ -10,18 +10,10 @@ import { closeDb, withTenant } from "../../db";
 import { createEngineClient } from "../../engine/client";
 import { createTenant } from "../../tenancy/service";
 import { startWorker } from "../main";
+import { until } from "../../../test/until";
 
 const TOKEN = "t".repeat(40);
 
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met; last value ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe("the worker reconciles desired tenant config into the engine", () => {
   let dbs: Awaited<ReturnType<typeof useConsoleDatabase>>;
