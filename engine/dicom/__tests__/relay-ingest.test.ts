@@ -138,6 +138,17 @@ describe("relay DICOM endpoint with DCMTK as the vendor", () => {
     expect(feed.filter((e) => e.payload.resultId === mr!.id).map((e) => e.type)).toEqual(["result.received", "result.expired"]);
   });
 
+  it("re-notifies a held result and exposes Prometheus metrics behind the token", async () => {
+    expect((await store("ALPHA", CT)).code).toBe(0);
+    const [held] = await list("alpha", "?status=held");
+    const again = await api(`/v1/tenants/alpha/results/${held!.id}/renotify`, { method: "POST" });
+    expect(again.status).toBe(200);
+    expect(again.body.timeline.at(-1)).toMatchObject({ type: "result.renotified", payload: { routersNotified: 0 } });
+    expect((await fetch(`${engine.url}/metrics`)).status).toBe(401);
+    const metrics = await (await fetch(`${engine.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    expect(metrics).toMatch(/relay_results_received_total\{tenant="alpha"\} [1-9]/);
+  });
+
   it("serves the event feed in order from a cursor", async () => {
     const first = (await api(`/v1/events?after=0&limit=2`)).body;
     const next = (await api(`/v1/events?after=${first.nextAfter}&limit=1000`)).body;
@@ -148,3 +159,30 @@ describe("relay DICOM endpoint with DCMTK as the vendor", () => {
   });
 });
 
+
+describe("an association that ends mid-instance", () => {
+  it("leaves no result and no partial blob, and the endpoint keeps serving", async () => {
+    const dbs = await createTestDatabases();
+    const engine = await startTestEngine(dbs.engineUrl, { token: TOKEN });
+    try {
+      const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+      await fetch(`${engine.url}/v1/tenants/alpha`, {
+        method: "PUT",
+        headers,
+        body: JSON.stringify({ ttlDays: 7, calledAeTitles: ["ALPHA"], allowedCallingAeTitles: [], version: 1 }),
+      });
+      // storescu sends what it can of a truncated file, then gives up on the association.
+      const truncated = path.join(PYDICOM_TEST_FILES, "MR_truncated.dcm");
+      const r = await dcmtk("storescu", ["-aet", "V", "-aec", "ALPHA", "-ta", "2", "-td", "2", "127.0.0.1", String(engine.dicomPort), truncated]);
+      expect(r.code).not.toBe(0);
+      const list = await fetch(`${engine.url}/v1/tenants/alpha/results`, { headers }).then((x) => x.json());
+      expect(list.results).toEqual([]);
+      const stored = await readdir(path.join(engine.blobDir, "alpha")).catch(() => []);
+      expect(stored).toEqual([]);
+      expect((await dcmtk("storescu", ["-aet", "V", "-aec", "ALPHA", "127.0.0.1", String(engine.dicomPort), CT])).code).toBe(0);
+    } finally {
+      await engine.close();
+      await dbs.drop();
+    }
+  });
+});
