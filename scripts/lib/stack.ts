@@ -190,6 +190,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ENGINE_ADMIN_URL: engineAdminUrl,
       ENGINE_ADMIN_TOKEN: engineAdminToken,
       ENGINE_DICOM_PORT: String(ports.engineDicom),
+      ENGINE_GATEWAY_URL: `wss://localhost:${ports.gateway}`,
       AUTH_SECRET: authEnv.AUTH_SECRET,
       DATABASE_URL: urls.consoleAppUrl,
       ENGINE_DATABASE_URL: urls.engineUrl,
