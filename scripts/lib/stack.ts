@@ -238,7 +238,7 @@ function needsBuild(root: string) {
     if (!st.isDirectory()) return st.mtimeMs > built;
     return readdirSync(full).some((name) => !name.startsWith(".") && name !== "__tests__" && newer(path.join(dir, name)));
   };
-  return ["app", "components", "server", "db/schema", "lib", "proxy.ts", "next.config.ts", "package.json"].some(newer);
+  return ["app", "components", "server", "db/schema", "engine/api", "lib", "proxy.ts", "next.config.ts", "package.json"].some(newer);
 }
 
 
