@@ -18,46 +18,36 @@ async function event(tx: Tx, r: Pick<Result, "id" | "tenantSlug">, type: string,
 
 /**
  * Records a stored instance. A live result for the same SOP instance in the same tenant is replaced (its old blob
- * id is returned so the caller can delete the bytes after commit) instead of being duplicated.
+ * id is returned so the caller can delete the bytes after commit) instead of being duplicated. One round trip:
+ * the work is the `record_received` function (engine/store/migrations), a single atomic statement.
  */
 export async function recordReceived(db: EngineDb, r: Received): Promise<{ result: Result; replacedBlobId: string | null }> {
-  return db.transaction(async (tx) => {
-    const [config] = await tx.select().from(tenantConfigs).where(eq(tenantConfigs.slug, r.tenantSlug));
-    if (!config) throw new Error(`tenant ${r.tenantSlug} has no applied configuration`);
-    const expiresAt = new Date(r.receivedAt.getTime() + config.ttlDays * DAY_MS);
-    const [live] = await tx
-      .select()
-      .from(results)
-      .where(and(eq(results.tenantSlug, r.tenantSlug), eq(results.sopInstanceUid, r.sopInstanceUid), inArray(results.status, [...LIVE_STATUSES])))
-      .for("update");
-    const meta = {
-      callingAe: r.callingAe,
-      calledAe: r.calledAe,
-      peerAddress: r.peerAddress,
-      sopClassUid: r.sopClassUid,
-      modality: r.modality,
-      studyInstanceUid: r.studyInstanceUid,
-      seriesInstanceUid: r.seriesInstanceUid,
-      transferSyntaxUid: r.transferSyntaxUid,
-      sizeBytes: r.sizeBytes,
-      sha256: r.sha256,
-    };
-    if (live) {
-      const [result] = await tx
-        .update(results)
-        .set({ ...meta, blobId: r.blobId, status: "held", receivedAt: r.receivedAt, expiresAt, statusChangedAt: r.receivedAt })
-        .where(eq(results.id, live.id))
-        .returning();
-      await event(tx, live, "result.replaced", { previous: { sha256: live.sha256, sizeBytes: live.sizeBytes, status: live.status }, ...meta });
-      return { result: result!, replacedBlobId: live.blobId };
-    }
-    const [result] = await tx
-      .insert(results)
-      .values({ ...r, status: "held", expiresAt, statusChangedAt: r.receivedAt })
-      .returning();
-    await event(tx, result!, "result.received", { sopInstanceUid: r.sopInstanceUid, ...meta });
-    return { result: result!, replacedBlobId: null };
-  });
+  const meta = {
+    callingAe: r.callingAe,
+    calledAe: r.calledAe,
+    peerAddress: r.peerAddress,
+    sopClassUid: r.sopClassUid,
+    modality: r.modality,
+    studyInstanceUid: r.studyInstanceUid,
+    seriesInstanceUid: r.seriesInstanceUid,
+    transferSyntaxUid: r.transferSyntaxUid,
+    sizeBytes: r.sizeBytes,
+    sha256: r.sha256,
+  };
+  const [row] = await db.execute<{ result_id: string; replaced_blob_id: string | null; expires_at: string | Date }>(sql`
+    select * from record_received(
+      ${r.id}::uuid, ${r.tenantSlug}, ${r.callingAe}, ${r.calledAe}, ${r.peerAddress}, ${r.sopClassUid}, ${r.sopInstanceUid},
+      ${r.studyInstanceUid}, ${r.seriesInstanceUid}, ${r.modality}, ${r.transferSyntaxUid}, ${r.sizeBytes}, ${r.sha256},
+      ${r.blobId}, ${r.receivedAt.toISOString()}::timestamptz, ${JSON.stringify(meta)}::jsonb)`);
+  if (!row) throw new Error("record_received returned nothing");
+  const result: Result = {
+    ...r,
+    id: row.result_id,
+    status: "held",
+    expiresAt: new Date(row.expires_at),
+    statusChangedAt: r.receivedAt,
+  };
+  return { result, replacedBlobId: row.replaced_blob_id };
 }
 
 /**

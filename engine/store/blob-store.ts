@@ -19,6 +19,8 @@ export type BlobWriter = {
 };
 
 export class BlobStore {
+  /** tenant folders known to exist (saves a mkdir per instance) */
+  private readonly folders = new Set<string>();
   constructor(private readonly dir: string) {}
 
   private file(slug: string, id: string) {
@@ -44,7 +46,11 @@ export class BlobStore {
       },
     });
     const done = (async () => {
-      await mkdir(path.dirname(final), { recursive: true });
+      const folder = path.dirname(final);
+      if (!this.folders.has(folder)) {
+        await mkdir(folder, { recursive: true });
+        this.folders.add(folder);
+      }
       const out = createWriteStream(tmp, { flags: "wx" });
       try {
         out.write(header);
