@@ -2,13 +2,11 @@
 // purged). Every transition writes its event to the outbox in the same transaction.
 import { and, eq, inArray, lte, sql } from "drizzle-orm";
 import type { EngineDb } from "../store/db";
-import { LIVE_STATUSES, engineEvents, results, tenantConfigs } from "../store/schema";
+import { LIVE_STATUSES, engineEvents, results } from "../store/schema";
 
 type Tx = Parameters<Parameters<EngineDb["transaction"]>[0]>[0];
 export type Result = typeof results.$inferSelect;
 export type ResultStatus = Result["status"];
-
-const DAY_MS = 86_400_000;
 
 export type Received = Omit<Result, "status" | "expiresAt" | "statusChangedAt">;
 
