@@ -153,9 +153,9 @@ async function main() {
   };
 
   const results = [
-    await measure("DCMTK storescp (writes files)", storescp, files),
+    await measure("DCMTK storescp (writes files, no fsync)", storescp, files),
     await measure("Orthanc 1.10 (defaults)", orthanc, files),
-    await measure("engine (stream + AES-256-GCM + hold queue row + events + notify)", engineReceiver, files),
+    await measure("engine (stream + AES-256-GCM + fsync + hold queue row + events + notify)", engineReceiver, files),
   ];
   console.log("");
   for (const r of results) {

@@ -1,7 +1,7 @@
 // DICOM Part 10 framing for received instances: a network C-STORE carries only the dataset, so the engine
 // writes the 128-byte preamble, "DICM" and the File Meta Information group itself, then the dataset bytes exactly
 // as received (no re-encoding).
-import dcmjs from "dcmjs";
+import dicomParser from "dicom-parser";
 
 export const IMPLEMENTATION_CLASS_UID = "2.25.216104863402932587317846236066476474513";
 export const IMPLEMENTATION_VERSION = "IMGOPS_RELAY_1";
@@ -40,18 +40,22 @@ export type HeaderFields = { studyInstanceUid: string | null; seriesInstanceUid:
 
 /**
  * Reads the few header elements the hold queue needs from the start of a Part 10 file, stopping before pixel
- * data. Returns null when the prefix does not hold them all (the caller then reads further).
+ * data. dicom-parser only records element offsets (it decodes nothing it is not asked for), which keeps this off
+ * the ingest path's profile; a prefix cut short still yields whatever elements it got through.
  */
-export function readHeaderFields(part10Prefix: Buffer): HeaderFields | null {
+export function readHeaderFields(part10Prefix: Buffer): HeaderFields {
+  let dataSet: dicomParser.DataSet | undefined;
   try {
-    const ab = part10Prefix.buffer.slice(part10Prefix.byteOffset, part10Prefix.byteOffset + part10Prefix.byteLength);
-    const file = dcmjs.data.DicomMessage.readFile(ab as ArrayBuffer, { untilTag: "7FE00010", ignoreErrors: true });
-    const v = (tag: string) => {
-      const value = file.dict[tag]?.Value?.[0];
-      return typeof value === "string" && value.trim() ? value.trim() : null;
-    };
-    return { studyInstanceUid: v("0020000D"), seriesInstanceUid: v("0020000E"), modality: v("00080060") };
-  } catch {
-    return null;
+    dataSet = dicomParser.parseDicom(part10Prefix, { untilTag: "x7fe00010" });
+  } catch (e) {
+    dataSet = (e as { dataSet?: dicomParser.DataSet }).dataSet;
   }
+  const v = (tag: string) => {
+    try {
+      return dataSet?.string(tag)?.trim() || null;
+    } catch {
+      return null;
+    }
+  };
+  return { studyInstanceUid: v("x0020000d"), seriesInstanceUid: v("x0020000e"), modality: v("x00080060") };
 }

@@ -159,8 +159,9 @@ export function createDicomServer(deps: ScpDeps) {
         final: (cb) => {
           this.outcome = writerReady.then(async (w) => {
             w.input.end();
+            // Parsed while the blob's tail write and fsync run in the thread pool.
+            const header = readHeaderFields(Buffer.concat(pending.prefix));
             const { size, sha256 } = await w.done;
-            const header = readHeaderFields(Buffer.concat(pending.prefix)) ?? { studyInstanceUid: null, seriesInstanceUid: null, modality: null };
             return { ...instance, sizeBytes: size, sha256, header };
           });
           this.outcome.catch(() => {});

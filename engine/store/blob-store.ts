@@ -1,12 +1,11 @@
-// The local blob store: one encrypted file per blob under <dir>/<tenant>/<id>. Writes go to a temporary file
-// and are renamed into place only when complete, so a failed or aborted write never leaves a half blob.
+// The local blob store: one encrypted file per blob under <dir>/<tenant>/<id>. Writes go to <id>.partial and are
+// renamed into place only when complete and fsynced, so a failed or aborted write never leaves a half blob.
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, open, rename, rm, stat } from "node:fs/promises";
-import { once } from "node:events";
+import { createReadStream } from "node:fs";
+import { mkdir, open, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { PassThrough, Transform, type Readable, type Writable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { Writable, type Readable } from "node:stream";
+import { finished } from "node:stream/promises";
 import { BLOB_HEADER_BYTES, TAG_BYTES, blobCipher, blobDecipher } from "./encryption";
 
 export type BlobWriter = {
@@ -18,6 +17,9 @@ export type BlobWriter = {
   abort: (reason?: Error) => void;
 };
 
+/** Ciphertext is written in batches of at least this much (and at the end). */
+const FLUSH_BYTES = 256 * 1024;
+
 export class BlobStore {
   /** tenant folders known to exist (saves a mkdir per instance) */
   private readonly folders = new Set<string>();
@@ -28,48 +30,73 @@ export class BlobStore {
     return path.join(this.dir, slug, id);
   }
 
-  /** Streams plaintext into an encrypted blob, hashing the plaintext on the way. */
+  /**
+   * Streams plaintext into an encrypted blob, hashing the plaintext on the way. The file is opened at once and
+   * written while the bytes arrive, so finishing costs only the tail write, one fsync and the rename: the C-STORE
+   * response waits on exactly that.
+   */
   writer(dataKey: Buffer, slug: string, id: string): BlobWriter {
     const final = this.file(slug, id);
-    const tmp = `${final}.${process.pid}.${Date.now()}.partial`;
-    const input = new PassThrough({ highWaterMark: 1 << 20 });
-    // An abort can come before the pipeline below is attached; the pipeline reports it through `done`.
-    input.on("error", () => {});
+    const tmp = `${final}.partial`;
     const hash = createHash("sha256");
     let size = 0;
     const { header, cipher } = blobCipher(dataKey, slug, id);
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        size += chunk.length;
-        hash.update(chunk);
-        cb(null, chunk);
-      },
-    });
-    const done = (async () => {
-      const folder = path.dirname(final);
+    const folder = path.dirname(final);
+    const opened = (async () => {
       if (!this.folders.has(folder)) {
         await mkdir(folder, { recursive: true });
         this.folders.add(folder);
       }
-      const out = createWriteStream(tmp, { flags: "wx" });
+      return open(tmp, "wx");
+    })();
+    opened.catch(() => {}); // reported through `done`
+    /** Ciphertext waiting for the next write: small chunks are coalesced into one write call. */
+    let queued: Buffer[] = [header];
+    let queuedBytes = header.length;
+    let position = 0;
+    const flush = async (fh: FileHandle) => {
+      const buf = queued.length === 1 ? queued[0]! : Buffer.concat(queued, queuedBytes);
+      queued = [];
+      queuedBytes = 0;
+      for (let off = 0; off < buf.length; ) {
+        const { bytesWritten } = await fh.write(buf, off, buf.length - off, position);
+        off += bytesWritten;
+        position += bytesWritten;
+      }
+    };
+    const input = new Writable({
+      highWaterMark: 1 << 20,
+      write(chunk: Buffer, _enc, cb) {
+        size += chunk.length;
+        hash.update(chunk);
+        const c = cipher.update(chunk);
+        queued.push(c);
+        queuedBytes += c.length;
+        if (queuedBytes < FLUSH_BYTES) return cb();
+        opened.then(flush).then(() => cb(), cb);
+      },
+      final(cb) {
+        queued.push(cipher.final(), cipher.getAuthTag());
+        queuedBytes += TAG_BYTES;
+        cb();
+      },
+    });
+    // An abort can come at any point; `done` reports it.
+    input.on("error", () => {});
+    const done = (async () => {
+      const fh = await opened;
       try {
-        out.write(header);
-        cipher.pipe(out, { end: false });
-        const ended = once(cipher, "end");
-        ended.catch(() => {}); // a failed pipeline below reports the error itself
-        await pipeline(input, counter, cipher);
-        await ended;
-        out.end(cipher.getAuthTag());
-        await once(out, "close");
-        const fh = await open(tmp, "r");
+        await finished(input);
+        await flush(fh);
         await fh.sync();
-        await fh.close();
         await rename(tmp, final);
       } catch (e) {
-        out.destroy();
+        await fh.close().catch(() => {});
         await rm(tmp, { force: true });
         throw e;
       }
+      // Closing is not on the response's path: the blob is durable and in place already.
+      void fh.close().catch(() => {});
       return { size, sha256: hash.digest("hex") };
     })();
     // The caller awaits `done`; make sure an early abort is never an unhandled rejection meanwhile.
