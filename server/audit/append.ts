@@ -3,7 +3,7 @@ import { eq, sql } from "drizzle-orm";
 import { auditChainHeads, auditEntries } from "@/db/schema";
 import type { Actor } from "../context";
 import type { Tx } from "../db";
-import { entryHash, GENESIS_HASH } from "./canonical";
+import { entryHash, GENESIS_HASH } from "./verifier";
 
 export type AuditEvent = {
   /** `feature.verb`, e.g. `retention.update` */

@@ -8,7 +8,7 @@ import { systemContext } from "../../context";
 import { closeDb, db, withSystem, withTenant } from "../../db";
 import { createTenant } from "../../tenancy/service";
 import { appendAudit } from "../append";
-import { entryHash, GENESIS_HASH } from "../canonical";
+import { entryHash, GENESIS_HASH } from "../verifier";
 
 describe("audit chain", () => {
   let dbs: Awaited<ReturnType<typeof useConsoleDatabase>>;
