@@ -30,3 +30,13 @@ export const authEnv = () =>
   });
 
 export const engineEnv = () => parse({ ENGINE_ADMIN_URL: url, ENGINE_ADMIN_TOKEN: z.string().min(32) });
+
+/** The audit checkpoint signing key: an Ed25519 private key, as its 32-byte seed in base64 or as a PKCS#8 PEM. */
+export const auditEnv = () =>
+  parse({
+    AUDIT_SIGNING_KEY: z
+      .string()
+      .min(1)
+      .refine((v) => v.includes("BEGIN PRIVATE KEY") || Buffer.from(v, "base64").length === 32, "must be a 32-byte Ed25519 seed in base64, or a PKCS#8 PEM"),
+    AUDIT_CHECKPOINT_MINUTES: z.coerce.number().positive().default(15),
+  });

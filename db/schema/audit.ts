@@ -29,6 +29,11 @@ export const auditEntries = pgTable(
   (t) => [
     unique("audit_entries_chain_seq").on(t.chain, t.seq),
     index("audit_entries_tenant_at").on(t.tenantId, t.at),
+    // The audit screen's filters, each walking one chain in seq order (keyset pages stay fast at any depth).
+    index("audit_entries_chain_at").on(t.chain, t.at),
+    index("audit_entries_chain_action_seq").on(t.chain, t.action, t.seq),
+    index("audit_entries_chain_actor_seq").on(t.chain, sql`(${t.actor}->>'email')`, t.seq),
+    index("audit_entries_chain_target_seq").on(t.chain, t.target, t.seq),
     pgPolicy("audit_tenant_read", { for: "select", using: sql`${t.tenantId} = ${currentTenantId}` }),
     pgPolicy("audit_global_read", { for: "select", using: sql`${t.tenantId} is null and ${isSystem}` }),
     pgPolicy("audit_append", {
@@ -54,4 +59,42 @@ export const auditChainHeads = pgTable(
       withCheck: sql`${t.tenantId} = ${currentTenantId} or ${t.tenantId} is null`,
     }),
   ],
+).enableRLS();
+
+/**
+ * Signed checkpoints: the service's Ed25519 signature over a chain head (chain, seq, hash, at), so a chain
+ * rewritten and re-hashed after the fact no longer matches. Same visibility as the entries.
+ */
+export const auditCheckpoints = pgTable(
+  "audit_checkpoints",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    chain: text("chain").notNull(),
+    tenantId: uuid("tenant_id"),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    hash: text("hash").notNull(),
+    /** signing time exactly as signed (UTC, microseconds) */
+    at: text("at").notNull(),
+    keyId: text("key_id").notNull(),
+    signature: text("signature").notNull(),
+  },
+  (t) => [
+    unique("audit_checkpoints_chain_seq").on(t.chain, t.seq),
+    pgPolicy("audit_checkpoints_tenant_read", { for: "select", using: sql`${t.tenantId} = ${currentTenantId}` }),
+    pgPolicy("audit_checkpoints_global_read", { for: "select", using: sql`${t.tenantId} is null and ${isSystem}` }),
+    pgPolicy("audit_checkpoints_append", {
+      for: "insert",
+      withCheck: sql`${t.tenantId} = ${currentTenantId} or (${t.tenantId} is null and ${isSystem})`,
+    }),
+  ],
+).enableRLS();
+
+/** How far the worker has ingested the engine's event feed: moved in the transaction that appends the events. */
+export const engineEventCursor = pgTable(
+  "engine_event_cursor",
+  {
+    id: text("id").primaryKey(),
+    lastSeq: bigint("last_seq", { mode: "number" }).notNull(),
+  },
+  () => [pgPolicy("engine_event_cursor_system", { for: "all", using: isSystem, withCheck: isSystem })],
 ).enableRLS();

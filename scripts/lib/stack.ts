@@ -44,6 +44,7 @@ type Secrets = {
   authSecret: string;
   oidcClientSecret: string;
   engineMasterKey: string;
+  auditSigningKey: string;
   embeddedPgPort?: number;
 };
 
@@ -52,6 +53,7 @@ function loadSecrets(dataDir: string): Secrets {
   if (existsSync(file)) {
     const s = JSON.parse(readFileSync(file, "utf8")) as Secrets;
     s.engineMasterKey ??= randomBytes(32).toString("base64");
+    s.auditSigningKey ??= randomBytes(32).toString("base64");
     return s;
   }
   const s: Secrets = {
@@ -62,6 +64,7 @@ function loadSecrets(dataDir: string): Secrets {
     authSecret: secret(33),
     oidcClientSecret: secret(),
     engineMasterKey: randomBytes(32).toString("base64"),
+    auditSigningKey: randomBytes(32).toString("base64"),
   };
   writeFileSync(file, JSON.stringify(s, null, 2), { mode: 0o600 });
   return s;
@@ -176,7 +179,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await waitForHttp(`${engineAdminUrl}/healthz`, 60_000, () => engine.exitCode === null);
 
     // 5. Worker and web.
-    const consoleEnv = { ...baseEnv, ...authEnv, ENGINE_ADMIN_URL: engineAdminUrl, ENGINE_ADMIN_TOKEN: engineAdminToken };
+    const consoleEnv = {
+      ...baseEnv,
+      ...authEnv,
+      ENGINE_ADMIN_URL: engineAdminUrl,
+      ENGINE_ADMIN_TOKEN: engineAdminToken,
+      // Like the master key: kept beside the data in the embedded mode, from a secret store in production.
+      AUDIT_SIGNING_KEY: env.AUDIT_SIGNING_KEY ?? secrets.auditSigningKey,
+    };
     procs.start("worker", node, [...serverTsx, path.join(root, "server/worker/main.ts")], consoleEnv);
     const nextBin = path.join(root, "node_modules/next/dist/bin/next");
     if (needsBuild(root)) {
@@ -192,6 +202,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ENGINE_DICOM_PORT: String(ports.engineDicom),
       ENGINE_GATEWAY_URL: `wss://localhost:${ports.gateway}`,
       AUTH_SECRET: authEnv.AUTH_SECRET,
+      AUDIT_SIGNING_KEY: consoleEnv.AUDIT_SIGNING_KEY,
       DATABASE_URL: urls.consoleAppUrl,
       ENGINE_DATABASE_URL: urls.engineUrl,
       WEB_URL: webUrl,

@@ -1,6 +1,6 @@
 import "server-only";
 import { z } from "zod";
-import { ApiError, AppliedTenantConfig, Health, TenantConfig } from "@/engine/api/contract";
+import { ApiError, AppliedTenantConfig, EventFeed, Health, TenantConfig } from "@/engine/api/contract";
 import { engineEnv } from "../env";
 
 /** The engine answered with an error (4xx/5xx); `code` and `fields` come from its ApiError body. */
@@ -60,6 +60,8 @@ export function createEngineClient(opts: { url: string; token: string; fetch?: t
     putTenantConfig: async (slug: string, config: TenantConfig) =>
       (await call(AppliedTenantConfig, "PUT", `/v1/tenants/${encodeURIComponent(slug)}`, TenantConfig.parse(config)))!,
     listTenantConfigs: async () => (await call(z.object({ tenants: z.array(AppliedTenantConfig) }), "GET", "/v1/tenants"))!.tenants,
+    /** The engine's durable event outbox, in order, after `after` (a seq). */
+    events: async (after: number, limit = 500) => (await call(EventFeed, "GET", `/v1/events?after=${after}&limit=${limit}`))!,
   };
 }
 

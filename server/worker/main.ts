@@ -4,19 +4,25 @@ import "server-only";
 import { PgBoss } from "pg-boss";
 import { z } from "zod";
 import { assertRlsApplies, closeDb } from "../db";
-import { databaseEnv } from "../env";
+import { auditSigner, checkpointAllChains } from "../audit/checkpoints";
+import { drainEngineEvents } from "../audit/engine-events";
+import { auditEnv, databaseEnv } from "../env";
 import { engineClientFromEnv } from "../engine/client";
 import { checkDrift, enqueuePending, registerReconcile } from "./reconcile-job";
 
 const Options = z.object({
   WORKER_SWEEP_SECONDS: z.coerce.number().positive().default(3),
   WORKER_DRIFT_CHECK_SECONDS: z.coerce.number().positive().default(60),
+  WORKER_ENGINE_EVENTS_SECONDS: z.coerce.number().positive().default(1),
+  WORKER_ENGINE_EVENTS_BATCH: z.coerce.number().int().min(1).max(1000).default(500),
 });
 
 export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
   const log = (m: string) => console.log(`[worker] ${m}`);
   const opts = Options.parse(env);
   const { DATABASE_URL } = databaseEnv();
+  const { AUDIT_CHECKPOINT_MINUTES } = auditEnv();
+  auditSigner(); // a bad key stops the worker at start, naming the variable
   const engine = engineClientFromEnv();
   await assertRlsApplies();
 
@@ -25,13 +31,37 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
   await boss.start();
   await registerReconcile(boss, engine, log);
 
-  // Periodic sweeps run in every worker process; the queue's singleton keys dedupe what they enqueue.
-  const guard = (name: string, fn: () => Promise<unknown>) => () =>
-    fn().catch((e) => log(`${name} failed: ${e instanceof Error ? e.message : e}`));
+  // Periodic sweeps run in every worker process; the queue's singleton keys dedupe what they enqueue, the event
+  // cursor's row lock and the checkpoints' unique (chain, seq) keep concurrent workers from doing anything twice.
+  // A step still running when its timer fires again is not started twice.
+  const guard = (name: string, fn: () => Promise<unknown>) => {
+    let running = false;
+    return async () => {
+      if (running) return;
+      running = true;
+      try {
+        await fn();
+      } catch (e) {
+        log(`${name} failed: ${e instanceof Error ? e.message : e}`);
+      } finally {
+        running = false;
+      }
+    };
+  };
   const sweep = guard("sweep", () => enqueuePending(boss));
   const drift = guard("drift check", () => checkDrift(boss, engine, log));
+  const events = guard("engine event ingest", () => drainEngineEvents(engine, opts.WORKER_ENGINE_EVENTS_BATCH));
+  const checkpoints = guard("audit checkpoints", async () => {
+    const n = await checkpointAllChains();
+    if (n) log(`signed ${n} audit checkpoint(s)`);
+  });
   await sweep();
-  const timers = [setInterval(sweep, opts.WORKER_SWEEP_SECONDS * 1000), setInterval(drift, opts.WORKER_DRIFT_CHECK_SECONDS * 1000)];
+  const timers = [
+    setInterval(sweep, opts.WORKER_SWEEP_SECONDS * 1000),
+    setInterval(drift, opts.WORKER_DRIFT_CHECK_SECONDS * 1000),
+    setInterval(events, opts.WORKER_ENGINE_EVENTS_SECONDS * 1000),
+    setInterval(checkpoints, AUDIT_CHECKPOINT_MINUTES * 60_000),
+  ];
   log("ready");
 
   return async function stop() {

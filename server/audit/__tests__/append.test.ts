@@ -46,6 +46,27 @@ describe("audit chain", () => {
     }
   });
 
+  it("8 concurrent writers appending 1,000 entries each leave one linear chain of 8,000", async () => {
+    const other = await createTenant({ slug: "busy", name: "Busy" });
+    const ctx = systemContext(other.id, "tester");
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, w) => {
+        for (let i = 0; i < 1000; i++) {
+          await withTenant(ctx, (tx) => appendAudit(tx, { tenantId: other.id, actor: ctx.actor }, { action: "test.write", target: `w${w}:${i}` }));
+        }
+      }),
+    );
+    const rows = await withTenant(ctx, (tx) =>
+      tx.select({ seq: auditEntries.seq, prevHash: auditEntries.prevHash, hash: auditEntries.hash, target: auditEntries.target }).from(auditEntries).where(eq(auditEntries.chain, other.id)).orderBy(asc(auditEntries.seq)),
+    );
+    expect(rows.length).toBe(8001); // + tenant.create
+    expect(new Set(rows.map((r) => r.target)).size).toBe(8001); // none lost, none twice
+    rows.forEach((r, i) => {
+      expect(r.seq).toBe(i + 1);
+      expect(r.prevHash).toBe(i === 0 ? GENESIS_HASH : rows[i - 1]!.hash);
+    });
+  }, 120_000);
+
   it("another tenant cannot read this tenant's chain", async () => {
     const other = await createTenant({ slug: "other", name: "Other" });
     const seen = await withTenant(systemContext(other.id), (tx) => tx.select().from(auditEntries).where(eq(auditEntries.chain, tenantId)));

@@ -1,0 +1,4 @@
+CREATE INDEX "audit_entries_chain_at" ON "audit_entries" USING btree ("chain","at");--> statement-breakpoint
+CREATE INDEX "audit_entries_chain_action_seq" ON "audit_entries" USING btree ("chain","action","seq");--> statement-breakpoint
+CREATE INDEX "audit_entries_chain_actor_seq" ON "audit_entries" USING btree ("chain",("actor"->>'email'),"seq");--> statement-breakpoint
+CREATE INDEX "audit_entries_chain_target_seq" ON "audit_entries" USING btree ("chain","target","seq");

@@ -1,0 +1,131 @@
+import "server-only";
+import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
+import { z } from "zod";
+import { auditEntries } from "@/db/schema";
+import { systemContext, type Actor, type TenantContext } from "../context";
+import { withSystem, withTenant, type Tx } from "../db";
+
+/** Which chain: a tenant's (read in that tenant's RLS scope) or the global one (engineers and system only). */
+export type ChainScope = { chain: string; tenantId: string; tenantSlug: string; ctx: Pick<TenantContext, "tenantId" | "actor"> } | { chain: "global"; tenantId: null; tenantSlug: null };
+
+export const tenantChain = (ctx: Pick<TenantContext, "tenantId" | "tenantSlug" | "actor">): ChainScope => ({ chain: ctx.tenantId, tenantId: ctx.tenantId, tenantSlug: ctx.tenantSlug, ctx });
+export const globalChain: ChainScope = { chain: "global", tenantId: null, tenantSlug: null };
+/** A tenant's chain read by a system task (the CLI verifier, the worker). */
+export const systemTenantChain = (t: { id: string; slug: string }) => tenantChain({ tenantId: t.id, tenantSlug: t.slug, actor: systemContext(t.id).actor });
+
+export function readChain<T>(scope: ChainScope, fn: (tx: Tx) => Promise<T>) {
+  return scope.tenantId === null ? withSystem(fn) : withTenant(scope.ctx, fn);
+}
+
+const dateTime = (name: string) =>
+  z
+    .string()
+    .trim()
+    .transform((s, c) => {
+      if (!s) return undefined;
+      const d = new Date(s);
+      if (Number.isNaN(d.getTime())) {
+        c.addIssue({ code: "custom", message: `${name} is not a date and time (e.g. 2026-11-22T14:30)` });
+        return z.NEVER;
+      }
+      return d;
+    })
+    .optional();
+const text = (max: number, normalize = (s: string) => s) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .transform((s) => normalize(s) || undefined)
+    .optional();
+
+/** The audit screen's and the export's filters, from URL search params. */
+export const AuditFilter = z.object({
+  from: dateTime("From"),
+  to: dateTime("To"),
+  actor: text(320, (s) => s.toLowerCase()),
+  action: text(100),
+  target: text(300),
+});
+export type AuditFilter = z.infer<typeof AuditFilter>;
+export const isUnfiltered = (f: AuditFilter) => !f.from && !f.to && !f.actor && !f.action && !f.target;
+
+/** The stored time as hashed: UTC with microseconds. */
+export const atText = sql<string>`to_char(${auditEntries.at} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/**
+ * The filter as conditions on one chain. A time range becomes a seq range first (seq and time grow together
+ * within a chain: appends are serialized on the chain's head), so every query walks the (chain, seq) order.
+ */
+export function filterConditions(chain: string, f: AuditFilter): SQL | undefined {
+  const c = eq(auditEntries.chain, chain);
+  return and(
+    c,
+    f.from
+      ? sql`${auditEntries.seq} >= coalesce((select e.seq from audit_entries e where e.chain = ${chain} and e.at >= ${f.from.toISOString()}::timestamptz order by e.at asc limit 1), 9223372036854775807)`
+      : undefined,
+    f.to
+      ? sql`${auditEntries.seq} <= coalesce((select e.seq from audit_entries e where e.chain = ${chain} and e.at <= ${f.to.toISOString()}::timestamptz order by e.at desc limit 1), 0)`
+      : undefined,
+    f.actor ? sql`(${auditEntries.actor}->>'email') = ${f.actor}` : undefined,
+    f.action ? eq(auditEntries.action, f.action) : undefined,
+    f.target ? eq(auditEntries.target, f.target) : undefined,
+  );
+}
+
+export type AuditRow = {
+  seq: number;
+  at: string;
+  actor: Actor | { system: string };
+  action: string;
+  target: string;
+  reason: string | null;
+  before: unknown;
+  after: unknown;
+  requestId: string | null;
+  source: string;
+  prevHash: string;
+  hash: string;
+};
+
+export const entryColumns = {
+  seq: auditEntries.seq,
+  at: atText,
+  actor: auditEntries.actor,
+  action: auditEntries.action,
+  target: auditEntries.target,
+  reason: auditEntries.reason,
+  before: auditEntries.before,
+  after: auditEntries.after,
+  requestId: auditEntries.requestId,
+  source: auditEntries.source,
+  prevHash: auditEntries.prevHash,
+  hash: auditEntries.hash,
+};
+
+export const PAGE_SIZE = 50;
+
+/** One page, newest first; `before` is the keyset cursor (the last seq of the previous page). */
+export async function listAuditEntries(scope: ChainScope, filter: AuditFilter, before?: number) {
+  const rows = (await readChain(scope, (tx) =>
+    tx
+      .select(entryColumns)
+      .from(auditEntries)
+      .where(and(filterConditions(scope.chain, filter), before ? lt(auditEntries.seq, before) : undefined))
+      .orderBy(desc(auditEntries.seq))
+      .limit(PAGE_SIZE + 1),
+  )) as AuditRow[];
+  const more = rows.length > PAGE_SIZE;
+  const page = more ? rows.slice(0, PAGE_SIZE) : rows;
+  return { entries: page, nextBefore: more ? page[page.length - 1]!.seq : null };
+}
+
+export async function getAuditEntry(scope: ChainScope, seq: number) {
+  const [row] = await readChain(scope, (tx) =>
+    tx
+      .select(entryColumns)
+      .from(auditEntries)
+      .where(and(eq(auditEntries.chain, scope.chain), eq(auditEntries.seq, seq))),
+  );
+  return (row as AuditRow | undefined) ?? null;
+}
