@@ -72,7 +72,7 @@ describe("engine events in the audit log", () => {
   const ingested = async () => Number((await superuser`select count(*)::int as n from audit_entries where source = 'engine'`)[0]!.n);
 
   it("lands every event exactly once, in order, across a SIGKILL and a restart", async () => {
-    const [{ n: total }] = await engineDb<{ n: number }[]>`select count(*)::int as n from engine_events`;
+    const total = Number((await engineDb`select count(*)::int as n from engine_events`)[0]!.n);
     expect(total).toBeGreaterThan(SYNTHETIC);
 
     const first = startWorkerProcess();
@@ -92,7 +92,7 @@ describe("engine events in the audit log", () => {
     // Exactly once: the ingested engine seqs are the outbox's ids, no more, no fewer.
     expect(rows.map((r) => r.engine_seq).sort((a, b) => a - b)).toEqual(engineIds);
     // In order: within each chain, engine events appear in the engine's order.
-    const byChain = new Map<string, typeof rows>();
+    const byChain = new Map<string, (typeof rows)[number][]>();
     for (const r of rows) byChain.set(r.chain, [...(byChain.get(r.chain) ?? []), r]);
     for (const list of byChain.values()) {
       const seqs = list.map((r) => r.engine_seq);
