@@ -1,6 +1,10 @@
 // Checkpoints, exports and the console's Verify against a real database: what an auditor gets verifies offline,
 // an edit made around the application (a superuser switching the append-only trigger off) is found and located,
 // and each tenant reads only its own chain.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useConsoleDatabase } from "../../../test/console-db";
@@ -12,6 +16,8 @@ import { auditSigner, checkpointAllChains, checkpointTenantChain } from "../chec
 import { exportCsv, exportJsonLines, verifyChain } from "../export";
 import { AuditFilter, getAuditEntry, globalChain, listAuditEntries, tenantChain } from "../queries";
 import { verifyLines } from "../verifier";
+
+const ROOT = path.resolve(import.meta.dirname, "../../..");
 
 async function collect(gen: AsyncGenerator<string>) {
   let s = "";
@@ -67,6 +73,27 @@ describe("audit export, checkpoints and verification", () => {
     expect(report).toMatchObject({ ok: true, complete: true, entries: 62, checkpoints: 2, firstSeq: 1, lastSeq: 62 });
     expect(text).toContain('"action":"audit.checkpoint"');
     expect((await verifyChain(tenantChain(a))).ok).toBe(true);
+  });
+
+  it("the published command verifies an export file, and points at the line of a forged one", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "audit-export-"));
+    const good = path.join(dir, "north.jsonl");
+    const text = await collect(exportJsonLines(tenantChain(a), {}));
+    writeFileSync(good, text);
+    const lines = text.trimEnd().split("\n");
+    const i = lines.findIndex((l) => l.includes('"seq":30,'));
+    lines[i] = lines[i]!.replace('"reason":null', '"reason":"forged"');
+    const bad = path.join(dir, "forged.jsonl");
+    writeFileSync(bad, lines.join("\n"));
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts/audit-verify.ts"), ...args], { cwd: ROOT, encoding: "utf8" });
+    const ok = run(good, "--public-key", auditSigner().publicKey);
+    expect(ok.stdout).toMatch(/VERIFIED/);
+    expect(ok.status).toBe(0);
+    const broken = run(bad, "--public-key", auditSigner().publicKey);
+    expect(broken.stdout).toMatch(new RegExp(`BROKEN at line ${i + 1} \\(seq 30\\)`));
+    expect(broken.status).toBe(1);
+    expect(run(path.join(dir, "missing.jsonl")).status).toBe(2);
   });
 
   it("a filtered export still verifies entry by entry, and says it is not the whole chain", async () => {
