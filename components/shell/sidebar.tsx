@@ -1,9 +1,10 @@
 "use client";
 
 import clsx from "clsx";
-import { LayoutDashboard, ShieldCheck } from "lucide-react";
+import { LayoutDashboard, ScrollText, ShieldCheck } from "lucide-react";
 import Link from "next/link";
 import { useParams, usePathname } from "next/navigation";
+import { can } from "@/server/auth/permissions";
 import type { MyTenant } from "./types";
 
 /** Only the areas that exist for this person: a tenant's pages when one is open, operations for engineers. */
@@ -13,18 +14,28 @@ export function Sidebar({ tenants, isEngineer }: { tenants: MyTenant[]; isEngine
   const current = tenants.find((t) => t.slug === params.tenant);
   const items = [
     ...(current ? [{ href: `/t/${current.slug}`, label: "Overview", icon: LayoutDashboard }] : []),
-    ...(isEngineer ? [{ href: "/ops", label: "Operations", icon: ShieldCheck }] : []),
+    ...(current && can(current.roles, "audit.view") ? [{ href: `/t/${current.slug}/audit`, label: "Audit log", icon: ScrollText }] : []),
+    ...(isEngineer
+      ? [
+          { href: "/ops", label: "Operations", icon: ShieldCheck },
+          { href: "/ops/audit", label: "Global audit", icon: ScrollText },
+        ]
+      : []),
   ];
+  // The deepest item containing the current path is the current one (Audit log, not Overview, on /t/x/audit/7).
+  const active = items
+    .filter((i) => pathname === i.href || pathname.startsWith(`${i.href}/`))
+    .sort((a, b) => b.href.length - a.href.length)[0]?.href;
   return (
     <nav aria-label="Main" className="flex flex-col gap-1 p-3">
       {items.map(({ href, label, icon: Icon }) => (
         <Link
           key={href}
           href={href}
-          aria-current={pathname === href ? "page" : undefined}
+          aria-current={href === active ? "page" : undefined}
           className={clsx(
             "flex items-center gap-2 rounded-md px-3 py-2 text-sm",
-            pathname === href
+            href === active
               ? "bg-sky-100 font-medium text-sky-900 dark:bg-sky-950 dark:text-sky-100"
               : "text-slate-700 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800",
           )}

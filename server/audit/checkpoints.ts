@@ -2,7 +2,7 @@ import "server-only";
 import { createPrivateKey, createPublicKey, sign, type KeyObject } from "node:crypto";
 import { and, desc, eq, gte, lte } from "drizzle-orm";
 import { auditChainHeads, auditCheckpoints } from "@/db/schema";
-import { systemContext, type TenantContext } from "../context";
+import { systemContext, type Actor, type TenantContext } from "../context";
 import type { Tx } from "../db";
 import { withSystem, withTenant } from "../db";
 import { auditEnv } from "../env";
@@ -60,6 +60,21 @@ export async function checkpointTenantChain(ctx: TenantContext, signer = auditSi
     await appendAudit(tx, { tenantId: ctx.tenantId, actor: ctx.actor, requestId: ctx.requestId }, { action: "audit.checkpoint", target: `tenant:${ctx.tenantSlug}` });
     return signHead(tx, ctx.tenantId, ctx.tenantId, signer);
   });
+}
+
+/** On demand, by an engineer, for the global chain. */
+export async function checkpointGlobalChain(actor: Actor, requestId: string, signer = auditSigner()) {
+  return withSystem(async (tx) => {
+    await appendAudit(tx, { tenantId: null, actor, requestId }, { action: "audit.checkpoint", target: "chain:global" });
+    return signHead(tx, "global", null, signer);
+  });
+}
+
+/** The signing key and the chain's latest checkpoint, for the audit screen. */
+export async function signingStatus(tx: Tx, chain: string) {
+  const signer = auditSigner();
+  const [latest] = await tx.select().from(auditCheckpoints).where(eq(auditCheckpoints.chain, chain)).orderBy(desc(auditCheckpoints.seq)).limit(1);
+  return { keyId: signer.keyId, publicKey: signer.publicKey, publicKeyPem: signer.publicKeyPem, latest: latest ?? null };
 }
 
 /** Checkpoints of a chain, oldest first, optionally within a seq range. */

@@ -1,8 +1,10 @@
 import "server-only";
 import { and, asc, eq, gt, lte, max } from "drizzle-orm";
+import { z } from "zod";
 import { auditEntries } from "@/db/schema";
+import { InputError } from "../errors";
 import { auditSigner, chainCheckpoints } from "./checkpoints";
-import { entryColumns, filterConditions, isUnfiltered, readChain, type AuditFilter, type AuditRow, type ChainScope } from "./queries";
+import { AuditFilter, entryColumns, filterConditions, isUnfiltered, readChain, type AuditRow, type ChainScope } from "./queries";
 import { canonicalJson, createVerifier, entryCanonical, entryLine, EXPORT_FORMAT, type Checkpoint, type Header } from "./verifier";
 
 const BATCH = 5000;
@@ -111,4 +113,37 @@ export async function verifyChain(scope: ChainScope) {
     if (v.failed) break;
   }
   return v.finish();
+}
+
+const ExportQuery = z.object({ format: z.enum(["jsonl", "csv"], { error: "format must be jsonl or csv" }).default("jsonl") });
+
+/**
+ * The HTTP response of an export: the filters and format from the URL (a bad one is an InputError naming the
+ * field), streamed as it is read, with a file name that says which chain and when.
+ */
+export function exportResponse(scope: ChainScope, url: URL) {
+  const params = Object.fromEntries(url.searchParams);
+  const parsed = ExportQuery.and(AuditFilter).safeParse(params);
+  if (!parsed.success) throw new InputError("The export's filters are not valid.", z.flattenError(parsed.error).fieldErrors as Record<string, string[]>);
+  const { format, ...filter } = parsed.data;
+  const lines = format === "csv" ? exportCsv(scope, filter) : exportJsonLines(scope, filter);
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await lines.next();
+      if (done) controller.close();
+      else controller.enqueue(encoder.encode(value));
+    },
+    async cancel() {
+      await lines.return(undefined);
+    },
+  });
+  const name = `audit-${scope.tenantSlug ?? "global"}-${new Date().toISOString().slice(0, 19).replace(/:/g, "")}.${format}`;
+  return new Response(body, {
+    headers: {
+      "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/jsonl; charset=utf-8",
+      "content-disposition": `attachment; filename="${name}"`,
+      "cache-control": "no-store",
+    },
+  });
 }

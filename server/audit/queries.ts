@@ -129,3 +129,27 @@ export async function getAuditEntry(scope: ChainScope, seq: number) {
   );
   return (row as AuditRow | undefined) ?? null;
 }
+
+const Before = z.coerce.number().int().positive().optional();
+
+/**
+ * The audit screen's URL: the filter (invalid fields are reported and left out, so the page still renders), the
+ * raw values to put back in the form, and the page cursor.
+ */
+export function parseAuditSearch(params: Record<string, string | string[] | undefined>) {
+  const raw: Record<string, string> = {};
+  for (const k of ["from", "to", "actor", "action", "target"] as const) {
+    const v = params[k];
+    if (typeof v === "string" && v.trim()) raw[k] = v;
+  }
+  const errors: string[] = [];
+  const filter: AuditFilter = {};
+  for (const [k, v] of Object.entries(raw)) {
+    const one = AuditFilter.shape[k as keyof AuditFilter].safeParse(v);
+    if (one.success) Object.assign(filter, { [k]: one.data });
+    else errors.push(...one.error.issues.map((i) => i.message));
+  }
+  const before = Before.safeParse(typeof params.before === "string" ? params.before : undefined);
+  if (!before.success) errors.push("The page cursor is not valid; showing the newest entries.");
+  return { filter, raw, errors, before: before.success ? before.data : undefined };
+}

@@ -12,6 +12,8 @@ export const PERMISSIONS = {
   "overview.view": ["tenant_admin", "clinical_reviewer"],
   "settings.view": ["tenant_admin"],
   "settings.update": ["tenant_admin"],
+  "audit.view": ["tenant_admin"],
+  "audit.checkpoint": ["tenant_admin"],
 } as const satisfies Record<string, readonly TenantRole[]>;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -20,3 +22,6 @@ export function can(roles: readonly TenantRole[], permission: Permission): boole
   const allowed: readonly TenantRole[] = PERMISSIONS[permission];
   return roles.some((r) => allowed.includes(r));
 }
+
+/** The roles that hold a permission: what pages and handlers pass to the membership check. */
+export const rolesFor = (permission: Permission): TenantRole[] => [...PERMISSIONS[permission]];

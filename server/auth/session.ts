@@ -23,12 +23,10 @@ export async function requestId() {
 }
 
 /**
- * Resolves the URL's tenant for the signed-in person: their membership (any of `allowed` roles, or any role
- * when none are given) gives a TenantContext; anything else is a 404 so tenant names don't leak.
- * Engineers have no tenant access here; break-glass grants will add it.
+ * The tenant context of `user` in tenant `slug` when they hold a membership there with one of `allowed` roles
+ * (any role when none are given); null otherwise. Engineers have no tenant access here; break-glass adds it.
  */
-export const requireTenantRole = cache(async (slug: string, ...allowed: TenantRole[]): Promise<TenantContext> => {
-  const user = await requireSession();
+export async function findTenantContext(user: SignedInUser, slug: string, allowed: TenantRole[] = []): Promise<TenantContext | null> {
   const rows = await withUser({ userId: user.id, email: user.email }, (tx) =>
     tx
       .select({ id: tenants.id, slug: tenants.slug, name: tenants.name, role: memberships.role })
@@ -38,7 +36,7 @@ export const requireTenantRole = cache(async (slug: string, ...allowed: TenantRo
   );
   const roles = rows.map((r) => r.role);
   const first = rows[0];
-  if (!first || (allowed.length > 0 && !roles.some((r) => allowed.includes(r)))) notFound();
+  if (!first || (allowed.length > 0 && !roles.some((r) => allowed.includes(r)))) return null;
   return {
     tenantId: first.id,
     tenantSlug: first.slug,
@@ -47,6 +45,13 @@ export const requireTenantRole = cache(async (slug: string, ...allowed: TenantRo
     actor: { userId: user.id, name: user.name, email: user.email, roles },
     requestId: await requestId(),
   };
+}
+
+/** Resolves the URL's tenant for the signed-in person, or a 404 so tenant names don't leak. */
+export const requireTenantRole = cache(async (slug: string, ...allowed: TenantRole[]): Promise<TenantContext> => {
+  const ctx = await findTenantContext(await requireSession(), slug, allowed);
+  if (!ctx) notFound();
+  return ctx;
 });
 
 /** Operations pages are for engineers (the IdP group); anyone else gets a 404. */
