@@ -66,7 +66,7 @@ export function AuditLog(p: AuditLogProps) {
         <Link href={p.basePath} className="px-2 py-1.5 text-sm text-slate-600 underline dark:text-slate-400">Clear</Link>
       </form>
       {p.errors.length > 0 && (
-        <ul role="alert" className="text-sm text-red-700 dark:text-red-400">
+        <ul role="alert" data-testid="filter-errors" className="text-sm text-red-700 dark:text-red-400">
           {p.errors.map((e) => <li key={e}>{e}</li>)}
         </ul>
       )}
