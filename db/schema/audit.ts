@@ -16,6 +16,9 @@ export const auditEntries = pgTable(
     seq: bigint("seq", { mode: "number" }).notNull(),
     at: timestamp("at", { withTimezone: true, precision: 6 }).notNull(),
     actor: jsonb("actor").notNull(),
+    /** the actor's e-mail as a plain column: the actor filter's index must be usable under row-level security,
+     * where only leakproof operators (text =, not jsonb ->>) become index conditions */
+    actorEmail: text("actor_email").generatedAlwaysAs(sql`actor->>'email'`),
     action: text("action").notNull(),
     target: text("target").notNull(),
     reason: text("reason"),
@@ -32,7 +35,7 @@ export const auditEntries = pgTable(
     // The audit screen's filters, each walking one chain in seq order (keyset pages stay fast at any depth).
     index("audit_entries_chain_at").on(t.chain, t.at),
     index("audit_entries_chain_action_seq").on(t.chain, t.action, t.seq),
-    index("audit_entries_chain_actor_seq").on(t.chain, sql`(${t.actor}->>'email')`, t.seq),
+    index("audit_entries_chain_actor_seq").on(t.chain, t.actorEmail, t.seq),
     index("audit_entries_chain_target_seq").on(t.chain, t.target, t.seq),
     pgPolicy("audit_tenant_read", { for: "select", using: sql`${t.tenantId} = ${currentTenantId}` }),
     pgPolicy("audit_global_read", { for: "select", using: sql`${t.tenantId} is null and ${isSystem}` }),

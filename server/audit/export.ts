@@ -4,7 +4,7 @@ import { z } from "zod";
 import { auditEntries } from "@/db/schema";
 import { InputError } from "../errors";
 import { auditSigner, chainCheckpoints } from "./checkpoints";
-import { AuditFilter, entryColumns, filterConditions, isUnfiltered, readChain, type AuditRow, type ChainScope } from "./queries";
+import { AuditFilter, entryColumns, filterConditions, isUnfiltered, readChain, seqRangeOf, type AuditRow, type ChainScope } from "./queries";
 import { canonicalJson, createVerifier, entryCanonical, entryLine, EXPORT_FORMAT, type Checkpoint, type Header } from "./verifier";
 
 const BATCH = 5000;
@@ -16,13 +16,15 @@ export type ExportFormat = "jsonl" | "csv";
  * never change, so batches read in separate transactions still make one consistent export.
  */
 async function* entriesOf(scope: ChainScope, filter: AuditFilter, toSeq: number) {
+  const range = await readChain(scope, (tx) => seqRangeOf(tx, scope.chain, filter));
+  if (!range) return;
   let after = 0;
   for (;;) {
     const rows = (await readChain(scope, (tx) =>
       tx
         .select(entryColumns)
         .from(auditEntries)
-        .where(and(filterConditions(scope.chain, filter), gt(auditEntries.seq, after), lte(auditEntries.seq, toSeq)))
+        .where(and(filterConditions(scope.chain, filter, range), gt(auditEntries.seq, after), lte(auditEntries.seq, toSeq)))
         .orderBy(asc(auditEntries.seq))
         .limit(BATCH),
     )) as AuditRow[];

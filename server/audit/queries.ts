@@ -1,5 +1,5 @@
 import "server-only";
-import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gte, lt, lte, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { auditEntries } from "@/db/schema";
 import { systemContext, type Actor, type TenantContext } from "../context";
@@ -53,21 +53,37 @@ export const isUnfiltered = (f: AuditFilter) => !f.from && !f.to && !f.actor && 
 /** The stored time as hashed: UTC with microseconds. */
 export const atText = sql<string>`to_char(${auditEntries.at} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
+/** A time range as the seq range it covers (null: nothing in range). */
+export type SeqRange = { fromSeq?: number; toSeq?: number } | null;
+
 /**
- * The filter as conditions on one chain. A time range becomes a seq range first (seq and time grow together
- * within a chain: appends are serialized on the chain's head), so every query walks the (chain, seq) order.
+ * Turns the filter's time range into a seq range (seq and time grow together within a chain: appends are
+ * serialized on the chain's head), with one indexed lookup per bound, so every query walks the (chain, seq)
+ * order with plain values. (Bounds given as subqueries would not become index conditions under row-level
+ * security, which only lets leakproof, subquery-free conditions into an index scan.)
  */
-export function filterConditions(chain: string, f: AuditFilter): SQL | undefined {
-  const c = eq(auditEntries.chain, chain);
+export async function seqRangeOf(tx: Tx, chain: string, f: AuditFilter): Promise<SeqRange> {
+  const range: { fromSeq?: number; toSeq?: number } = {};
+  if (f.from) {
+    const [r] = await tx.select({ seq: auditEntries.seq }).from(auditEntries).where(and(eq(auditEntries.chain, chain), gte(auditEntries.at, f.from))).orderBy(asc(auditEntries.at)).limit(1);
+    if (!r) return null;
+    range.fromSeq = r.seq;
+  }
+  if (f.to) {
+    const [r] = await tx.select({ seq: auditEntries.seq }).from(auditEntries).where(and(eq(auditEntries.chain, chain), lte(auditEntries.at, f.to))).orderBy(desc(auditEntries.at)).limit(1);
+    if (!r) return null;
+    range.toSeq = r.seq;
+  }
+  return range;
+}
+
+/** The filter as conditions on one chain, its time range already resolved to `range`. */
+export function filterConditions(chain: string, f: AuditFilter, range: NonNullable<SeqRange>): SQL | undefined {
   return and(
-    c,
-    f.from
-      ? sql`${auditEntries.seq} >= coalesce((select e.seq from audit_entries e where e.chain = ${chain} and e.at >= ${f.from.toISOString()}::timestamptz order by e.at asc limit 1), 9223372036854775807)`
-      : undefined,
-    f.to
-      ? sql`${auditEntries.seq} <= coalesce((select e.seq from audit_entries e where e.chain = ${chain} and e.at <= ${f.to.toISOString()}::timestamptz order by e.at desc limit 1), 0)`
-      : undefined,
-    f.actor ? sql`(${auditEntries.actor}->>'email') = ${f.actor}` : undefined,
+    eq(auditEntries.chain, chain),
+    range.fromSeq !== undefined ? gte(auditEntries.seq, range.fromSeq) : undefined,
+    range.toSeq !== undefined ? lte(auditEntries.seq, range.toSeq) : undefined,
+    f.actor ? eq(auditEntries.actorEmail, f.actor) : undefined,
     f.action ? eq(auditEntries.action, f.action) : undefined,
     f.target ? eq(auditEntries.target, f.target) : undefined,
   );
@@ -107,14 +123,16 @@ export const PAGE_SIZE = 50;
 
 /** One page, newest first; `before` is the keyset cursor (the last seq of the previous page). */
 export async function listAuditEntries(scope: ChainScope, filter: AuditFilter, before?: number) {
-  const rows = (await readChain(scope, (tx) =>
-    tx
+  const rows = (await readChain(scope, async (tx) => {
+    const range = await seqRangeOf(tx, scope.chain, filter);
+    if (!range) return [];
+    return tx
       .select(entryColumns)
       .from(auditEntries)
-      .where(and(filterConditions(scope.chain, filter), before ? lt(auditEntries.seq, before) : undefined))
+      .where(and(filterConditions(scope.chain, filter, range), before ? lt(auditEntries.seq, before) : undefined))
       .orderBy(desc(auditEntries.seq))
-      .limit(PAGE_SIZE + 1),
-  )) as AuditRow[];
+      .limit(PAGE_SIZE + 1);
+  })) as AuditRow[];
   const more = rows.length > PAGE_SIZE;
   const page = more ? rows.slice(0, PAGE_SIZE) : rows;
   return { entries: page, nextBefore: more ? page[page.length - 1]!.seq : null };
