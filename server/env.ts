@@ -40,3 +40,10 @@ export const auditEnv = () =>
       .refine((v) => v.includes("BEGIN PRIVATE KEY") || Buffer.from(v, "base64").length === 32, "must be a 32-byte Ed25519 seed in base64, or a PKCS#8 PEM"),
     AUDIT_CHECKPOINT_MINUTES: z.coerce.number().positive().default(15),
   });
+
+/** Where the engine's DICOM endpoint is, for the AE-title C-ECHO test. */
+export const engineDicomEnv = () =>
+  parse({
+    ENGINE_DICOM_HOST: z.string().min(1).default("127.0.0.1"),
+    ENGINE_DICOM_PORT: z.coerce.number().int().min(1).max(65535).default(11112),
+  });

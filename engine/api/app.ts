@@ -13,6 +13,8 @@ import {
   EventFeedQuery,
   Health,
   PurgeRequest,
+  RetentionPreview,
+  RetentionPreviewQuery,
   ResultDetail,
   ResultPage,
   ResultQuery,
@@ -28,7 +30,7 @@ import type { RouterSession } from "../relay/gateway";
 import { enrollRouter, listRouters, revokeRouter } from "../relay/routers";
 import { LIVE_STATUSES } from "../store/schema";
 import type { BlobStore } from "../store/blob-store";
-import { transition, type Result } from "../relay/hold-queue";
+import { previewRetention, transition, type Result } from "../relay/hold-queue";
 import type { Registry } from "prom-client";
 import { and, eq } from "drizzle-orm";
 import { engineEvents, results as resultsTable } from "../store/schema";
@@ -109,6 +111,13 @@ const routes = {
       404: json(ApiError, "No such result in this tenant"),
       409: json(ApiError, "The result is no longer held"),
     },
+  }),
+  retentionPreview: createRoute({
+    method: "get",
+    path: "/v1/tenants/{slug}/retention-preview",
+    security: [{ bearer: [] }],
+    request: { params: SlugParams, query: RetentionPreviewQuery },
+    responses: { 200: json(RetentionPreview, "What that TTL would do to the results in the queue now"), ...errors },
   }),
   listRouters: createRoute({
     method: "get",
@@ -229,6 +238,11 @@ export function buildAdminApi(opts: {
     if (!purged) return c.json({ error: "not_held", message: `The result is ${before.status}; only held results can be purged.` }, 409);
     if (purged.blobId) await opts.blobs.delete(slug, purged.blobId);
     return c.json((await getResult(opts.db, slug, id))!, 200);
+  });
+
+  app.openapi(routes.retentionPreview, async (c) => {
+    const { slug } = c.req.valid("param");
+    return c.json(await previewRetention(opts.db, slug, c.req.valid("query").ttlDays, opts.clock.now()), 200);
   });
 
   const relay = () => {

@@ -166,3 +166,24 @@ export const EnrolledRouter = z
     gatewayUrl: z.string(),
   })
   .meta({ id: "EnrolledRouter" });
+
+export const RetentionPreviewQuery = z.object({
+  ttlDays: z.coerce
+    .number({ error: "ttlDays must be a whole number of days" })
+    .int("ttlDays must be a whole number of days")
+    .min(1, "ttlDays must be at least 1 day")
+    .max(30, "ttlDays must be at most 30 days"),
+});
+
+/** What a TTL change would do to the results still in the queue, computed from the live queue. */
+export const RetentionPreview = z
+  .object({
+    ttlDays: z.number().int(),
+    live: z.number().int().meta({ description: "results still held, notified or pulled" }),
+    expireImmediately: z.number().int().meta({ description: "would be past their new expiry at once" }),
+    gainTime: z.number().int(),
+    loseTime: z.number().int().meta({ description: "expire sooner, but not at once" }),
+    unchanged: z.number().int(),
+  })
+  .meta({ id: "RetentionPreview" });
+export type RetentionPreview = z.infer<typeof RetentionPreview>;

@@ -114,3 +114,20 @@ export async function recomputeExpiry(tx: Tx, slug: string, ttlDays: number) {
     .set({ expiresAt: sql`${results.receivedAt} + make_interval(days => ${ttlDays})` })
     .where(eq(results.tenantSlug, slug));
 }
+
+/** The effect of a TTL of `ttlDays` on the tenant's live results, as of `now`, in one pass over the queue. */
+export async function previewRetention(db: EngineDb, slug: string, ttlDays: number, now: Date) {
+  const next = sql`${results.receivedAt} + make_interval(days => ${ttlDays})`;
+  const nowTs = sql`${now.toISOString()}::timestamptz`;
+  const [row] = await db
+    .select({
+      live: sql<number>`count(*)::int`,
+      expireImmediately: sql<number>`(count(*) filter (where ${next} <= ${nowTs}))::int`,
+      gainTime: sql<number>`(count(*) filter (where ${next} > ${results.expiresAt}))::int`,
+      loseTime: sql<number>`(count(*) filter (where ${next} < ${results.expiresAt} and ${next} > ${nowTs}))::int`,
+    })
+    .from(results)
+    .where(and(eq(results.tenantSlug, slug), inArray(results.status, [...LIVE_STATUSES])));
+  const r = row!;
+  return { ttlDays, ...r, unchanged: r.live - r.expireImmediately - r.gainTime - r.loseTime };
+}

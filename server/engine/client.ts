@@ -1,6 +1,20 @@
 import "server-only";
 import { z } from "zod";
-import { ApiError, AppliedTenantConfig, EventFeed, Health, TenantConfig } from "@/engine/api/contract";
+import {
+  ApiError,
+  AppliedTenantConfig,
+  EnrolledRouter,
+  EnrollRouterRequest,
+  EventFeed,
+  Health,
+  PurgeRequest,
+  ResultDetail,
+  ResultPage,
+  RetentionPreview,
+  RouterInfo,
+  RouterList,
+  TenantConfig,
+} from "@/engine/api/contract";
 import { engineEnv } from "../env";
 
 /** The engine answered with an error (4xx/5xx); `code` and `fields` come from its ApiError body. */
@@ -25,6 +39,17 @@ export class EngineUnavailableError extends Error {
 }
 
 export type EngineClient = ReturnType<typeof createEngineClient>;
+
+/** The hold queue's query as the engine takes it (strings as they go on the URL). */
+export type ResultListQuery = Partial<Record<"status" | "callingAe" | "modality" | "sopClassUid" | "receivedFrom" | "receivedTo" | "uid" | "cursor", string>> & { limit?: number };
+
+const tenantPath = (slug: string) => `/v1/tenants/${encodeURIComponent(slug)}`;
+function queryString(q: Record<string, string | number | undefined>) {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== "") p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : "";
+}
 
 /** Typed client of the engine admin API; every response is parsed with the contract's schemas. */
 export function createEngineClient(opts: { url: string; token: string; fetch?: typeof fetch; timeoutMs?: number }) {
@@ -60,6 +85,15 @@ export function createEngineClient(opts: { url: string; token: string; fetch?: t
     putTenantConfig: async (slug: string, config: TenantConfig) =>
       (await call(AppliedTenantConfig, "PUT", `/v1/tenants/${encodeURIComponent(slug)}`, TenantConfig.parse(config)))!,
     listTenantConfigs: async () => (await call(z.object({ tenants: z.array(AppliedTenantConfig) }), "GET", "/v1/tenants"))!.tenants,
+    listResults: async (slug: string, query: ResultListQuery) => (await call(ResultPage, "GET", `${tenantPath(slug)}/results${queryString(query)}`))!,
+    getResult: (slug: string, id: string) => call(ResultDetail, "GET", `${tenantPath(slug)}/results/${encodeURIComponent(id)}`, undefined, true),
+    purgeResult: async (slug: string, id: string, reason: string) =>
+      (await call(ResultDetail, "POST", `${tenantPath(slug)}/results/${encodeURIComponent(id)}/purge`, PurgeRequest.parse({ reason })))!,
+    renotifyResult: async (slug: string, id: string) => (await call(ResultDetail, "POST", `${tenantPath(slug)}/results/${encodeURIComponent(id)}/renotify`, {}))!,
+    retentionPreview: async (slug: string, ttlDays: number) => (await call(RetentionPreview, "GET", `${tenantPath(slug)}/retention-preview?ttlDays=${ttlDays}`))!,
+    listRouters: async (slug: string) => (await call(RouterList, "GET", `${tenantPath(slug)}/routers`))!,
+    enrollRouter: async (slug: string, name: string) => (await call(EnrolledRouter, "POST", `${tenantPath(slug)}/routers`, EnrollRouterRequest.parse({ name })))!,
+    revokeRouter: (slug: string, id: string) => call(RouterInfo, "DELETE", `${tenantPath(slug)}/routers/${encodeURIComponent(id)}`, undefined, true),
     /** The engine's durable event outbox, in order, after `after` (a seq). */
     events: async (after: number, limit = 500) => (await call(EventFeed, "GET", `/v1/events?after=${after}&limit=${limit}`))!,
   };
@@ -69,4 +103,14 @@ export function createEngineClient(opts: { url: string; token: string; fetch?: t
 export function engineClientFromEnv() {
   const env = engineEnv();
   return createEngineClient({ url: env.ENGINE_ADMIN_URL, token: env.ENGINE_ADMIN_TOKEN });
+}
+
+/** An engine call whose failure to connect is a state to show ("engine unreachable"), not an error page. */
+export async function tryEngine<T>(fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; message: string }> {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (e) {
+    if (e instanceof EngineUnavailableError) return { ok: false, message: e.message };
+    throw e;
+  }
 }

@@ -1,0 +1,34 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { actionResult } from "../action-result";
+import { rolesFor } from "../auth/permissions";
+import { requireTenantRole } from "../auth/session";
+import { addAeTitle, removeAeTitle, testAeTitle } from "./service";
+import type { EchoResult } from "./echo";
+
+export async function addAeTitleAction(slug: string, kind: "called" | "calling", _prev: unknown, form: FormData) {
+  const ctx = await requireTenantRole(slug, ...rolesFor("ae-titles.update"));
+  return actionResult(async () => {
+    const r = await addAeTitle(ctx, { kind, aeTitle: String(form.get("aeTitle") ?? "") });
+    revalidatePath(`/t/${ctx.tenantSlug}/ae-titles`);
+    return { message: `Added ${r.aeTitle} (configuration version ${r.version}).` };
+  });
+}
+
+export async function removeAeTitleAction(slug: string, kind: "called" | "calling", aeTitle: string) {
+  const ctx = await requireTenantRole(slug, ...rolesFor("ae-titles.update"));
+  return actionResult(async () => {
+    const r = await removeAeTitle(ctx, { kind, aeTitle });
+    revalidatePath(`/t/${ctx.tenantSlug}/ae-titles`);
+    return { message: `Removed ${aeTitle} (configuration version ${r.version}).` };
+  });
+}
+
+export async function testAeTitleAction(slug: string, aeTitle: string) {
+  const ctx = await requireTenantRole(slug, ...rolesFor("ae-titles.view"));
+  return actionResult<EchoResult>(async () => {
+    const r = await testAeTitle(ctx, aeTitle);
+    return { message: r.message, data: r };
+  });
+}

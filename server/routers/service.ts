@@ -1,0 +1,54 @@
+import "server-only";
+import { z } from "zod";
+import type { RouterInfo } from "@/engine/api/contract";
+import { appendAudit } from "../audit/append";
+import type { TenantContext } from "../context";
+import { withTenant } from "../db";
+import { engineClientFromEnv } from "../engine/client";
+import { InputError } from "../errors";
+
+/** A connected router not heard from for this long is flagged on the routers page. */
+export const STALE_AFTER_MS = 90_000;
+
+export type RouterRow = RouterInfo & { stale: boolean };
+
+export async function listRouters(ctx: Pick<TenantContext, "tenantSlug">, now = Date.now()) {
+  const list = await engineClientFromEnv().listRouters(ctx.tenantSlug);
+  // Flagged: an active router that is offline, or connected but silent for longer than the threshold.
+  const routers: RouterRow[] = list.routers.map((r) => {
+    const seen = r.lastHeartbeat ?? r.connectedSince;
+    return { ...r, stale: !r.revokedAt && (!r.connected || (seen !== null && now - Date.parse(seen) > STALE_AFTER_MS)) };
+  });
+  return { routers, pendingResults: list.pendingResults };
+}
+
+export const EnrollInput = z.object({ name: z.string().trim().min(1, "Give the router a name, e.g. its site or host.").max(100, "Keep the name under 100 characters.") });
+
+/** Enrolls a router: its certificate and private key come back once, for the admin to download, and are not kept. */
+export async function enrollRouter(ctx: TenantContext, input: z.input<typeof EnrollInput>) {
+  const { name } = EnrollInput.parse(input);
+  const enrolled = await engineClientFromEnv().enrollRouter(ctx.tenantSlug, name);
+  await withTenant(ctx, (tx) =>
+    appendAudit(tx, { tenantId: ctx.tenantId, actor: ctx.actor, requestId: ctx.requestId }, {
+      action: "routers.enroll",
+      target: `router:${enrolled.router.id}`,
+      after: { name, subject: enrolled.router.subject, serial: enrolled.router.serial, notAfter: enrolled.router.notAfter },
+    }),
+  );
+  return enrolled;
+}
+
+export async function revokeRouter(ctx: TenantContext, id: string) {
+  const parsed = z.uuid("not a router id").parse(id);
+  const revoked = await engineClientFromEnv().revokeRouter(ctx.tenantSlug, parsed);
+  if (!revoked) throw new InputError("That router is not enrolled in this tenant, or is already revoked.");
+  await withTenant(ctx, (tx) =>
+    appendAudit(tx, { tenantId: ctx.tenantId, actor: ctx.actor, requestId: ctx.requestId }, {
+      action: "routers.revoke",
+      target: `router:${parsed}`,
+      before: { name: revoked.name, serial: revoked.serial },
+      after: { revokedAt: revoked.revokedAt },
+    }),
+  );
+  return revoked;
+}
