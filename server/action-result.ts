@@ -4,7 +4,7 @@ import { EngineError, EngineUnavailableError } from "./engine/client";
 import { ForbiddenError, InputError } from "./errors";
 
 /** What a form's server action returns: a message for the person, field messages next to the inputs. */
-export type ActionResult<T = undefined> = { ok: true; message: string; data?: T } | { ok: false; message: string; fields?: Record<string, string[]> };
+export type ActionResult<T = unknown> = { ok: true; message: string; data?: T } | { ok: false; message: string; fields?: Record<string, string[]> };
 
 /**
  * Runs a server action's work and turns what a person can act on (bad input, a refusal, the engine being down)

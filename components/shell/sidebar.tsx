@@ -1,7 +1,7 @@
 "use client";
 
 import clsx from "clsx";
-import { LayoutDashboard, ScrollText, ShieldCheck } from "lucide-react";
+import { Clock, Inbox, LayoutDashboard, Network, RadioTower, ScrollText, ShieldCheck } from "lucide-react";
 import Link from "next/link";
 import { useParams, usePathname } from "next/navigation";
 import { can } from "@/server/auth/permissions";
@@ -14,7 +14,15 @@ export function Sidebar({ tenants, isEngineer }: { tenants: MyTenant[]; isEngine
   const current = tenants.find((t) => t.slug === params.tenant);
   const items = [
     ...(current ? [{ href: `/t/${current.slug}`, label: "Overview", icon: LayoutDashboard }] : []),
-    ...(current && can(current.roles, "audit.view") ? [{ href: `/t/${current.slug}/audit`, label: "Audit log", icon: ScrollText }] : []),
+    ...(current
+      ? [
+          { href: `/t/${current.slug}/hold-queue`, label: "Hold queue", icon: Inbox, permission: "hold-queue.view" as const },
+          { href: `/t/${current.slug}/routers`, label: "Routers", icon: RadioTower, permission: "routers.view" as const },
+          { href: `/t/${current.slug}/retention`, label: "Retention", icon: Clock, permission: "retention.view" as const },
+          { href: `/t/${current.slug}/ae-titles`, label: "AE titles", icon: Network, permission: "ae-titles.view" as const },
+          { href: `/t/${current.slug}/audit`, label: "Audit log", icon: ScrollText, permission: "audit.view" as const },
+        ].filter((i) => can(current.roles, i.permission))
+      : []),
     ...(isEngineer
       ? [
           { href: "/ops", label: "Operations", icon: ShieldCheck },

@@ -184,6 +184,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ...authEnv,
       ENGINE_ADMIN_URL: engineAdminUrl,
       ENGINE_ADMIN_TOKEN: engineAdminToken,
+      ENGINE_DICOM_HOST: "127.0.0.1",
+      ENGINE_DICOM_PORT: String(ports.engineDicom),
       // Like the master key: kept beside the data in the embedded mode, from a secret store in production.
       AUDIT_SIGNING_KEY: env.AUDIT_SIGNING_KEY ?? secrets.auditSigningKey,
     };

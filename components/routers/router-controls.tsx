@@ -1,0 +1,50 @@
+"use client";
+
+import { useActionState, useState, useTransition } from "react";
+import type { ActionResult } from "@/server/action-result";
+import type { EnrollmentBundle } from "@/server/routers/actions";
+
+/** Enroll a router: the bundle (certificate, private key, CA, gateway URL) is offered once, as a download. */
+export function EnrollRouter({ enroll }: { enroll: (prev: unknown, form: FormData) => Promise<ActionResult<EnrollmentBundle>> }) {
+  const [state, action, pending] = useActionState(enroll, null);
+  const bundle = state?.ok ? (state.data as EnrollmentBundle | undefined) : undefined;
+  const href = bundle ? `data:application/json;charset=utf-8,${encodeURIComponent(bundle.bundle)}` : undefined;
+  return (
+    <section className="space-y-2 rounded-lg border border-slate-200 p-4 dark:border-slate-800" aria-label="Enroll a router">
+      <h2 className="font-medium">Enroll a router</h2>
+      <form action={action} className="flex flex-wrap items-end gap-2">
+        <label className="flex flex-col text-xs text-slate-600 dark:text-slate-400">
+          Name (site or host)
+          <input name="name" required maxLength={100} className="mt-1 rounded-md border border-slate-300 bg-transparent px-2 py-1 text-sm dark:border-slate-700" />
+        </label>
+        <button type="submit" disabled={pending} className="rounded-md bg-sky-700 px-3 py-1.5 text-sm text-white disabled:opacity-50">Enroll</button>
+      </form>
+      {state && !state.ok && <p role="alert" className="text-sm text-red-700">{state.fields?.name?.[0] ?? state.message}</p>}
+      {bundle && (
+        <div className="space-y-2 text-sm" data-testid="enrollment">
+          <p>{state!.message}</p>
+          <a href={href} download={bundle.fileName} className="inline-block rounded-md bg-emerald-700 px-3 py-1.5 text-white" data-testid="bundle-download">Download {bundle.fileName}</a>
+          <p>Then start the router agent next to the PACS with:</p>
+          <pre className="overflow-x-auto rounded bg-slate-100 p-2 text-xs dark:bg-slate-900" data-testid="agent-command">{bundle.command}</pre>
+        </div>
+      )}
+    </section>
+  );
+}
+
+export function RevokeRouter({ name, revoke }: { name: string; revoke: () => Promise<ActionResult> }) {
+  const [confirming, setConfirming] = useState(false);
+  const [result, setResult] = useState<ActionResult | null>(null);
+  const [pending, start] = useTransition();
+  if (result?.ok) return <span className="text-xs text-slate-500">{result.message}</span>;
+  return confirming ? (
+    <span className="flex items-center gap-2 text-xs">
+      Revoke {name}?
+      <button type="button" disabled={pending} onClick={() => start(async () => setResult(await revoke()))} className="rounded bg-red-700 px-2 py-0.5 text-white">Revoke</button>
+      <button type="button" onClick={() => setConfirming(false)} className="underline">Cancel</button>
+      {result && !result.ok && <span className="text-red-700">{result.message}</span>}
+    </span>
+  ) : (
+    <button type="button" onClick={() => setConfirming(true)} className="text-xs text-red-700 underline">Revoke…</button>
+  );
+}
