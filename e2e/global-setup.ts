@@ -1,6 +1,8 @@
 // Starts the real stack (embedded PostgreSQL, dev IdP, engine, worker, web) on ports chosen now, with a fresh
 // data directory, for the end-to-end suite; returns its teardown.
 import { mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { freePort } from "../scripts/lib/ports";
@@ -24,7 +26,18 @@ export default async function globalSetup() {
   process.env.E2E_ENGINE_ADMIN_URL = stack.engineAdminUrl;
   process.env.E2E_ENGINE_ADMIN_TOKEN = stack.engineAdminToken;
   process.env.E2E_DATA_DIR = dataDir;
+  process.env.E2E_ENGINE_DICOM_PORT = String(ports.engineDicom);
+  process.env.E2E_GATEWAY_PORT = String(ports.gateway);
+  // Specs run in worker processes: they stop and start the engine through this loopback control endpoint.
+  const control = http.createServer((req, res) => {
+    const act = req.url === "/engine/stop" ? stack.stopEngine : req.url === "/engine/start" ? stack.startEngine : null;
+    if (req.method !== "POST" || !act) return void res.writeHead(404).end();
+    act().then(() => res.writeHead(204).end(), (e) => res.writeHead(500).end(String(e)));
+  });
+  await new Promise<void>((r) => control.listen(0, "127.0.0.1", r));
+  process.env.E2E_CONTROL_URL = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
   return async () => {
+    control.close();
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
   };

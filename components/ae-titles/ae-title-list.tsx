@@ -43,6 +43,21 @@ export function AeTitleList({ kind, title, help, titles, canUpdate, add, remove,
         ))}
         {titles.length === 0 && <li className="text-sm text-slate-500">{kind === "called" ? "None: vendors cannot send to this tenant yet." : "None: any vendor may send."}</li>}
       </ul>
+      {test && (
+        <form
+          className="flex flex-wrap items-center gap-2"
+          aria-label="Test a called AE title"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const t = String(new FormData(e.currentTarget).get("testTitle") ?? "");
+            run("test:other", () => test(t));
+          }}
+        >
+          <input name="testTitle" placeholder="Test another called AE title" maxLength={64} className="rounded-md border border-slate-300 bg-transparent px-2 py-1 font-mono text-sm dark:border-slate-700" />
+          <button type="submit" disabled={busy} className="rounded border border-slate-300 px-2 py-0.5 text-xs dark:border-slate-700">Test</button>
+          {notes["test:other"] && <span role="status" data-testid="ae-title-note" className={notes["test:other"].ok ? "text-xs text-emerald-700" : "text-xs text-red-700"}>{notes["test:other"].message}</span>}
+        </form>
+      )}
       {canUpdate && (
         <form action={action} className="flex flex-wrap items-start gap-2">
           <label className="flex flex-col text-xs text-slate-600 dark:text-slate-400">

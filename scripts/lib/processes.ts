@@ -28,6 +28,23 @@ export class ProcessGroup {
     return child;
   }
 
+  /** Stops one named child (and its process group) on purpose: not reported as an unexpected exit. */
+  async stop(name: string, graceMs = 8000) {
+    const entry = this.children.find((c) => c.name === name && c.child.exitCode === null);
+    if (!entry?.child.pid) return;
+    this.children = this.children.filter((c) => c !== entry);
+    entry.child.removeAllListeners("exit");
+    const exited = new Promise<void>((resolve) => entry.child.once("exit", () => resolve()));
+    process.kill(-entry.child.pid, "SIGTERM");
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-entry.child.pid!, "SIGKILL");
+      } catch {}
+    }, graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
   /** Runs a command to completion (prefixed output); rejects with its exit code. */
   async run(name: string, command: string, args: string[], env: NodeJS.ProcessEnv) {
     const child = this.start(name, command, args, env, true);

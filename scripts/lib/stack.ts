@@ -34,6 +34,8 @@ export type Stack = {
   engineDatabaseUrl: string;
   demo: boolean;
   stop: () => Promise<void>;
+  stopEngine: () => Promise<void>;
+  startEngine: () => Promise<void>;
 };
 
 type Secrets = {
@@ -175,8 +177,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     };
     const caFiles = await ensureDevCa(dataDir);
     Object.assign(engineEnv, env.ENGINE_CA_CERT_FILE ? {} : { ENGINE_CA_CERT_FILE: caFiles.cert, ENGINE_CA_KEY_FILE: caFiles.key });
-    const engine = procs.start("engine", node, [...tsx, path.join(root, "engine/main.ts")], { ...env, ...engineEnv });
-    await waitForHttp(`${engineAdminUrl}/healthz`, 60_000, () => engine.exitCode === null);
+    const startEngine = async () => {
+      const engine = procs.start("engine", node, [...tsx, path.join(root, "engine/main.ts")], { ...env, ...engineEnv });
+      await waitForHttp(`${engineAdminUrl}/healthz`, 60_000, () => engine.exitCode === null);
+    };
+    await startEngine();
 
     // 5. Worker and web.
     const consoleEnv = {
@@ -219,6 +224,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       engineDatabaseUrl: urls.engineUrl,
       demo,
       stop,
+      // For the end-to-end suite's "engine down" scenarios.
+      stopEngine: () => procs.stop("engine"),
+      startEngine,
     };
   } catch (e) {
     await stop();

@@ -4,6 +4,7 @@ import { revalidatePath } from "next/cache";
 import { actionResult } from "../action-result";
 import { rolesFor } from "../auth/permissions";
 import { requireTenantRole } from "../auth/session";
+import { InputError } from "../errors";
 import { addAeTitle, removeAeTitle, testAeTitle } from "./service";
 import type { EchoResult } from "./echo";
 
@@ -26,9 +27,10 @@ export async function removeAeTitleAction(slug: string, kind: "called" | "callin
 }
 
 export async function testAeTitleAction(slug: string, aeTitle: string) {
-  const ctx = await requireTenantRole(slug, ...rolesFor("ae-titles.view"));
+  await requireTenantRole(slug, ...rolesFor("ae-titles.view"));
   return actionResult<EchoResult>(async () => {
-    const r = await testAeTitle(ctx, aeTitle);
+    const r = await testAeTitle(aeTitle);
+    if (!r.ok) throw new InputError(r.message);
     return { message: r.message, data: r };
   });
 }
