@@ -52,7 +52,7 @@ export async function listResults(db: EngineDb, slug: string, q: ResultQuery) {
   if (q.uid) where.push(or(eq(results.sopInstanceUid, q.uid), eq(results.seriesInstanceUid, q.uid), eq(results.studyInstanceUid, q.uid))!);
   if (q.cursor) {
     const c = decodeCursor(q.cursor);
-    where.push(sql`(${results.receivedAt}, ${results.id}) < (${c.at}, ${c.id}::uuid)`);
+    where.push(sql`(${results.receivedAt}, ${results.id}) < (${c.at.toISOString()}::timestamptz, ${c.id}::uuid)`);
   }
   const rows = await db
     .select()

@@ -67,6 +67,26 @@ describe("relay DICOM endpoint with DCMTK as the vendor", () => {
     expect(await datasetDump(out)).toBe(await datasetDump(CT));
   });
 
+  it("pages the queue with its cursor and the filters, and previews a TTL change", async () => {
+    await api("/v1/tenants/delta", { method: "PUT", body: JSON.stringify({ ttlDays: 7, calledAeTitles: ["DELTA"], allowedCallingAeTitles: [], version: 1 }) });
+    expect((await store("DELTA", CT)).code).toBe(0);
+    expect((await store("DELTA", MR)).code).toBe(0);
+    const all = await list("delta");
+    expect(all).toHaveLength(2);
+    const first = await api("/v1/tenants/delta/results?limit=1");
+    expect(first.body.results).toHaveLength(1);
+    const second = await api(`/v1/tenants/delta/results?limit=1&cursor=${first.body.nextCursor}`);
+    expect(second.status).toBe(200);
+    expect(second.body.results[0].id).toBe(all[1]!.id);
+    expect(second.body.nextCursor).toBeNull();
+    expect((await list("delta", "?modality=MR")).map((r) => r.modality)).toEqual(["MR"]);
+    expect((await api("/v1/tenants/delta/results?cursor=not-a-cursor")).status).toBe(400);
+    const preview = await api("/v1/tenants/delta/retention-preview?ttlDays=30");
+    expect(preview.body).toMatchObject({ ttlDays: 30, live: 2, gainTime: 2, loseTime: 0, expireImmediately: 0, unchanged: 0 });
+    expect((await api("/v1/tenants/delta/retention-preview?ttlDays=7")).body).toMatchObject({ unchanged: 2 });
+    expect((await api("/v1/tenants/delta/retention-preview?ttlDays=31")).status).toBe(400);
+  });
+
   it("rejects an unknown called AE title at association time and stores nothing", async () => {
     const before = (await list("alpha")).length;
     const r = await store("NOBODY", MR);
