@@ -68,7 +68,8 @@ async function main() {
     const queries: Record<string, { console: string; engine: string }> = {
       "first page": { console: "", engine: "limit=50" },
       "deep page (cursor at 50%)": { console: `cursor=${deepCursor}`, engine: `limit=50&cursor=${deepCursor}` },
-      "filtered (held, vendor, modality)": { console: "status=held&vendor=AI_STROKE&modality=SEG", engine: "limit=50&status=held&callingAe=AI_STROKE&modality=SEG" },
+      "filtered (held, vendor, modality)": { console: "status=held&vendor=AI_LUNG&modality=SR", engine: "limit=50&status=held&callingAe=AI_LUNG&modality=SR" },
+      "filtered, matches nothing": { console: "status=held&vendor=AI_STROKE&modality=SEG", engine: "limit=50&status=held&callingAe=AI_STROKE&modality=SEG" },
     };
     const timed = async (url: string, headers: Record<string, string>) => {
       const t = performance.now();

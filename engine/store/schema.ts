@@ -76,6 +76,10 @@ export const results = pgTable(
       .on(t.tenantSlug, t.sopInstanceUid)
       .where(sql`${t.status} in ('held', 'notified', 'pulled')`),
     index("results_tenant_received").on(t.tenantSlug, t.receivedAt, t.id),
+    // The hold queue's filters (migration 0006).
+    index("results_tenant_status_received").on(t.tenantSlug, t.status, t.receivedAt, t.id),
+    index("results_tenant_calling_received").on(t.tenantSlug, t.callingAe, t.receivedAt, t.id),
+    index("results_tenant_modality_received").on(t.tenantSlug, t.modality, t.receivedAt, t.id),
     index("results_expires").on(t.expiresAt),
   ],
 );
