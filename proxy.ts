@@ -7,6 +7,8 @@ const guarded = auth((req) => {
   const id = crypto.randomUUID();
   const headers = new Headers(req.headers);
   headers.set("x-request-id", id);
+  // What a break-glass access record names: the path asked for.
+  headers.set("x-pathname", req.nextUrl.pathname);
   const res = NextResponse.next({ request: { headers } });
   res.headers.set("x-request-id", id);
   return res;

@@ -1,5 +1,5 @@
 import "server-only";
-import type { TenantRole } from "./auth/permissions";
+import type { AccessRole } from "./auth/permissions";
 
 /** Who is acting: recorded on every audit entry. */
 export type Actor = {
@@ -16,9 +16,11 @@ export type TenantContext = {
   tenantId: string;
   tenantSlug: string;
   tenantName: string;
-  roles: TenantRole[];
+  roles: AccessRole[];
   actor: Actor;
   requestId: string;
+  /** set when an engineer acts through a break-glass grant */
+  grant?: { id: string; scope: "read_only" | "read_write"; endsAt: string };
 };
 
 /** A signed-in person outside any tenant (listing their own tenants, first sign-in). */

@@ -4,11 +4,19 @@ import { TenantSwitcher } from "@/components/shell/tenant-switcher";
 import { UserMenu } from "@/components/shell/user-menu";
 import { signOutAction } from "@/server/auth/actions";
 import { requireSession } from "@/server/auth/session";
+import { grantRole, listMyGrants } from "@/server/break-glass/service";
 import { listMyTenants } from "@/server/tenancy/service";
 
 export default async function ConsoleLayout({ children }: { children: ReactNode }) {
   const user = await requireSession();
-  const tenants = (await listMyTenants({ userId: user.id, email: user.email })).map(({ slug, name, roles }) => ({ slug, name, roles }));
+  const memberOf = (await listMyTenants({ userId: user.id, email: user.email })).map(({ slug, name, roles }) => ({ slug, name, roles }));
+  // An engineer's active break-glass grants put those tenants in the shell too, with the grant's role.
+  const granted = user.isEngineer
+    ? (await listMyGrants(user))
+        .filter(({ grant }) => grant.status === "active" && grant.endsAt && grant.endsAt > new Date())
+        .map(({ grant, tenantSlug, tenantName }) => ({ slug: tenantSlug, name: tenantName, roles: [grantRole(grant)] }))
+    : [];
+  const tenants = [...memberOf, ...granted.filter((g) => !memberOf.some((m) => m.slug === g.slug))];
   return (
     <div className="flex min-h-screen">
       <aside className="w-56 shrink-0 border-r border-slate-200 bg-slate-50 dark:border-slate-800 dark:bg-slate-900">

@@ -19,6 +19,8 @@ export const auditEntries = pgTable(
     /** the actor's e-mail as a plain column: the actor filter's index must be usable under row-level security,
      * where only leakproof operators (text =, not jsonb ->>) become index conditions */
     actorEmail: text("actor_email").generatedAlwaysAs(sql`actor->>'email'`),
+    /** the break-glass grant the actor acted under, if any (what a tenant sees was done under a grant) */
+    grantId: text("grant_id").generatedAlwaysAs(sql`actor->>'grantId'`),
     action: text("action").notNull(),
     target: text("target").notNull(),
     reason: text("reason"),
@@ -37,6 +39,7 @@ export const auditEntries = pgTable(
     index("audit_entries_chain_action_seq").on(t.chain, t.action, t.seq),
     index("audit_entries_chain_actor_seq").on(t.chain, t.actorEmail, t.seq),
     index("audit_entries_chain_target_seq").on(t.chain, t.target, t.seq),
+    index("audit_entries_chain_grant_seq").on(t.chain, t.grantId, t.seq),
     pgPolicy("audit_tenant_read", { for: "select", using: sql`${t.tenantId} = ${currentTenantId}` }),
     pgPolicy("audit_global_read", { for: "select", using: sql`${t.tenantId} is null and ${isSystem}` }),
     pgPolicy("audit_append", {

@@ -1,3 +1,4 @@
 export * from "./tenancy";
 export * from "./tenant-config";
 export * from "./audit";
+export * from "./break-glass";

@@ -29,7 +29,8 @@ export function tenantHandler(permission: Permission, fn: (req: Request, ctx: Te
     guarded(async () => {
       const session = await auth();
       if (!session?.user?.id) return problem(401, "unauthenticated", "Sign in first.");
-      const ctx = await findTenantContext(session.user, (await params).tenant, rolesFor(permission));
+      const url = new URL(req.url);
+      const ctx = await findTenantContext(session.user, (await params).tenant, rolesFor(permission), `${req.method} ${url.pathname}${url.search}`);
       if (!ctx) return problem(404, "not_found", "No such tenant.");
       return fn(req, ctx);
     });

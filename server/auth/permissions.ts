@@ -1,35 +1,48 @@
 // The one permissions catalog: roles → permissions. The UI hides what a role can't do; the server enforces it.
+// Engineers hold no tenant role: an active break-glass grant gives them a grant role for that tenant only.
 export const TENANT_ROLES = ["tenant_admin", "clinical_reviewer"] as const;
 export type TenantRole = (typeof TENANT_ROLES)[number];
+export const GRANT_ROLES = ["engineer_read_only", "engineer_read_write"] as const;
+export type GrantRole = (typeof GRANT_ROLES)[number];
+/** What a person holds in one tenant: a membership role, or a grant role while a break-glass grant is active. */
+export type AccessRole = TenantRole | GrantRole;
 
-export const ROLE_LABELS: Record<TenantRole | "engineer", string> = {
+export const ROLE_LABELS: Record<AccessRole | "engineer", string> = {
   tenant_admin: "Tenant admin",
   clinical_reviewer: "Clinical reviewer",
+  engineer_read_only: "Engineer (break-glass, read-only)",
+  engineer_read_write: "Engineer (break-glass, read-write)",
   engineer: "Engineer",
 };
 
+const READERS = ["tenant_admin", "clinical_reviewer", "engineer_read_only", "engineer_read_write"] as const;
+const WRITERS = ["tenant_admin", "engineer_read_write"] as const;
+
 export const PERMISSIONS = {
-  "overview.view": ["tenant_admin", "clinical_reviewer"],
+  "overview.view": READERS,
   "settings.view": ["tenant_admin"],
   "settings.update": ["tenant_admin"],
-  "hold-queue.view": ["tenant_admin", "clinical_reviewer"],
-  "hold-queue.purge": ["tenant_admin"],
-  "routers.view": ["tenant_admin", "clinical_reviewer"],
-  "routers.manage": ["tenant_admin"],
-  "retention.view": ["tenant_admin", "clinical_reviewer"],
-  "retention.update": ["tenant_admin"],
-  "ae-titles.view": ["tenant_admin", "clinical_reviewer"],
-  "ae-titles.update": ["tenant_admin"],
-  "audit.view": ["tenant_admin"],
-  "audit.checkpoint": ["tenant_admin"],
-} as const satisfies Record<string, readonly TenantRole[]>;
+  "hold-queue.view": READERS,
+  "hold-queue.purge": WRITERS,
+  "routers.view": READERS,
+  "routers.manage": WRITERS,
+  "retention.view": READERS,
+  "retention.update": WRITERS,
+  "ae-titles.view": READERS,
+  "ae-titles.update": WRITERS,
+  "audit.view": ["tenant_admin", "engineer_read_only", "engineer_read_write"],
+  "audit.checkpoint": WRITERS,
+  // The tenant's own oversight of vendor access: never through a grant.
+  "break-glass.view": ["tenant_admin"],
+  "break-glass.manage": ["tenant_admin"],
+} as const satisfies Record<string, readonly AccessRole[]>;
 
 export type Permission = keyof typeof PERMISSIONS;
 
-export function can(roles: readonly TenantRole[], permission: Permission): boolean {
-  const allowed: readonly TenantRole[] = PERMISSIONS[permission];
+export function can(roles: readonly AccessRole[], permission: Permission): boolean {
+  const allowed: readonly AccessRole[] = PERMISSIONS[permission];
   return roles.some((r) => allowed.includes(r));
 }
 
 /** The roles that hold a permission: what pages and handlers pass to the membership check. */
-export const rolesFor = (permission: Permission): TenantRole[] => [...PERMISSIONS[permission]];
+export const rolesFor = (permission: Permission): AccessRole[] => [...PERMISSIONS[permission]];

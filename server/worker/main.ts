@@ -6,6 +6,7 @@ import { z } from "zod";
 import { assertRlsApplies, closeDb } from "../db";
 import { auditSigner, checkpointAllChains } from "../audit/checkpoints";
 import { drainEngineEvents } from "../audit/engine-events";
+import { closeDueGrants } from "../break-glass/service";
 import { auditEnv, databaseEnv } from "../env";
 import { engineClientFromEnv } from "../engine/client";
 import { checkDrift, enqueuePending, registerReconcile } from "./reconcile-job";
@@ -55,12 +56,17 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
     const n = await checkpointAllChains();
     if (n) log(`signed ${n} audit checkpoint(s)`);
   });
+  const grants = guard("break-glass sweep", async () => {
+    const n = await closeDueGrants();
+    if (n) log(`closed ${n} break-glass grant(s) (expired or lapsed)`);
+  });
   await sweep();
   const timers = [
     setInterval(sweep, opts.WORKER_SWEEP_SECONDS * 1000),
     setInterval(drift, opts.WORKER_DRIFT_CHECK_SECONDS * 1000),
     setInterval(events, opts.WORKER_ENGINE_EVENTS_SECONDS * 1000),
     setInterval(checkpoints, AUDIT_CHECKPOINT_MINUTES * 60_000),
+    setInterval(grants, opts.WORKER_SWEEP_SECONDS * 1000),
   ];
   log("ready");
 

@@ -1,33 +1,76 @@
 import type { Metadata } from "next";
+import Link from "next/link";
+import { GrantButton } from "@/components/break-glass/grant-controls";
+import { GrantRequestForm } from "@/components/break-glass/request-form";
+import { formatTime } from "@/components/ui/format";
+import { endGrantAction, prepareGrantAction } from "@/server/break-glass/actions";
+import { listMyGrants } from "@/server/break-glass/service";
 import { requireEngineer } from "@/server/auth/session";
-import { listAllTenants } from "@/server/tenancy/service";
+import { tenantsOverview } from "@/server/tenancy/operations";
 
 export const metadata: Metadata = { title: "Operations" };
 
-/** Engineers: the tenants registry, metadata only. Tenant data needs a break-glass grant. */
-export default async function OpsPage() {
-  await requireEngineer();
-  const tenants = await listAllTenants();
+/** Engineers: the tenants registry (metadata only), their own break-glass grants, and a new request. */
+export default async function OpsPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
+  const user = await requireEngineer();
+  const [tenants, grants, sp] = await Promise.all([tenantsOverview(), listMyGrants(user), searchParams]);
   return (
-    <div className="space-y-4">
-      <h1 className="text-2xl font-semibold">Operations</h1>
-      <p className="text-sm text-slate-600 dark:text-slate-400">
-        Tenants you operate. Their data (results, audit, quarantine) opens only through a break-glass grant.
-      </p>
-      <table className="w-full max-w-3xl text-left text-sm" data-testid="ops-tenants">
+    <div className="space-y-8">
+      <div>
+        <h1 className="text-2xl font-semibold">Operations</h1>
+        <p className="text-sm text-slate-600 dark:text-slate-400">
+          Tenants you operate. Their data (results, audit, quarantine) opens only through a break-glass grant, which the tenant sees.
+        </p>
+        {sp.requested === "pending" && <p role="status" className="mt-2 text-sm text-amber-700">Your request waits for the tenant&apos;s approval.</p>}
+        {sp.ended && <p role="status" className="mt-2 text-sm text-emerald-700">Access ended.</p>}
+      </div>
+      <table className="w-full max-w-5xl text-left text-sm" data-testid="ops-tenants">
         <thead className="border-b border-slate-200 text-slate-500 dark:border-slate-800">
-          <tr><th className="py-2">Tenant</th><th>Slug</th><th>Created</th></tr>
+          <tr><th className="py-2">Tenant</th><th>Slug</th><th>Mode</th><th>Members</th><th>Config</th><th>Routers connected</th><th>Created</th></tr>
         </thead>
         <tbody>
           {tenants.map((t) => (
             <tr key={t.id} className="border-b border-slate-100 dark:border-slate-900">
               <td className="py-2">{t.name}</td>
               <td className="font-mono">{t.slug}</td>
+              <td>hosted</td>
+              <td>{t.members}</td>
+              <td>{t.configSync}</td>
+              <td>{t.routersConnected ?? "engine unreachable"}</td>
               <td>{t.createdAt.toISOString().slice(0, 10)}</td>
             </tr>
           ))}
         </tbody>
       </table>
+
+      <section className="space-y-3">
+        <h2 className="text-lg font-semibold">Your break-glass grants</h2>
+        <table className="w-full max-w-5xl text-left text-sm" data-testid="my-grants">
+          <thead className="border-b border-slate-200 text-slate-500 dark:border-slate-800">
+            <tr><th className="py-2">Tenant</th><th>Scope</th><th>Status</th><th>Ticket</th><th>Requested</th><th>Ends</th><th /></tr>
+          </thead>
+          <tbody>
+            {grants.map(({ grant: g, tenantSlug, tenantName }) => (
+              <tr key={g.id} className="border-b border-slate-100 dark:border-slate-900">
+                <td className="py-1.5">{g.status === "active" ? <Link className="underline" href={`/t/${tenantSlug}`}>{tenantName}</Link> : tenantName}</td>
+                <td>{g.scope === "read_only" ? "read-only" : "read-write"}</td>
+                <td data-testid="grant-status">{g.status}</td>
+                <td>{g.ticket}</td>
+                <td>{formatTime(g.requestedAt.toISOString())}</td>
+                <td>{formatTime(g.endsAt?.toISOString())}</td>
+                <td>{g.status === "active" && <GrantButton label="End now" run={endGrantAction.bind(null, g.id)} />}</td>
+              </tr>
+            ))}
+            {grants.length === 0 && <tr><td colSpan={7} className="py-3 text-slate-500">None yet.</td></tr>}
+          </tbody>
+        </table>
+      </section>
+
+      <section className="space-y-3">
+        <h2 className="text-lg font-semibold">Request break-glass access</h2>
+        <p className="text-sm text-slate-600 dark:text-slate-400">After submitting you sign in again at the identity provider; only then does access open (or wait for the tenant&apos;s approval, where required).</p>
+        <GrantRequestForm tenants={tenants.map((t) => ({ slug: t.slug, name: t.name }))} prepare={prepareGrantAction} />
+      </section>
     </div>
   );
 }

@@ -1,8 +1,22 @@
 import type { ReactNode } from "react";
+import { GrantBanner, VendorAccessNotice } from "@/components/break-glass/grant-banner";
+import { endGrantAction } from "@/server/break-glass/actions";
+import { activeGrantsOn } from "@/server/break-glass/service";
+import { can } from "@/server/auth/permissions";
 import { requireTenantRole } from "@/server/auth/session";
 
-/** Every page under /t/[tenant] needs a membership in that tenant; anything else is a 404. */
+/**
+ * Every page under /t/[tenant] needs a membership in that tenant or an engineer's active break-glass grant;
+ * anything else is a 404. Engineers see their grant's banner; the tenant's people see that a vendor is in.
+ */
 export default async function TenantLayout({ children, params }: { children: ReactNode; params: Promise<{ tenant: string }> }) {
-  await requireTenantRole((await params).tenant);
-  return children;
+  const ctx = await requireTenantRole((await params).tenant);
+  const vendors = ctx.grant ? [] : await activeGrantsOn(ctx);
+  return (
+    <>
+      {ctx.grant && <GrantBanner tenantName={ctx.tenantName} scope={ctx.grant.scope} endsAt={ctx.grant.endsAt} end={endGrantAction.bind(null, ctx.grant.id)} />}
+      {vendors.length > 0 && <VendorAccessNotice grants={vendors} slug={ctx.tenantSlug} canManage={can(ctx.roles, "break-glass.manage")} />}
+      {children}
+    </>
+  );
 }
