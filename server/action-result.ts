@@ -23,3 +23,9 @@ export async function actionResult<T>(fn: () => Promise<{ message: string; data?
     throw e;
   }
 }
+
+/** A server action's FormData as plain fields; anything else (a direct call with other arguments) is bad input. */
+export function formFields(form: unknown): Record<string, string> {
+  if (!(form instanceof FormData)) throw new InputError("This action takes a form.");
+  return Object.fromEntries([...form.entries()].map(([k, v]) => [k, typeof v === "string" ? v : ""]));
+}

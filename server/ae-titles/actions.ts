@@ -1,7 +1,7 @@
 "use server";
 
 import { revalidatePath } from "next/cache";
-import { actionResult } from "../action-result";
+import { actionResult, formFields } from "../action-result";
 import { rolesFor } from "../auth/permissions";
 import { requireTenantRole } from "../auth/session";
 import { InputError } from "../errors";
@@ -11,7 +11,7 @@ import type { EchoResult } from "./echo";
 export async function addAeTitleAction(slug: string, kind: "called" | "calling", _prev: unknown, form: FormData) {
   const ctx = await requireTenantRole(slug, ...rolesFor("ae-titles.update"));
   return actionResult(async () => {
-    const r = await addAeTitle(ctx, { kind, aeTitle: String(form.get("aeTitle") ?? "") });
+    const r = await addAeTitle(ctx, { kind, aeTitle: formFields(form).aeTitle ?? "" });
     revalidatePath(`/t/${ctx.tenantSlug}/ae-titles`);
     return { message: `Added ${r.aeTitle} (configuration version ${r.version}).` };
   });

@@ -1,18 +1,12 @@
 "use server";
 
 import { redirect } from "next/navigation";
-import { actionResult } from "../action-result";
+import { actionResult, formFields } from "../action-result";
 import { rolesFor } from "../auth/permissions";
 import { requireEngineer, requireTenantRole } from "../auth/session";
 import { reauthUrl } from "../auth/step-up";
-import { InputError } from "../errors";
 import { readDraft, sealDraft } from "./draft";
 import { approveGrant, denyGrant, endGrant, GrantRequest, requestGrant, revokeGrant, updatePolicy } from "./service";
-
-const formObject = (form: unknown) => {
-  if (!(form instanceof FormData)) throw new InputError("This action takes a form.");
-  return Object.fromEntries(form);
-};
 
 /**
  * Step one of a grant: the request is checked, sealed (encrypted, bound to this engineer, ten minutes) and the
@@ -20,7 +14,7 @@ const formObject = (form: unknown) => {
  */
 export async function prepareGrantAction(_prev: unknown, form: FormData) {
   const user = await requireEngineer();
-  const parsed = await actionResult(async () => ({ message: "", data: GrantRequest.parse(formObject(form)) }));
+  const parsed = await actionResult(async () => ({ message: "", data: GrantRequest.parse(formFields(form)) }));
   if (!parsed.ok) return parsed;
   const draft = await sealDraft(user.id, parsed.data as GrantRequest);
   redirect(reauthUrl(`/ops/break-glass/confirm?draft=${encodeURIComponent(draft)}`));
@@ -64,7 +58,7 @@ export async function revokeGrantAction(slug: string, grantId: string) {
 export async function updatePolicyAction(slug: string, _prev: unknown, form: FormData) {
   const ctx = await requireTenantRole(slug, ...rolesFor("break-glass.manage"));
   return actionResult(async () => {
-    const f = formObject(form);
+    const f = formFields(form);
     await updatePolicy(ctx, { requireApproval: f.requireApproval === "on", approvalWindowMinutes: f.approvalWindowMinutes as string });
     return { message: "Saved." };
   });

@@ -1,7 +1,7 @@
 "use server";
 
 import { revalidatePath } from "next/cache";
-import { actionResult } from "../action-result";
+import { actionResult, formFields } from "../action-result";
 import { rolesFor } from "../auth/permissions";
 import { requireTenantRole } from "../auth/session";
 import { purgeHeldResult, renotifyHeldResult } from "./service";
@@ -9,7 +9,7 @@ import { purgeHeldResult, renotifyHeldResult } from "./service";
 export async function purgeResultAction(slug: string, id: string, _prev: unknown, form: FormData) {
   const ctx = await requireTenantRole(slug, ...rolesFor("hold-queue.purge"));
   return actionResult(async () => {
-    await purgeHeldResult(ctx, { id, reason: String(form.get("reason") ?? "") });
+    await purgeHeldResult(ctx, { id, reason: formFields(form).reason ?? "" });
     revalidatePath(`/t/${ctx.tenantSlug}/hold-queue`);
     return { message: "Purged: the result's bytes are deleted; its history stays." };
   });

@@ -1,7 +1,7 @@
 "use server";
 
 import type { RetentionPreview } from "@/engine/api/contract";
-import { actionResult } from "../action-result";
+import { actionResult, formFields } from "../action-result";
 import { rolesFor } from "../auth/permissions";
 import { requireTenantRole } from "../auth/session";
 import { getRetention, previewRetention, updateRetention, type RetentionState } from "./service";
@@ -14,7 +14,8 @@ export async function previewRetentionAction(slug: string, ttlDays: number) {
 export async function updateRetentionAction(slug: string, _prev: unknown, form: FormData) {
   const ctx = await requireTenantRole(slug, ...rolesFor("retention.update"));
   return actionResult(async () => {
-    const r = await updateRetention(ctx, { ttlDays: form.get("ttlDays") as string, expectedVersion: form.get("expectedVersion") as string });
+    const f = formFields(form);
+    const r = await updateRetention(ctx, { ttlDays: f.ttlDays as string, expectedVersion: f.expectedVersion as string });
     return { message: r.changed ? `Saved as version ${r.version}; the engine applies it within seconds.` : "That is already the TTL; nothing changed." };
   });
 }

@@ -1,6 +1,6 @@
 "use server";
 
-import { actionResult } from "../action-result";
+import { actionResult, formFields } from "../action-result";
 import { rolesFor } from "../auth/permissions";
 import { requireTenantRole } from "../auth/session";
 import { enrollRouter, revokeRouter } from "./service";
@@ -10,7 +10,7 @@ export type EnrollmentBundle = { routerId: string; name: string; fileName: strin
 export async function enrollRouterAction(slug: string, _prev: unknown, form: FormData) {
   const ctx = await requireTenantRole(slug, ...rolesFor("routers.manage"));
   return actionResult<EnrollmentBundle>(async () => {
-    const e = await enrollRouter(ctx, { name: String(form.get("name") ?? "") });
+    const e = await enrollRouter(ctx, { name: formFields(form).name ?? "" });
     // One JSON file with everything the agent needs; the private key exists only in this response.
     const bundle = JSON.stringify({ gatewayUrl: e.gatewayUrl, certificatePem: e.certificatePem, privateKeyPem: e.privateKeyPem, caCertificatePem: e.caCertificatePem }, null, 2);
     const fileName = `router-${ctx.tenantSlug}-${e.router.name.replace(/[^A-Za-z0-9_-]+/g, "-")}.json`;
