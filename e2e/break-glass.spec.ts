@@ -4,7 +4,7 @@ import { signIn, submitIdpLogin, webUrl } from "./helpers";
 /** The engineer's whole request: the form, the step-up sign-in at the IdP, the confirmation. */
 export async function openGrant(page: Page, scope: "read_only" | "read_write", tenant = "northside") {
   await page.goto(`${webUrl()}/ops`);
-  await page.getByLabel("Tenant").selectOption(tenant);
+  await page.locator("select[name=tenant]").selectOption(tenant);
   await page.getByLabel(/Justification/).fill("Router at site 2 stopped pulling results since 02:00");
   await page.getByLabel("Ticket reference").fill("INC-4711");
   await page.getByLabel(scope === "read_only" ? "Read-only" : "Read-write").check();
@@ -96,7 +96,7 @@ test.describe("break-glass", () => {
 
     await signIn(page, "engineer@vendor.test");
     await page.goto(`${webUrl()}/ops`);
-    await page.getByLabel("Tenant").selectOption("lakeview");
+    await page.locator("select[name=tenant]").selectOption("lakeview");
     await page.getByLabel(/Justification/).fill("Checking the lakeview hold queue backlog");
     await page.getByLabel("Ticket reference").fill("INC-5000");
     await page.getByRole("button", { name: /Continue: confirm it/ }).click();
