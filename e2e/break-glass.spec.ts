@@ -1,22 +1,5 @@
-import { expect, test, type Browser, type Page } from "@playwright/test";
-import { signIn, submitIdpLogin, webUrl } from "./helpers";
-
-/** The engineer's whole request: the form, the step-up sign-in at the IdP, the confirmation. */
-export async function openGrant(page: Page, scope: "read_only" | "read_write", tenant = "northside") {
-  await page.goto(`${webUrl()}/ops`);
-  await page.locator("select[name=tenant]").selectOption(tenant);
-  await page.getByLabel(/Justification/).fill("Router at site 2 stopped pulling results since 02:00");
-  await page.getByLabel("Ticket reference").fill("INC-4711");
-  await page.getByLabel(scope === "read_only" ? "Read-only" : "Read-write").check();
-  await page.getByRole("button", { name: /Continue: confirm it/ }).click();
-  // Step-up: the console sends the engineer back to the IdP, which asks for credentials again.
-  await expect(page).toHaveURL(/\/reauth\?/);
-  await page.getByRole("button", { name: "Re-authenticate" }).click();
-  await submitIdpLogin(page, "engineer@vendor.test");
-  await expect(page.getByTestId("confirm-tenant")).toHaveText(tenant);
-  await page.getByTestId("open-access").click();
-  await expect(page).toHaveURL(new RegExp(`/t/${tenant}/hold-queue$`));
-}
+import { expect, test, type Browser } from "@playwright/test";
+import { openGrant, signIn, submitIdpLogin, webUrl } from "./helpers";
 
 async function signedIn(browser: Browser, email: string, path = "/") {
   const page = await browser.newPage();

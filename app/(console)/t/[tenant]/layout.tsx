@@ -8,6 +8,8 @@ import { requireTenantRole } from "@/server/auth/session";
 /**
  * Every page under /t/[tenant] needs a membership in that tenant or an engineer's active break-glass grant;
  * anything else is a 404. Engineers see their grant's banner; the tenant's people see that a vendor is in.
+ * There is deliberately no loading.tsx below here: each page checks its own permission before anything streams,
+ * so a refusal is a real HTTP 404 rather than a not-found page sent with status 200.
  */
 export default async function TenantLayout({ children, params }: { children: ReactNode; params: Promise<{ tenant: string }> }) {
   const ctx = await requireTenantRole((await params).tenant);

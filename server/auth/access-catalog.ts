@@ -1,0 +1,77 @@
+// Who may reach each page, route handler and server action: the authorization matrix test
+// (e2e/authorization-matrix.spec.ts) checks every one against the running console, and fails when a page, route
+// or action exists that is not listed here. Permissions come from the one catalog in permissions.ts.
+import type { Permission } from "./permissions";
+
+export type AccessRule =
+  | { kind: "public" }
+  /** any signed-in person */
+  | { kind: "signed-in" }
+  /** engineers (the IdP group), whatever grants they hold */
+  | { kind: "engineer" }
+  /** a role in the URL's tenant (membership or break-glass grant) holding the permission; "member" = any role */
+  | { kind: "tenant"; permission: Permission | "member" }
+  /** the sign-in flow itself: exercised by the sign-in suite, not by calling it blind */
+  | { kind: "auth-flow" };
+
+const tenant = (permission: Permission | "member"): AccessRule => ({ kind: "tenant", permission });
+const PUBLIC: AccessRule = { kind: "public" };
+const SIGNED_IN: AccessRule = { kind: "signed-in" };
+const ENGINEER: AccessRule = { kind: "engineer" };
+const AUTH_FLOW: AccessRule = { kind: "auth-flow" };
+
+export const PAGES: Record<string, AccessRule> = {
+  "/sign-in": PUBLIC,
+  "/signed-out": PUBLIC,
+  "/reauth": SIGNED_IN,
+  "/": SIGNED_IN,
+  "/ops": ENGINEER,
+  "/ops/audit": ENGINEER,
+  "/ops/audit/[seq]": ENGINEER,
+  "/ops/break-glass/confirm": ENGINEER,
+  "/t/[tenant]": tenant("member"),
+  "/t/[tenant]/hold-queue": tenant("hold-queue.view"),
+  "/t/[tenant]/hold-queue/[id]": tenant("hold-queue.view"),
+  "/t/[tenant]/routers": tenant("routers.view"),
+  "/t/[tenant]/retention": tenant("retention.view"),
+  "/t/[tenant]/ae-titles": tenant("ae-titles.view"),
+  "/t/[tenant]/audit": tenant("audit.view"),
+  "/t/[tenant]/audit/[seq]": tenant("audit.view"),
+  "/t/[tenant]/break-glass": tenant("break-glass.view"),
+};
+
+export const ROUTES: Record<string, AccessRule> = {
+  "/api/healthz": PUBLIC,
+  "/api/auth/[...nextauth]": AUTH_FLOW,
+  "/api/t/[tenant]/hold-queue": tenant("hold-queue.view"),
+  "/api/t/[tenant]/audit/export": tenant("audit.view"),
+  "/api/ops/audit/export": ENGINEER,
+};
+
+/** Server actions by `file#export`. */
+export const ACTIONS: Record<string, AccessRule> = {
+  "server/auth/actions.ts#signInAction": AUTH_FLOW,
+  "server/auth/actions.ts#reauthenticateAction": AUTH_FLOW,
+  "server/auth/actions.ts#signOutAction": AUTH_FLOW,
+  "server/hold-queue/actions.ts#purgeResultAction": tenant("hold-queue.purge"),
+  "server/hold-queue/actions.ts#renotifyResultAction": tenant("hold-queue.purge"),
+  "server/routers/actions.ts#enrollRouterAction": tenant("routers.manage"),
+  "server/routers/actions.ts#revokeRouterAction": tenant("routers.manage"),
+  "server/retention/actions.ts#previewRetentionAction": tenant("retention.view"),
+  "server/retention/actions.ts#updateRetentionAction": tenant("retention.update"),
+  "server/retention/actions.ts#retentionStatusAction": tenant("retention.view"),
+  "server/ae-titles/actions.ts#addAeTitleAction": tenant("ae-titles.update"),
+  "server/ae-titles/actions.ts#removeAeTitleAction": tenant("ae-titles.update"),
+  "server/ae-titles/actions.ts#testAeTitleAction": tenant("ae-titles.view"),
+  "server/audit/actions.ts#verifyTenantAuditAction": tenant("audit.view"),
+  "server/audit/actions.ts#checkpointTenantAuditAction": tenant("audit.checkpoint"),
+  "server/audit/actions.ts#verifyGlobalAuditAction": ENGINEER,
+  "server/audit/actions.ts#checkpointGlobalAuditAction": ENGINEER,
+  "server/break-glass/actions.ts#prepareGrantAction": ENGINEER,
+  "server/break-glass/actions.ts#confirmGrantAction": ENGINEER,
+  "server/break-glass/actions.ts#endGrantAction": ENGINEER,
+  "server/break-glass/actions.ts#approveGrantAction": tenant("break-glass.manage"),
+  "server/break-glass/actions.ts#denyGrantAction": tenant("break-glass.manage"),
+  "server/break-glass/actions.ts#revokeGrantAction": tenant("break-glass.manage"),
+  "server/break-glass/actions.ts#updatePolicyAction": tenant("break-glass.manage"),
+};
