@@ -4,6 +4,7 @@ import { z } from "zod";
 import { auditEntries } from "@/db/schema";
 import { systemContext, type Actor, type TenantContext } from "../context";
 import { withSystem, withTenant, type Tx } from "../db";
+import type { EntryFields } from "./verifier";
 
 /** Which chain: a tenant's (read in that tenant's RLS scope) or the global one (engineers and system only). */
 export type ChainScope = { chain: string; tenantId: string; tenantSlug: string; ctx: Pick<TenantContext, "tenantId" | "actor"> } | { chain: "global"; tenantId: null; tenantSlug: null };
@@ -89,20 +90,8 @@ export function filterConditions(chain: string, f: AuditFilter, range: NonNullab
   );
 }
 
-export type AuditRow = {
-  seq: number;
-  at: string;
-  actor: Actor | { system: string };
-  action: string;
-  target: string;
-  reason: string | null;
-  before: unknown;
-  after: unknown;
-  requestId: string | null;
-  source: string;
-  prevHash: string;
-  hash: string;
-};
+/** An entry as read back: the hashed fields (its chain is the scope's) and its hash. */
+export type AuditRow = Omit<EntryFields, "chain" | "actor"> & { actor: Actor | { system: string }; hash: string };
 
 export const entryColumns = {
   seq: auditEntries.seq,
