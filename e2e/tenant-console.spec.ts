@@ -83,7 +83,10 @@ test.describe("tenant console: hold queue, routers, retention, AE titles", () =>
     await page.getByRole("link", { name: "Hold queue" }).click();
     await expect(row(page, keep!).getByTestId("status")).toHaveText("acked", { timeout: 30_000 });
     await expect(row(page, purge!).getByTestId("status")).toHaveText("purged");
-    expect(await pacs.files()).toHaveLength(1);
+    // The PACS got the kept result and not the purged one (storescp names files by SOP Instance UID).
+    const stored = (await pacs.files()).map((f) => path.basename(f));
+    expect(stored.some((f) => f.endsWith(keep!))).toBe(true);
+    expect(stored.some((f) => f.endsWith(purge!))).toBe(false);
     agent.kill("SIGTERM");
   });
 
