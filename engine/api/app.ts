@@ -36,12 +36,8 @@ import { and, eq } from "drizzle-orm";
 import { engineEvents, results as resultsTable } from "../store/schema";
 import { eventsAfter, getResult, listResults } from "../relay/results-query";
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { "application/json": { schema } }, description });
-const errors = {
-  400: json(ApiError, "The request is invalid; `fields` names what to fix"),
-  401: json(ApiError, "Missing or wrong bearer token"),
-};
-const SlugParams = z.object({ slug: TenantSlug.meta({ param: { name: "slug", in: "path" } }) });
+import { errors, json, SlugParams } from "./route-helpers";
+import { registerMigrationRoutes } from "./migration-routes";
 const ResultParams = SlugParams.extend({ id: z.uuid("not a result id").meta({ param: { name: "id", in: "path" } }) });
 
 const routes = {
@@ -288,6 +284,8 @@ export function buildAdminApi(opts: {
     const { after, limit } = c.req.valid("query");
     return c.json(await eventsAfter(opts.db, after, limit), 200);
   });
+
+  registerMigrationRoutes(app, opts);
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

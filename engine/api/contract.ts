@@ -187,3 +187,106 @@ export const RetentionPreview = z
   })
   .meta({ id: "RetentionPreview" });
 export type RetentionPreview = z.infer<typeof RetentionPreview>;
+
+// ---- Migrations --------------------------------------------------------------------------------------------
+
+const Port = z.number({ error: "port must be a number" }).int().min(1, "port must be 1..65535").max(65535, "port must be 1..65535");
+const Host = z.string().trim().min(1, "give a host name or address").max(253);
+const SourceId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "a source id is 1..40 lowercase letters, digits and hyphens");
+const IsoDate = z.iso.date({ error: "a date as YYYY-MM-DD" });
+const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "a time as HH:MM (24 h)");
+/** A data element tag as 8 hex digits, group then element: 00100010 is PatientName. */
+export const Tag = z.string().regex(/^[0-9A-Fa-f]{8}$/, "a tag as 8 hex digits, e.g. 00100010").transform((t) => t.toUpperCase());
+
+const DicomPeerFields = { aeTitle: AeTitle, host: Host, port: Port, callingAeTitle: AeTitle.default("IMGOPS_MIGRATE") };
+
+export const MigrationSource = z.discriminatedUnion("kind", [
+  z
+    .object({
+      kind: z.literal("dicom"),
+      id: SourceId,
+      ...DicomPeerFields,
+      retrieve: z.enum(["c-move", "c-get"], { error: "retrieve is c-move or c-get" }).default("c-move"),
+      findLimit: z.number().int().min(0, "0 means the archive has no C-FIND result limit").default(0).meta({ description: "the archive's C-FIND result cap (0: none)" }),
+    })
+    .strict(),
+  z.object({ kind: z.literal("filesystem"), id: SourceId, path: z.string().min(1, "give the folder (or DICOMDIR) path") }).strict(),
+]);
+
+export const MigrationTarget = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("dicom"), ...DicomPeerFields }).strict(),
+  z.object({ kind: z.literal("stow-rs"), url: z.url({ error: "a STOW-RS URL" }) }).strict(),
+]);
+
+const validTimeZone = (tz: string) => {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+export const MigrationWindows = z
+  .object({
+    timeZone: z.string().refine(validTimeZone, "an IANA time zone, e.g. Europe/Berlin"),
+    intervals: z
+      .array(
+        z.object({
+          days: z.array(z.enum(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])).min(1, "at least one day"),
+          start: ClockTime,
+          end: ClockTime.meta({ description: "before start means the window runs past midnight" }),
+        }),
+      )
+      .min(1, "at least one interval (leave windows out to run at any time)")
+      .max(50),
+  })
+  .strict();
+
+const RuleScope = { sources: z.array(SourceId).optional(), modalities: z.array(z.string().regex(/^[A-Z]{1,16}$/)).optional() };
+export const TransformRule = z.discriminatedUnion("op", [
+  z.object({ op: z.literal("set"), tag: Tag, value: z.string().max(1024), ...RuleScope }).strict(),
+  z.object({ op: z.literal("remove"), tag: Tag, ...RuleScope }).strict(),
+  z.object({ op: z.literal("map"), tag: Tag, values: z.record(z.string(), z.string()), ...RuleScope }).strict(),
+  z.object({ op: z.literal("remove-private"), groups: z.array(z.number().int().min(9).max(0xffff)).optional(), creators: z.array(z.string()).optional(), ...RuleScope }).strict(),
+  z.object({ op: z.literal("anonymize"), profile: z.literal("basic"), ...RuleScope }).strict(),
+]);
+
+export const MigrationPlan = z
+  .object({
+    name: z.string().trim().min(1, "give the migration a name").max(120),
+    sources: z
+      .array(MigrationSource)
+      .min(1, "at least one source")
+      .max(10)
+      .refine((s) => new Set(s.map((x) => x.id)).size === s.length, "source ids must be unique"),
+    target: MigrationTarget,
+    filters: z
+      .object({ studyDateFrom: IsoDate, studyDateTo: IsoDate, modalities: z.array(z.string().regex(/^[A-Z]{1,16}$/, "a modality code, e.g. CT")).default([]) })
+      .strict()
+      .refine((f) => f.studyDateFrom <= f.studyDateTo, { message: "studyDateTo is before studyDateFrom", path: ["studyDateTo"] }),
+    priority: z.number().int().min(0).max(100).default(50),
+    concurrency: z.number().int().min(1, "at least 1 worker").max(16, "at most 16 workers").default(2),
+    bandwidth: z
+      .object({ overallBytesPerSecond: z.number().int().positive().optional(), perSourceBytesPerSecond: z.number().int().positive().optional() })
+      .strict()
+      .default({}),
+    windows: MigrationWindows.optional(),
+    transforms: z.array(TransformRule).max(200).default([]),
+  })
+  .strict()
+  .meta({ id: "MigrationPlan" });
+export type MigrationPlan = z.infer<typeof MigrationPlan>;
+
+export const MigrationStatus = z.enum(["created", "discovering", "ready", "running", "paused", "completed", "failed"]);
+export const Migration = z
+  .object({
+    id: z.uuid(),
+    tenantSlug: TenantSlug,
+    status: MigrationStatus,
+    plan: MigrationPlan,
+    lastError: z.string().nullable(),
+    createdAt: z.iso.datetime({ offset: true }),
+    counts: z.object({ discovered: z.number().int() }),
+  })
+  .meta({ id: "Migration" });

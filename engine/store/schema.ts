@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, check, customType, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, bigserial, check, customType, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 /** The configuration the engine applies per tenant, as last pushed by the console. */
 export const tenantConfigs = pgTable(
@@ -107,4 +107,36 @@ export const routerCerts = pgTable(
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
   },
   (t) => [index("router_certs_tenant").on(t.tenantSlug)],
+);
+
+export const migrationStatus = pgEnum("migration_status", ["created", "discovering", "ready", "running", "paused", "completed", "failed"]);
+export const migrationStudyStatus = pgEnum("migration_study_status", ["pending", "in_flight", "migrated", "quarantined", "skipped"]);
+
+/** A tenant's archive-to-archive migration: its validated plan and where it stands. */
+export const migrations = pgTable("migrations", {
+  id: uuid("id").primaryKey(),
+  tenantSlug: text("tenant_slug").notNull(),
+  plan: jsonb("plan").notNull(),
+  status: migrationStatus("status").notNull(),
+  lastError: text("last_error"),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Every study a migration found at a source: one row per (migration, source, study), whatever becomes of it. */
+export const migrationStudies = pgTable(
+  "migration_studies",
+  {
+    migrationId: uuid("migration_id")
+      .notNull()
+      .references(() => migrations.id, { onDelete: "cascade" }),
+    sourceId: text("source_id").notNull(),
+    studyInstanceUid: text("study_instance_uid").notNull(),
+    studyDate: text("study_date"),
+    modalities: text("modalities").array().notNull(),
+    instances: integer("instances"),
+    status: migrationStudyStatus("status").notNull().default("pending"),
+    discoveredAt: timestamp("discovered_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.migrationId, t.sourceId, t.studyInstanceUid] }), index("migration_studies_status").on(t.migrationId, t.status)],
 );

@@ -1,0 +1,93 @@
+// The migration half of the admin API: plans (validated and connection-tested) and discovery.
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "zod";
+import type { EngineDb } from "../store/db";
+import { claimDiscovery, connectionTest, createMigration, discoverMigration, getMigration, listMigrations } from "../migration/plans";
+import { ApiError, Migration, MigrationPlan } from "./contract";
+import { errors, json, SlugParams } from "./route-helpers";
+
+const MigrationParams = SlugParams.extend({ id: z.uuid("not a migration id").meta({ param: { name: "id", in: "path" } }) });
+
+const routes = {
+  create: createRoute({
+    method: "post",
+    path: "/v1/tenants/{slug}/migrations",
+    security: [{ bearer: [] }],
+    request: { params: SlugParams, body: { content: { "application/json": { schema: MigrationPlan } }, required: true } },
+    responses: {
+      201: json(Migration, "Accepted: every DICOM source and the target answered a C-ECHO"),
+      ...errors,
+      422: json(ApiError, "A source or the target did not answer; `fields` names which and why"),
+    },
+  }),
+  list: createRoute({
+    method: "get",
+    path: "/v1/tenants/{slug}/migrations",
+    security: [{ bearer: [] }],
+    request: { params: SlugParams },
+    responses: { 200: json(z.object({ migrations: z.array(Migration) }), "The tenant's migrations"), ...errors },
+  }),
+  get: createRoute({
+    method: "get",
+    path: "/v1/tenants/{slug}/migrations/{id}",
+    security: [{ bearer: [] }],
+    request: { params: MigrationParams },
+    responses: { 200: json(Migration, "The migration"), ...errors, 404: json(ApiError, "No such migration in this tenant") },
+  }),
+  discover: createRoute({
+    method: "post",
+    path: "/v1/tenants/{slug}/migrations/{id}/discover",
+    security: [{ bearer: [] }],
+    request: { params: MigrationParams },
+    responses: {
+      202: json(Migration, "Discovery started; the migration's status goes discovering → ready (or failed, with the reason)"),
+      ...errors,
+      404: json(ApiError, "No such migration in this tenant"),
+      409: json(ApiError, "Discovery is already running"),
+    },
+  }),
+};
+
+type Row = NonNullable<Awaited<ReturnType<typeof getMigration>>>;
+const toApi = (m: Row) => ({
+  id: m.id,
+  tenantSlug: m.tenantSlug,
+  status: m.status,
+  plan: m.plan as z.infer<typeof MigrationPlan>,
+  lastError: m.lastError,
+  createdAt: m.createdAt.toISOString(),
+  counts: { discovered: m.discovered },
+});
+
+export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; log: (m: string) => void }) {
+  app.openapi(routes.create, async (c) => {
+    const { slug } = c.req.valid("param");
+    const plan = c.req.valid("json");
+    const unreachable = await connectionTest(plan);
+    if (Object.keys(unreachable).length) {
+      const summary = Object.entries(unreachable).map(([k, v]) => `${k}: ${v.join("; ")}`).join(" · ");
+      return c.json({ error: "connection_failed", message: `Not accepted: ${summary}`, fields: unreachable }, 422);
+    }
+    const row = await createMigration(opts.db, slug, plan);
+    return c.json(toApi((await getMigration(opts.db, slug, row.id))!), 201);
+  });
+
+  app.openapi(routes.list, async (c) => c.json({ migrations: (await listMigrations(opts.db, c.req.valid("param").slug)).map(toApi) }, 200));
+
+  app.openapi(routes.get, async (c) => {
+    const { slug, id } = c.req.valid("param");
+    const m = await getMigration(opts.db, slug, id);
+    if (!m) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
+    return c.json(toApi(m), 200);
+  });
+
+  app.openapi(routes.discover, async (c) => {
+    const { slug, id } = c.req.valid("param");
+    const m = await getMigration(opts.db, slug, id);
+    if (!m) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
+    if (!(await claimDiscovery(opts.db, id))) return c.json({ error: "busy", message: "Discovery is already running for this migration." }, 409);
+    // Runs in the background: a large archive takes a while; the migration's status and counts show progress.
+    void discoverMigration(opts.db, m, opts.log);
+    return c.json(toApi({ ...m, status: "discovering" }), 202);
+  });
+}

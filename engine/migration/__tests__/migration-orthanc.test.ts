@@ -1,0 +1,123 @@
+// Migration plans and discovery against real archives: two Debian Orthanc instances on ports chosen now, the
+// source loaded with studies built from the pydicom test files and capped at a few C-FIND results per query.
+import net from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabases } from "../../../test/databases";
+import { startTestEngine } from "../../../test/engine";
+import { startOrthanc } from "../../../test/orthanc";
+import { makeStudies } from "../../../test/studies";
+import { until } from "../../../test/until";
+import { freePort } from "../../../scripts/lib/ports";
+
+const TOKEN = "migration-token-".padEnd(48, "m");
+const DATES = ["2023-01-15", "2023-02-20", "2023-03-03", "2023-03-04", "2023-05-30", "2023-08-01", "2023-11-11", "2024-01-02"];
+
+describe("migration plans and discovery against Orthanc", () => {
+  let dbs: Awaited<ReturnType<typeof createTestDatabases>>;
+  let engine: Awaited<ReturnType<typeof startTestEngine>>;
+  let source: Awaited<ReturnType<typeof startOrthanc>>;
+  let target: Awaited<ReturnType<typeof startOrthanc>>;
+  let garbage: net.Server;
+  let garbagePort: number;
+  const studies = makeStudies(48, DATES);
+
+  const api = async (p: string, init: RequestInit = {}) => {
+    const res = await fetch(engine.url + p, { ...init, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" } });
+    return { status: res.status, body: await res.json() };
+  };
+  const plan = (over: Record<string, unknown> = {}) => ({
+    name: "Legacy PACS to new archive",
+    sources: [{ kind: "dicom", id: "legacy", aeTitle: source.aeTitle, host: "127.0.0.1", port: source.port, findLimit: 5 }],
+    target: { kind: "dicom", aeTitle: target.aeTitle, host: "127.0.0.1", port: target.port },
+    filters: { studyDateFrom: "2023-01-01", studyDateTo: "2024-12-31" },
+    ...over,
+  });
+
+  beforeAll(async () => {
+    dbs = await createTestDatabases();
+    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN });
+    [source, target] = await Promise.all([startOrthanc({ aeTitle: "LEGACY", limitFindResults: 5 }), startOrthanc({ aeTitle: "NEWARCH" })]);
+    for (const s of studies) await source.upload(s.file);
+    // An "archive" that answers every association with garbage bytes.
+    garbagePort = await freePort();
+    garbage = net.createServer((sock) => sock.end(Buffer.from("HTTP/1.1 200 OK\r\n\r\nthis is not DICOM")));
+    await new Promise<void>((r) => garbage.listen(garbagePort, "127.0.0.1", r));
+  }, 120_000);
+  afterAll(async () => {
+    garbage?.close();
+    await source?.stop();
+    await target?.stop();
+    await engine?.close();
+    await dbs?.drop();
+  });
+
+  it("accepts a plan whose archives answer, and discovers every study despite the archive's result cap", async () => {
+    expect((await source.studies()).length).toBe(48);
+    const created = await api("/v1/tenants/north/migrations", { method: "POST", body: JSON.stringify(plan()) });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body).toMatchObject({ status: "created", plan: { concurrency: 2, priority: 50, transforms: [] } });
+    const id = created.body.id as string;
+    expect((await api(`/v1/tenants/north/migrations/${id}/discover`, { method: "POST" })).status).toBe(202);
+    const done = await until(() => api(`/v1/tenants/north/migrations/${id}`), (r) => r.body.status !== "discovering", 60_000);
+    expect(done.body).toMatchObject({ status: "ready", counts: { discovered: 48 }, lastError: null });
+    // Idempotent: discovering again finds the same studies, no duplicates.
+    await api(`/v1/tenants/north/migrations/${id}/discover`, { method: "POST" });
+    const again = await until(() => api(`/v1/tenants/north/migrations/${id}`), (r) => r.body.status !== "discovering", 60_000);
+    expect(again.body.counts.discovered).toBe(48);
+    // Another tenant's path does not see it.
+    expect((await api(`/v1/tenants/south/migrations/${id}`)).status).toBe(404);
+    const feed = await api("/v1/events?after=0&limit=1000");
+    expect(feed.body.events.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(["migration.created", "migration.discovered"]));
+  });
+
+  it("honours the plan's modality and date filters", async () => {
+    const created = await api("/v1/tenants/north/migrations", {
+      method: "POST",
+      body: JSON.stringify(plan({ name: "CT of 2023 Q1", filters: { studyDateFrom: "2023-01-01", studyDateTo: "2023-03-31", modalities: ["CT"] } })),
+    });
+    const id = created.body.id as string;
+    await api(`/v1/tenants/north/migrations/${id}/discover`, { method: "POST" });
+    const done = await until(() => api(`/v1/tenants/north/migrations/${id}`), (r) => r.body.status !== "discovering", 60_000);
+    const expected = studies.filter((s) => s.modality === "CT" && s.date <= "2023-03-31").length;
+    expect(expected).toBeGreaterThan(0);
+    expect(done.body.counts.discovered).toBe(expected);
+  });
+
+  it("refuses an invalid plan with field messages", async () => {
+    const bad = await api("/v1/tenants/north/migrations", {
+      method: "POST",
+      body: JSON.stringify(
+        plan({
+          filters: { studyDateFrom: "2024-01-01", studyDateTo: "2023-01-01" },
+          concurrency: 99,
+          windows: { timeZone: "Mars/Olympus", intervals: [{ days: ["mon"], start: "25:00", end: "06:00" }] },
+          transforms: [{ op: "set", tag: "PatientName", value: "x" }],
+        }),
+      ),
+    });
+    expect(bad.status).toBe(400);
+    const fields = JSON.stringify(bad.body.fields);
+    for (const m of ["studyDateTo is before studyDateFrom", "at most 16 workers", "IANA time zone", "HH:MM", "8 hex digits"]) expect(fields).toContain(m);
+  });
+
+  it("reports an unreachable target and an archive answering garbage at once, and keeps serving", async () => {
+    const closed = await freePort();
+    const r = await api("/v1/tenants/north/migrations", {
+      method: "POST",
+      body: JSON.stringify(
+        plan({
+          sources: [{ kind: "dicom", id: "junk", aeTitle: "JUNK", host: "127.0.0.1", port: garbagePort }],
+          target: { kind: "dicom", aeTitle: "NOBODY", host: "127.0.0.1", port: closed },
+        }),
+      ),
+    });
+    expect(r.status).toBe(422);
+    expect(r.body.fields["sources.0"][0]).toMatch(/JUNK@127\.0\.0\.1:\d+/);
+    expect(r.body.fields.target[0]).toMatch(/unreachable|closed/);
+    // A wrong called AE title is named as such.
+    const wrongAe = await api("/v1/tenants/north/migrations", { method: "POST", body: JSON.stringify(plan({ target: { kind: "dicom", aeTitle: "WRONG", host: "127.0.0.1", port: target.port } })) });
+    expect(wrongAe.status).toBe(422);
+    expect(wrongAe.body.fields.target[0]).toMatch(/called AE title not recognized|rejected/);
+    expect((await fetch(`${engine.url}/healthz`)).status).toBe(200);
+  });
+});

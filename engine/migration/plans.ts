@@ -1,0 +1,97 @@
+// Migration plans: validated by the contract, proven reachable before they are accepted (a C-ECHO to every DICOM
+// source and target, so an unreachable archive is reported now, not discovered hours later), then discovered.
+import { randomUUID } from "node:crypto";
+import { and, count, eq, ne } from "drizzle-orm";
+import type { MigrationPlan } from "../api/contract";
+import { echo, findStudies, type DicomPeer } from "../dicom/scu";
+import type { EngineDb } from "../store/db";
+import { engineEvents, migrations, migrationStudies } from "../store/schema";
+import { discoverStudies } from "./discovery";
+
+export type MigrationRow = typeof migrations.$inferSelect;
+
+/** Field errors from the connection tests, keyed like the plan's fields (`sources.0`, `target`); empty when all answer. */
+export async function connectionTest(plan: MigrationPlan): Promise<Record<string, string[]>> {
+  const checks: [string, DicomPeer][] = [
+    ...plan.sources.flatMap((s, i) => (s.kind === "dicom" ? [[`sources.${i}`, s] as [string, DicomPeer]] : [])),
+    ...(plan.target.kind === "dicom" ? [["target", plan.target] as [string, DicomPeer]] : []),
+  ];
+  const failures = await Promise.all(checks.map(async ([field, peer]) => echo(peer).then(() => null, (e: Error): [string, string[]] => [field, [`C-ECHO failed: ${e.message}`]])));
+  return Object.fromEntries(failures.filter((f) => f !== null));
+}
+
+export async function createMigration(db: EngineDb, slug: string, plan: MigrationPlan) {
+  const id = randomUUID();
+  return db.transaction(async (tx) => {
+    const [row] = await tx.insert(migrations).values({ id, tenantSlug: slug, plan, status: "created" }).returning();
+    await tx.insert(engineEvents).values({ tenantSlug: slug, type: "migration.created", payload: { migrationId: id, name: plan.name, sources: plan.sources.map((s) => s.id) } });
+    return row!;
+  });
+}
+
+export async function getMigration(db: EngineDb, slug: string, id: string) {
+  const [row] = await db.select().from(migrations).where(and(eq(migrations.id, id), eq(migrations.tenantSlug, slug)));
+  if (!row) return null;
+  const [c] = await db.select({ n: count() }).from(migrationStudies).where(eq(migrationStudies.migrationId, id));
+  return { ...row, discovered: c?.n ?? 0 };
+}
+
+export async function listMigrations(db: EngineDb, slug: string) {
+  const rows = await db.select().from(migrations).where(eq(migrations.tenantSlug, slug));
+  return Promise.all(rows.map(async (r) => (await getMigration(db, slug, r.id))!));
+}
+
+/** Claims a migration for discovery; false when it is already being discovered (one discovery at a time). */
+export async function claimDiscovery(db: EngineDb, id: string) {
+  const claimed = await db
+    .update(migrations)
+    .set({ status: "discovering", lastError: null, updatedAt: new Date() })
+    .where(and(eq(migrations.id, id), ne(migrations.status, "discovering")))
+    .returning({ id: migrations.id });
+  return claimed.length === 1;
+}
+
+async function setStatus(db: EngineDb, id: string, status: MigrationRow["status"], lastError: string | null = null) {
+  await db.update(migrations).set({ status, lastError, updatedAt: new Date() }).where(eq(migrations.id, id));
+}
+
+/**
+ * Finds every study each source holds for the plan's filters and records it (idempotent: running it again adds
+ * only what is new). Sources other than DICOM archives are not discovered yet; they are reported as such.
+ */
+export async function discoverMigration(db: EngineDb, m: MigrationRow, log: (s: string) => void) {
+  const plan = m.plan as MigrationPlan;
+  try {
+    let total = 0;
+    for (const source of plan.sources) {
+      if (source.kind !== "dicom") throw new Error(`source ${source.id}: filesystem sources are not supported yet`);
+      const studies = await discoverStudies({
+        range: { from: plan.filters.studyDateFrom, to: plan.filters.studyDateTo },
+        modalities: plan.filters.modalities,
+        cap: source.findLimit,
+        find: (q) => findStudies(source, q),
+      });
+      for (let i = 0; i < studies.length; i += 500) {
+        const batch = studies.slice(i, i + 500).map((s) => ({
+          migrationId: m.id,
+          sourceId: source.id,
+          studyInstanceUid: s.studyInstanceUid,
+          studyDate: s.studyDate,
+          modalities: s.modalities,
+          instances: s.instances,
+        }));
+        await db.insert(migrationStudies).values(batch).onConflictDoNothing();
+      }
+      total += studies.length;
+      log(`migration ${m.id}: ${studies.length} studies at source ${source.id}`);
+    }
+    await db.transaction(async (tx) => {
+      await tx.update(migrations).set({ status: "ready", lastError: null, updatedAt: new Date() }).where(eq(migrations.id, m.id));
+      await tx.insert(engineEvents).values({ tenantSlug: m.tenantSlug, type: "migration.discovered", payload: { migrationId: m.id, studies: total } });
+    });
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    log(`migration ${m.id}: discovery failed: ${message}`);
+    await setStatus(db, m.id, "failed", `discovery failed: ${message}`);
+  }
+}
