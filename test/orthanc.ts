@@ -24,6 +24,7 @@ export async function startOrthanc(opts: { aeTitle: string; limitFindResults?: n
       DicomAlwaysAllowStore: true,
       DicomAlwaysAllowFind: true,
       DicomAlwaysAllowMove: true,
+      DicomAlwaysAllowGet: true,
       UnknownSopClassAccepted: true,
       LimitFindResults: opts.limitFindResults ?? 0,
       DicomModalities: opts.modalities ?? {},

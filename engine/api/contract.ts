@@ -287,6 +287,13 @@ export const Migration = z
     plan: MigrationPlan,
     lastError: z.string().nullable(),
     createdAt: z.iso.datetime({ offset: true }),
-    counts: z.object({ discovered: z.number().int() }),
+    counts: z.object({
+      discovered: z.number().int(),
+      pending: z.number().int(),
+      inFlight: z.number().int(),
+      migrated: z.number().int(),
+      quarantined: z.number().int(),
+      skipped: z.number().int(),
+    }),
   })
   .meta({ id: "Migration" });

@@ -2,7 +2,8 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import type { EngineDb } from "../store/db";
-import { claimDiscovery, connectionTest, createMigration, discoverMigration, getMigration, listMigrations } from "../migration/plans";
+import { runMigration } from "../migration/pipeline";
+import { claimDiscovery, claimRun, connectionTest, createMigration, discoverMigration, getMigration, listMigrations } from "../migration/plans";
 import { ApiError, Migration, MigrationPlan } from "./contract";
 import { errors, json, SlugParams } from "./route-helpers";
 
@@ -46,6 +47,18 @@ const routes = {
       409: json(ApiError, "Discovery is already running"),
     },
   }),
+  start: createRoute({
+    method: "post",
+    path: "/v1/tenants/{slug}/migrations/{id}/start",
+    security: [{ bearer: [] }],
+    request: { params: MigrationParams },
+    responses: {
+      202: json(Migration, "Running: pending studies are extracted, sent, verified at the target and recorded (or quarantined)"),
+      ...errors,
+      404: json(ApiError, "No such migration in this tenant"),
+      409: json(ApiError, "The migration is not ready (discover it first) or already running"),
+    },
+  }),
 };
 
 type Row = NonNullable<Awaited<ReturnType<typeof getMigration>>>;
@@ -56,7 +69,7 @@ const toApi = (m: Row) => ({
   plan: m.plan as z.infer<typeof MigrationPlan>,
   lastError: m.lastError,
   createdAt: m.createdAt.toISOString(),
-  counts: { discovered: m.discovered },
+  counts: m.counts,
 });
 
 export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; log: (m: string) => void }) {
@@ -90,4 +103,16 @@ export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; 
     void discoverMigration(opts.db, m, opts.log);
     return c.json(toApi({ ...m, status: "discovering" }), 202);
   });
+
+  app.openapi(routes.start, async (c) => {
+    const { slug, id } = c.req.valid("param");
+    const m = await getMigration(opts.db, slug, id);
+    if (!m) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
+    if (!(await claimRun(opts.db, id))) return c.json({ error: "not_ready", message: `The migration is ${m.status}; it starts from ready (after discovery) or paused.` }, 409);
+    void runMigration(opts.db, id, opts.log).catch(async (e) => {
+      opts.log(`migration ${id} stopped: ${e instanceof Error ? e.message : e}`);
+    });
+    return c.json(toApi({ ...m, status: "running" }), 202);
+  });
 }
+

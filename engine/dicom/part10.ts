@@ -59,3 +59,13 @@ export function readHeaderFields(part10Prefix: Buffer): HeaderFields {
   };
   return { studyInstanceUid: v("x0020000d"), seriesInstanceUid: v("x0020000e"), modality: v("x00080060") };
 }
+
+/**
+ * Where the dataset starts in a Part 10 file: after the preamble, "DICM" and the File Meta Information group,
+ * whose length its first element (0002,0000) gives. Null when the file does not start that way.
+ */
+export function datasetOffset(head: Buffer): number | null {
+  if (head.length < 144 || head.toString("latin1", 128, 132) !== "DICM") return null;
+  if (head.readUInt16LE(132) !== 0x0002 || head.readUInt16LE(134) !== 0x0000 || head.toString("latin1", 136, 138) !== "UL") return null;
+  return 144 + head.readUInt32LE(140);
+}

@@ -1,7 +1,7 @@
 // Migration plans: validated by the contract, proven reachable before they are accepted (a C-ECHO to every DICOM
 // source and target, so an unreachable archive is reported now, not discovered hours later), then discovered.
 import { randomUUID } from "node:crypto";
-import { and, count, eq, ne } from "drizzle-orm";
+import { and, count, eq, inArray, ne } from "drizzle-orm";
 import type { MigrationPlan } from "../api/contract";
 import { echo, findStudies, type DicomPeer } from "../dicom/scu";
 import type { EngineDb } from "../store/db";
@@ -32,8 +32,10 @@ export async function createMigration(db: EngineDb, slug: string, plan: Migratio
 export async function getMigration(db: EngineDb, slug: string, id: string) {
   const [row] = await db.select().from(migrations).where(and(eq(migrations.id, id), eq(migrations.tenantSlug, slug)));
   if (!row) return null;
-  const [c] = await db.select({ n: count() }).from(migrationStudies).where(eq(migrationStudies.migrationId, id));
-  return { ...row, discovered: c?.n ?? 0 };
+  const byStatus = await db.select({ status: migrationStudies.status, n: count() }).from(migrationStudies).where(eq(migrationStudies.migrationId, id)).groupBy(migrationStudies.status);
+  const n = (s: string) => byStatus.find((b) => b.status === s)?.n ?? 0;
+  const counts = { pending: n("pending"), inFlight: n("in_flight"), migrated: n("migrated"), quarantined: n("quarantined"), skipped: n("skipped") };
+  return { ...row, counts: { discovered: Object.values(counts).reduce((a, b) => a + b, 0), ...counts } };
 }
 
 export async function listMigrations(db: EngineDb, slug: string) {
@@ -94,4 +96,14 @@ export async function discoverMigration(db: EngineDb, m: MigrationRow, log: (s: 
     log(`migration ${m.id}: discovery failed: ${message}`);
     await setStatus(db, m.id, "failed", `discovery failed: ${message}`);
   }
+}
+
+/** Marks a ready (or paused) migration running; false when it is not in a state that can start. */
+export async function claimRun(db: EngineDb, id: string) {
+  const claimed = await db
+    .update(migrations)
+    .set({ status: "running", updatedAt: new Date() })
+    .where(and(eq(migrations.id, id), inArray(migrations.status, ["ready", "paused"])))
+    .returning({ id: migrations.id });
+  return claimed.length === 1;
 }

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { startRouterAgent } from "./agent";
-import { forwardExact } from "./forward";
+import { forwardExact } from "../dicom/store-exact";
 
 // Either the enrollment bundle the console downloads (ROUTER_BUNDLE_FILE), or its parts as separate files.
 const Bundle = z.object({

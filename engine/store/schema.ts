@@ -137,6 +137,30 @@ export const migrationStudies = pgTable(
     instances: integer("instances"),
     status: migrationStudyStatus("status").notNull().default("pending"),
     discoveredAt: timestamp("discovered_at", { withTimezone: true }).notNull().defaultNow(),
+    /** why it is quarantined: hash_mismatch, malformed_header, target_rejected, source_unavailable, … */
+    quarantineCategory: text("quarantine_category"),
+    /** the evidence a reviewer needs: offending elements, both hashes, the error */
+    quarantineEvidence: jsonb("quarantine_evidence"),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+    worker: text("worker"),
   },
   (t) => [primaryKey({ columns: [t.migrationId, t.sourceId, t.studyInstanceUid] }), index("migration_studies_status").on(t.migrationId, t.status)],
+);
+
+/** Every instance a migration moved: both hashes (of the dataset without its file meta group) and when it was verified. */
+export const migrationInstances = pgTable(
+  "migration_instances",
+  {
+    migrationId: uuid("migration_id")
+      .notNull()
+      .references(() => migrations.id, { onDelete: "cascade" }),
+    studyInstanceUid: text("study_instance_uid").notNull(),
+    sopInstanceUid: text("sop_instance_uid").notNull(),
+    sopClassUid: text("sop_class_uid").notNull(),
+    sizeBytes: bigint("size_bytes", { mode: "number" }).notNull(),
+    sourceSha256: text("source_sha256").notNull(),
+    targetSha256: text("target_sha256").notNull(),
+    verifiedAt: timestamp("verified_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.migrationId, t.sopInstanceUid] }), index("migration_instances_study").on(t.migrationId, t.studyInstanceUid)],
 );

@@ -1,8 +1,11 @@
 // Migration plans and discovery against real archives: two Debian Orthanc instances on ports chosen now, the
 // source loaded with studies built from the pydicom test files and capped at a few C-FIND results per query.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabases } from "../../../test/databases";
+import { datasetBytes } from "../../../test/dcmtk";
 import { startTestEngine } from "../../../test/engine";
 import { startOrthanc } from "../../../test/orthanc";
 import { makeStudies } from "../../../test/studies";
@@ -68,7 +71,31 @@ describe("migration plans and discovery against Orthanc", () => {
     expect((await api(`/v1/tenants/south/migrations/${id}`)).status).toBe(404);
     const feed = await api("/v1/events?after=0&limit=1000");
     expect(feed.body.events.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(["migration.created", "migration.discovered"]));
-  });
+
+    // Run it: every study extracted, sent, verified at the target and recorded.
+    expect((await api(`/v1/tenants/north/migrations/${id}/start`, { method: "POST" })).status).toBe(202);
+    expect((await api(`/v1/tenants/north/migrations/${id}/start`, { method: "POST" })).status).toBe(409); // already running
+    const finished = await until(() => api(`/v1/tenants/north/migrations/${id}`), (r) => r.body.status === "completed", 120_000, 500);
+    expect(finished.body.counts).toMatchObject({ discovered: 48, migrated: 48, quarantined: 0, pending: 0, inFlight: 0 });
+    // The target holds exactly the source's datasets: same studies, and byte-identical datasets per instance.
+    expect((await target.studies()).length).toBe(48);
+    const targetInstances = (await fetch(`${target.http}/instances`).then((r) => r.json())) as string[];
+    expect(targetInstances).toHaveLength(48);
+    const bySop = new Map<string, Buffer>();
+    for (const oid of targetInstances) {
+      const bytes = Buffer.from((await (await fetch(`${target.http}/instances/${oid}/file`)).arrayBuffer()) as ArrayBuffer);
+      const tags = (await fetch(`${target.http}/instances/${oid}/simplified-tags`).then((r) => r.json())) as { SOPInstanceUID: string };
+      bySop.set(tags.SOPInstanceUID, datasetBytes(bytes));
+    }
+    for (const s of studies) {
+      const sent = readFileSync(s.file);
+      const sop = /\[(.*)\]/.exec(execFileSync("dcmdump", ["+P", "0008,0018", s.file]).toString())![1]!;
+      expect(bySop.get(sop)?.equals(datasetBytes(sent)), `instance ${sop}`).toBe(true);
+    }
+    const types = (await api("/v1/events?after=0&limit=1000")).body.events.map((e: { type: string }) => e.type);
+    expect(types.filter((t: string) => t === "migration.study_migrated")).toHaveLength(48);
+    expect(types).toContain("migration.completed");
+  }, 180_000);
 
   it("honours the plan's modality and date filters", async () => {
     const created = await api("/v1/tenants/north/migrations", {

@@ -9,7 +9,7 @@ import { startTestEngine } from "../../../test/engine";
 import { startStorescp } from "../../../test/pacs";
 import { createCa } from "../ca";
 import { startRouterAgent } from "../../router-agent/agent";
-import { forwardExact } from "../../router-agent/forward";
+import { forwardExact } from "../../dicom/store-exact";
 import { until } from "../../../test/until";
 
 const TOKEN = "gateway-test-token-".padEnd(48, "g");

@@ -14,7 +14,7 @@ import { PYDICOM_TEST_FILES, datasetBytes, dcmtk } from "../../../test/dcmtk";
 import { startTestEngine } from "../../../test/engine";
 import { startStorescp } from "../../../test/pacs";
 import { startRouterAgent } from "../../router-agent/agent";
-import { forwardExact } from "../../router-agent/forward";
+import { forwardExact } from "../../dicom/store-exact";
 import { until } from "../../../test/until";
 
 dcmjs.log.setLevel("error");

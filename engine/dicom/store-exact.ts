@@ -1,7 +1,7 @@
-// Forwarding to the local PACS with DCMTK's storescu, proposing exactly one presentation context: the file's SOP
-// class in the file's own transfer syntax. The PACS either accepts the dataset as stored or the send fails (and
-// the result stays held); nothing is converted on the way, unlike a sender that re-encodes or falls back to
-// another transfer syntax.
+// Sending a stored Part 10 file to a DICOM archive (the router agent to its PACS, a migration to its target)
+// with DCMTK's storescu, proposing exactly one presentation context: the file's SOP class in the file's own transfer syntax.
+// The archive either accepts the dataset as stored or the send fails; nothing is converted on the way, unlike a
+// sender that re-encodes or falls back to another transfer syntax.
 import { execFile } from "node:child_process";
 import { writeFile, rm } from "node:fs/promises";
 
