@@ -1,6 +1,7 @@
 import { serve } from "@hono/node-server";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
+import { resumeMigrations, type MigrationHooks } from "./migration/pipeline";
 import { buildAdminApi } from "./api/app";
 import type { EngineConfig } from "./config";
 import { createDicomServer } from "./dicom/scp";
@@ -27,6 +28,7 @@ export async function startEngine(
   config: EngineConfig,
   log: (m: string) => void = (m) => console.log(`[engine] ${m}`),
   clock: Clock = systemClock,
+  hooks: { migration?: MigrationHooks } = {},
 ) {
   await migrateEngineDatabase(config.ENGINE_DATABASE_URL);
   const { db, close: closeDb } = connectEngineDb(config.ENGINE_DATABASE_URL);
@@ -57,7 +59,10 @@ export async function startEngine(
     relay: { ca, gatewayUrl, sessions: gateway.sessions, disconnect: gateway.disconnect, notify: gateway.notify },
     metrics: metrics.registry,
     onlyTenant: config.ENGINE_MODE === "self-hosted" ? config.ENGINE_SELF_HOSTED_TENANT : undefined,
+    migrationHooks: hooks.migration,
   });
+  // Migrations that were running when the engine stopped carry on.
+  await resumeMigrations(db, log, hooks.migration);
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.ENGINE_ADMIN_HOST, port: config.ENGINE_ADMIN_PORT }, () => resolve(s));
   });

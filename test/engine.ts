@@ -18,7 +18,7 @@ export class TestClock {
 
 export async function startTestEngine(
   engineUrl: string,
-  opts: { token: string; adminPort?: number; clock?: TestClock; env?: Record<string, string>; masterKey?: string; blobDir?: string },
+  opts: { token: string; adminPort?: number; clock?: TestClock; env?: Record<string, string>; masterKey?: string; blobDir?: string; hooks?: Parameters<typeof startEngine>[3] },
 ) {
   const dicomPort = await freePort();
   const gatewayPort = await freePort();
@@ -45,6 +45,7 @@ export async function startTestEngine(
     }),
     process.env.DEBUG_ENGINE ? (m) => console.log(`[engine] ${m}`) : () => {},
     clock,
+    opts.hooks,
   );
   return { ...engine, dicomPort, blobDir, clock, masterKey };
 }

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { freePort } from "../scripts/lib/ports";
 
-export async function startOrthanc(opts: { aeTitle: string; limitFindResults?: number; modalities?: Record<string, [string, string, number]> }) {
+export async function startOrthanc(opts: { aeTitle: string; limitFindResults?: number; overwrite?: boolean }) {
   const [dicomPort, httpPort] = [await freePort(), await freePort()];
   const dir = mkdtempSync(path.join(os.tmpdir(), `orthanc-${opts.aeTitle.toLowerCase()}-`));
   writeFileSync(
@@ -27,7 +27,8 @@ export async function startOrthanc(opts: { aeTitle: string; limitFindResults?: n
       DicomAlwaysAllowGet: true,
       UnknownSopClassAccepted: true,
       LimitFindResults: opts.limitFindResults ?? 0,
-      DicomModalities: opts.modalities ?? {},
+      // A target that accepts a corrected copy of an instance it holds (a repaired study is sent again).
+      OverwriteInstances: opts.overwrite ?? false,
       Plugins: [],
     }),
   );

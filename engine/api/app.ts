@@ -38,6 +38,7 @@ import { eventsAfter, getResult, listResults } from "../relay/results-query";
 
 import { errors, json, SlugParams } from "./route-helpers";
 import { registerMigrationRoutes } from "./migration-routes";
+import type { MigrationHooks } from "../migration/pipeline";
 const ResultParams = SlugParams.extend({ id: z.uuid("not a result id").meta({ param: { name: "id", in: "path" } }) });
 
 const routes = {
@@ -161,6 +162,8 @@ export function buildAdminApi(opts: {
   metrics?: Registry;
   /** self-hosted mode: the one tenant this engine serves */
   onlyTenant?: string;
+  /** fault injection for the migration tests */
+  migrationHooks?: MigrationHooks;
 }) {
   const app = new OpenAPIHono({
     // Every validation failure becomes a 400 that names the failing fields.

@@ -297,3 +297,30 @@ export const Migration = z
     }),
   })
   .meta({ id: "Migration" });
+
+export const QuarantinedStudy = z
+  .object({
+    sourceId: z.string(),
+    studyInstanceUid: z.string(),
+    studyDate: z.string().nullable(),
+    modalities: z.array(z.string()),
+    category: z.string(),
+    evidence: z.record(z.string(), z.unknown()),
+    decision: z.record(z.string(), z.unknown()).nullable(),
+    finishedAt: z.iso.datetime({ offset: true }).nullable(),
+  })
+  .meta({ id: "QuarantinedStudy" });
+
+/** A reviewer's decision, passed by the console with the signer's identity and what the signature means. */
+export const ReviewDecision = z
+  .object({
+    sourceId: z.string().min(1),
+    studyInstanceUid: Uid,
+    decision: z.enum(["repair", "skip", "escalate"], { error: "decision is repair, skip or escalate" }),
+    reason: z.string().trim().min(3, "give a reason of at least 3 characters").max(2000),
+    patch: z.array(z.object({ tag: Tag, value: z.string().max(1024) })).max(50).optional(),
+    signer: z.object({ userId: z.string().min(1), name: z.string().min(1), meaning: z.string().min(3, "what the signature means, e.g. 'reviewed and approved'") }),
+  })
+  .strict()
+  .refine((d) => d.decision !== "repair" || (d.patch?.length ?? 0) > 0, { message: "a repair needs a tag patch", path: ["patch"] })
+  .meta({ id: "ReviewDecision" });

@@ -2,9 +2,10 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import type { EngineDb } from "../store/db";
-import { runMigration } from "../migration/pipeline";
+import { runMigration, type MigrationHooks } from "../migration/pipeline";
+import { decideStudy, listQuarantine, pauseMigration } from "../migration/review";
 import { claimDiscovery, claimRun, connectionTest, createMigration, discoverMigration, getMigration, listMigrations } from "../migration/plans";
-import { ApiError, Migration, MigrationPlan } from "./contract";
+import { ApiError, Migration, MigrationPlan, QuarantinedStudy, ReviewDecision } from "./contract";
 import { errors, json, SlugParams } from "./route-helpers";
 
 const MigrationParams = SlugParams.extend({ id: z.uuid("not a migration id").meta({ param: { name: "id", in: "path" } }) });
@@ -59,6 +60,31 @@ const routes = {
       409: json(ApiError, "The migration is not ready (discover it first) or already running"),
     },
   }),
+  pause: createRoute({
+    method: "post",
+    path: "/v1/tenants/{slug}/migrations/{id}/pause",
+    security: [{ bearer: [] }],
+    request: { params: MigrationParams },
+    responses: { 200: json(Migration, "Paused: nothing new starts; studies in flight finish"), ...errors, 404: json(ApiError, "No such migration"), 409: json(ApiError, "Not running") },
+  }),
+  quarantine: createRoute({
+    method: "get",
+    path: "/v1/tenants/{slug}/migrations/{id}/quarantine",
+    security: [{ bearer: [] }],
+    request: { params: MigrationParams },
+    responses: { 200: json(z.object({ studies: z.array(QuarantinedStudy) }), "Quarantined studies with their evidence"), ...errors, 404: json(ApiError, "No such migration") },
+  }),
+  decide: createRoute({
+    method: "post",
+    path: "/v1/tenants/{slug}/migrations/{id}/decisions",
+    security: [{ bearer: [] }],
+    request: { params: MigrationParams, body: { content: { "application/json": { schema: ReviewDecision } }, required: true } },
+    responses: {
+      200: json(QuarantinedStudy, "Recorded: skip excludes the study; repair sends it back to pending with its patch; escalate keeps it quarantined"),
+      ...errors,
+      404: json(ApiError, "No such quarantined study in this migration"),
+    },
+  }),
 };
 
 type Row = NonNullable<Awaited<ReturnType<typeof getMigration>>>;
@@ -72,7 +98,7 @@ const toApi = (m: Row) => ({
   counts: m.counts,
 });
 
-export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; log: (m: string) => void }) {
+export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; log: (m: string) => void; migrationHooks?: MigrationHooks }) {
   app.openapi(routes.create, async (c) => {
     const { slug } = c.req.valid("param");
     const plan = c.req.valid("json");
@@ -109,10 +135,32 @@ export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; 
     const m = await getMigration(opts.db, slug, id);
     if (!m) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
     if (!(await claimRun(opts.db, id))) return c.json({ error: "not_ready", message: `The migration is ${m.status}; it starts from ready (after discovery) or paused.` }, 409);
-    void runMigration(opts.db, id, opts.log).catch(async (e) => {
+    void runMigration(opts.db, id, opts.log, opts.migrationHooks).catch(async (e) => {
       opts.log(`migration ${id} stopped: ${e instanceof Error ? e.message : e}`);
     });
     return c.json(toApi({ ...m, status: "running" }), 202);
+  });
+
+  app.openapi(routes.pause, async (c) => {
+    const { slug, id } = c.req.valid("param");
+    if (!(await getMigration(opts.db, slug, id))) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
+    if (!(await pauseMigration(opts.db, slug, id))) return c.json({ error: "not_running", message: "Only a running migration can be paused." }, 409);
+    return c.json(toApi((await getMigration(opts.db, slug, id))!), 200);
+  });
+
+  app.openapi(routes.quarantine, async (c) => {
+    const { slug, id } = c.req.valid("param");
+    if (!(await getMigration(opts.db, slug, id))) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
+    return c.json({ studies: await listQuarantine(opts.db, id) }, 200);
+  });
+
+  app.openapi(routes.decide, async (c) => {
+    const { slug, id } = c.req.valid("param");
+    const m = await getMigration(opts.db, slug, id);
+    if (!m) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
+    const decided = await decideStudy(opts.db, m, c.req.valid("json"));
+    if (!decided) return c.json({ error: "not_found", message: "That study is not quarantined in this migration." }, 404);
+    return c.json(decided, 200);
   });
 }
 

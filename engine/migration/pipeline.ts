@@ -6,6 +6,7 @@
 // What is hashed: SHA-256 of the dataset bytes, i.e. the Part 10 file without its preamble and File Meta
 // Information group. Each receiver rewrites the meta group (its implementation UID and version, the source AE
 // title), so hashing it would flag every instance; the dataset is what must arrive unchanged.
+import { execFile } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, mkdtemp, open, rm, stat } from "node:fs/promises";
@@ -32,6 +33,18 @@ class Quarantine extends Error {
   }
 }
 
+/** Test hooks (fault injection); production passes none. */
+export type MigrationHooks = { beforeSend?: (file: string, sopInstanceUid: string) => Promise<void> };
+
+/** Defined terms of Specific Character Set (0008,0005), PS3.3 C.12.1.1.2. */
+const CHARACTER_SETS = new Set([
+  "ISO_IR 6", "ISO_IR 100", "ISO_IR 101", "ISO_IR 109", "ISO_IR 110", "ISO_IR 144", "ISO_IR 127", "ISO_IR 126", "ISO_IR 138", "ISO_IR 148",
+  "ISO_IR 203", "ISO_IR 13", "ISO_IR 166", "ISO_IR 192", "GB18030", "GBK",
+  "ISO 2022 IR 6", "ISO 2022 IR 100", "ISO 2022 IR 101", "ISO 2022 IR 109", "ISO 2022 IR 110", "ISO 2022 IR 144", "ISO 2022 IR 127",
+  "ISO 2022 IR 126", "ISO 2022 IR 138", "ISO 2022 IR 148", "ISO 2022 IR 203", "ISO 2022 IR 13", "ISO 2022 IR 166", "ISO 2022 IR 87",
+  "ISO 2022 IR 159", "ISO 2022 IR 149", "ISO 2022 IR 58",
+]);
+
 type Instance = { file: string; sopInstanceUid: string; sopClassUid: string; transferSyntaxUid: string; size: number; sha256: string };
 
 /** The instance's identity (from its header) and the SHA-256 of its dataset bytes, streamed. */
@@ -44,7 +57,7 @@ async function describe(file: string): Promise<Instance> {
   if (offset === null) throw new Quarantine("malformed_header", `${path.basename(file)} is not a Part 10 file (no DICM prefix or file meta group)`, { file: path.basename(file) });
   let meta: dicomParser.DataSet | undefined;
   try {
-    meta = dicomParser.parseDicom(head.subarray(0, bytesRead), { untilTag: "x00080016" });
+    meta = dicomParser.parseDicom(head.subarray(0, bytesRead), { untilTag: "x00080018" });
   } catch (e) {
     meta = (e as { dataSet?: dicomParser.DataSet }).dataSet; // what was read before the parser stopped
   }
@@ -53,6 +66,11 @@ async function describe(file: string): Promise<Instance> {
   const transferSyntaxUid = meta?.string("x00020010")?.trim();
   if (!sopInstanceUid || !sopClassUid || !transferSyntaxUid) {
     throw new Quarantine("malformed_header", `${path.basename(file)}: the file meta group lacks the SOP instance, SOP class or transfer syntax UID`, { sopInstanceUid, sopClassUid, transferSyntaxUid });
+  }
+  const charset = meta?.string("x00080005");
+  const unknown = (charset ?? "").split("\\").map((c) => c.trim()).filter((c) => c && !CHARACTER_SETS.has(c));
+  if (unknown.length) {
+    throw new Quarantine("character_set", `${sopInstanceUid}: Specific Character Set names ${unknown.join(", ")}, which is not a DICOM character set`, { element: "(0008,0005) SpecificCharacterSet", value: charset, sopInstanceUid });
   }
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(file, { start: offset })) hash.update(chunk as Buffer);
@@ -73,7 +91,14 @@ async function withRetries<T>(what: () => Promise<T>, attempts = 3, firstDelayMs
 
 type StudyRow = typeof migrationStudies.$inferSelect;
 
-export async function migrateStudy(db: EngineDb, m: { id: string; tenantSlug: string; plan: MigrationPlan }, study: StudyRow, worker: string, workRoot = os.tmpdir()) {
+export async function migrateStudy(
+  db: EngineDb,
+  m: { id: string; tenantSlug: string; plan: MigrationPlan },
+  study: StudyRow,
+  worker: string,
+  hooks: MigrationHooks = {},
+  workRoot = os.tmpdir(),
+) {
   const source = m.plan.sources.find((s) => s.id === study.sourceId);
   const target = m.plan.target;
   await mkdir(workRoot, { recursive: true });
@@ -85,8 +110,13 @@ export async function migrateStudy(db: EngineDb, m: { id: string; tenantSlug: st
       throw new Quarantine("source_unavailable", e.message);
     });
     if (!extracted.length) throw new Quarantine("source_unavailable", "the source returned no instances for this study");
+    // A reviewer's repair: the tag patch is applied (DCMTK dcmodify) before hashing, so the expected hash is the
+    // hash of the repaired dataset.
+    const patch = (study.repairPatch as { tag: string; value: string }[] | null) ?? [];
+    if (patch.length) await applyPatch(extracted, patch);
     const instances = await Promise.all(extracted.map(describe));
     for (const inst of instances) {
+      await hooks.beforeSend?.(inst.file, inst.sopInstanceUid);
       await withRetries(() => forwardExact(inst.file, inst, target, target.callingAeTitle)).catch((e: Error) => {
         throw new Quarantine("target_rejected", e.message, { sopInstanceUid: inst.sopInstanceUid });
       });
@@ -139,6 +169,15 @@ export async function migrateStudy(db: EngineDb, m: { id: string; tenantSlug: st
   }
 }
 
+async function applyPatch(files: string[], patch: { tag: string; value: string }[]) {
+  const args = patch.flatMap((p) => ["-i", `(${p.tag.slice(0, 4)},${p.tag.slice(4)})=${p.value}`]);
+  await new Promise<void>((resolve, reject) =>
+    execFile("dcmodify", ["-nb", ...args, ...files], (err, _o, stderr) =>
+      err ? reject(new Quarantine("transform_error", `the repair patch could not be applied: ${String(stderr).trim() || err.message}`, { patch })) : resolve(),
+    ),
+  );
+}
+
 /** Takes the next pending study of a migration (skipping ones another worker holds) and marks it in flight. */
 async function claimNext(db: EngineDb, migrationId: string, worker: string) {
   // MATERIALIZED: the pick runs once. Inlined into the join, a LIMIT 1 … SKIP LOCKED subquery can be re-run per
@@ -158,7 +197,7 @@ async function claimNext(db: EngineDb, migrationId: string, worker: string) {
  * Runs a migration until nothing is pending: `plan.concurrency` studies at a time, each claimed in the database
  * so concurrent runners never take the same study. Ends the migration as completed.
  */
-export async function runMigration(db: EngineDb, migrationId: string, log: (s: string) => void) {
+export async function runMigration(db: EngineDb, migrationId: string, log: (s: string) => void, hooks: MigrationHooks = {}) {
   const [m] = await db.select().from(migrations).where(eq(migrations.id, migrationId));
   if (!m) return;
   const plan = m.plan as MigrationPlan;
@@ -167,19 +206,43 @@ export async function runMigration(db: EngineDb, migrationId: string, log: (s: s
   await Promise.all(
     Array.from({ length: plan.concurrency }, async () => {
       for (;;) {
+        // Pause takes effect before the next study: the ones in flight finish.
+        const [now] = await db.select({ status: migrations.status }).from(migrations).where(eq(migrations.id, migrationId));
+        if (now?.status !== "running") return;
         const next = await claimNext(db, migrationId, worker);
         if (!next) return;
         const [row] = await db
           .select()
           .from(migrationStudies)
           .where(and(eq(migrationStudies.migrationId, migrationId), eq(migrationStudies.sourceId, String(next.sourceId)), eq(migrationStudies.studyInstanceUid, String(next.studyInstanceUid))));
-        tally[await migrateStudy(db, { id: m.id, tenantSlug: m.tenantSlug, plan }, row!, worker)]++;
+        tally[await migrateStudy(db, { id: m.id, tenantSlug: m.tenantSlug, plan }, row!, worker, hooks)]++;
       }
     }),
   );
-  await db.transaction(async (tx) => {
-    await tx.update(migrations).set({ status: "completed", updatedAt: new Date() }).where(eq(migrations.id, migrationId));
+  const completed = await db.transaction(async (tx) => {
+    const done = await tx
+      .update(migrations)
+      .set({ status: "completed", updatedAt: new Date() })
+      .where(and(eq(migrations.id, migrationId), eq(migrations.status, "running"), sql`not exists (select 1 from migration_studies where migration_id = ${migrationId} and status in ('pending', 'in_flight'))`))
+      .returning({ id: migrations.id });
+    if (!done.length) return false; // paused, or another runner still has studies in flight
+
     await tx.insert(engineEvents).values({ tenantSlug: m.tenantSlug, type: "migration.completed", payload: { migrationId, ...tally } });
+    return true;
   });
-  log(`migration ${migrationId}: ${tally.migrated} migrated, ${tally.quarantined} quarantined`);
+  log(`migration ${migrationId}: ${tally.migrated} migrated, ${tally.quarantined} quarantined by this runner${completed ? "; completed" : ""}`);
+}
+
+/**
+ * After a crash or restart: studies left in flight go back to pending (nothing was recorded for them, and the
+ * pipeline is idempotent: resending what the target already holds, then verifying, records the study once), and
+ * running migrations resume.
+ */
+export async function resumeMigrations(db: EngineDb, log: (s: string) => void, hooks: MigrationHooks = {}) {
+  const running = await db.select({ id: migrations.id }).from(migrations).where(eq(migrations.status, "running"));
+  for (const { id } of running) {
+    await db.update(migrationStudies).set({ status: "pending", worker: null }).where(and(eq(migrationStudies.migrationId, id), eq(migrationStudies.status, "in_flight")));
+    log(`migration ${id}: resuming`);
+    void runMigration(db, id, log, hooks).catch((e) => log(`migration ${id} stopped: ${e instanceof Error ? e.message : e}`));
+  }
 }

@@ -143,6 +143,10 @@ export const migrationStudies = pgTable(
     quarantineEvidence: jsonb("quarantine_evidence"),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
     worker: text("worker"),
+    /** a reviewer's repair: tags to set before the study is run again */
+    repairPatch: jsonb("repair_patch"),
+    /** the latest review decision, with who signed it and what their signature means */
+    decision: jsonb("decision"),
   },
   (t) => [primaryKey({ columns: [t.migrationId, t.sourceId, t.studyInstanceUid] }), index("migration_studies_status").on(t.migrationId, t.status)],
 );

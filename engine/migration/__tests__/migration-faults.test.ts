@@ -1,0 +1,141 @@
+// Faults on the way, against real Orthanc archives: an instance corrupted in flight (a test hook flips a byte
+// after extract), a study whose character set is not a DICOM one. Each is quarantined with its category and
+// evidence while the rest migrate; a repair with a tag patch migrates one, a skip excludes the other, and the
+// reconciliation balances. Pause holds and resume finishes.
+import { execFileSync } from "node:child_process";
+import { open } from "node:fs/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabases } from "../../../test/databases";
+import { startTestEngine } from "../../../test/engine";
+import { startOrthanc } from "../../../test/orthanc";
+import { makeStudies } from "../../../test/studies";
+import { until } from "../../../test/until";
+
+const TOKEN = "migration-faults-".padEnd(48, "f");
+
+describe("migration faults, review decisions and control", () => {
+  let dbs: Awaited<ReturnType<typeof createTestDatabases>>;
+  let engine: Awaited<ReturnType<typeof startTestEngine>>;
+  let source: Awaited<ReturnType<typeof startOrthanc>>;
+  let target: Awaited<ReturnType<typeof startOrthanc>>;
+  const studies = makeStudies(8, ["2024-06-01", "2024-06-02"]);
+  const sop = (file: string) => /\[(.*)\]/.exec(execFileSync("dcmdump", ["+P", "0008,0018", file]).toString())![1]!;
+  const studyUid = (file: string) => /\[(.*)\]/.exec(execFileSync("dcmdump", ["+P", "0020,000d", file]).toString())![1]!;
+  const corruptOnce = new Set([sop(studies[1]!.file)]);
+  let slowDown = 0;
+
+  const api = async (p: string, init: RequestInit = {}) => {
+    const res = await fetch(engine.url + p, { ...init, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" } });
+    return { status: res.status, body: await res.json() };
+  };
+  const newMigration = async (name: string) => {
+    const r = await api("/v1/tenants/north/migrations", {
+      method: "POST",
+      body: JSON.stringify({
+        name,
+        sources: [{ kind: "dicom", id: "legacy", aeTitle: source.aeTitle, host: "127.0.0.1", port: source.port }],
+        target: { kind: "dicom", aeTitle: target.aeTitle, host: "127.0.0.1", port: target.port },
+        filters: { studyDateFrom: "2024-01-01", studyDateTo: "2024-12-31" },
+        concurrency: 1,
+      }),
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    const id = r.body.id as string;
+    await api(`/v1/tenants/north/migrations/${id}/discover`, { method: "POST" });
+    await until(() => api(`/v1/tenants/north/migrations/${id}`), (x) => x.body.status === "ready", 60_000);
+    return id;
+  };
+  const settled = (id: string) => until(() => api(`/v1/tenants/north/migrations/${id}`), (r) => ["completed", "paused"].includes(r.body.status) && r.body.counts.inFlight === 0, 120_000, 300);
+
+  beforeAll(async () => {
+    // One study names a character set that does not exist.
+    execFileSync("dcmodify", ["-nb", "-m", "(0008,0005)=ISO_IR 999", studies[2]!.file]);
+    dbs = await createTestDatabases();
+    engine = await startTestEngine(dbs.engineUrl, {
+      token: TOKEN,
+      hooks: {
+        migration: {
+          beforeSend: async (file, sopInstanceUid) => {
+            if (slowDown) await new Promise((r) => setTimeout(r, slowDown));
+            if (!corruptOnce.delete(sopInstanceUid)) return;
+            const fh = await open(file, "r+"); // flip one byte of the pixel data, after the extract hash
+            const { size } = await fh.stat();
+            const b = Buffer.alloc(1);
+            await fh.read(b, 0, 1, size - 10);
+            b[0] = b[0]! ^ 0xff;
+            await fh.write(b, 0, 1, size - 10);
+            await fh.close();
+          },
+        },
+      },
+    });
+    [source, target] = await Promise.all([startOrthanc({ aeTitle: "LEGACY" }), startOrthanc({ aeTitle: "NEWARCH", overwrite: true })]);
+    for (const s of studies) await source.upload(s.file);
+  }, 120_000);
+  afterAll(async () => {
+    await source?.stop();
+    await target?.stop();
+    await engine?.close();
+    await dbs?.drop();
+  });
+
+  it("quarantines each fault with its category and evidence, migrates the rest, and repair or skip settle them", async () => {
+    const id = await newMigration("with faults");
+    await api(`/v1/tenants/north/migrations/${id}/start`, { method: "POST" });
+    const done = await settled(id);
+    expect(done.body.counts).toMatchObject({ discovered: 8, migrated: 6, quarantined: 2 });
+    const q = (await api(`/v1/tenants/north/migrations/${id}/quarantine`)).body.studies as { studyInstanceUid: string; category: string; evidence: Record<string, string> }[];
+    const mismatch = q.find((s) => s.category === "hash_mismatch")!;
+    const charset = q.find((s) => s.category === "character_set")!;
+    expect(mismatch.studyInstanceUid).toBe(studyUid(studies[1]!.file));
+    expect(mismatch.evidence.expectedSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(mismatch.evidence.targetSha256).not.toBe(mismatch.evidence.expectedSha256);
+    expect(charset.studyInstanceUid).toBe(studyUid(studies[2]!.file));
+    expect(charset.evidence).toMatchObject({ element: "(0008,0005) SpecificCharacterSet", value: "ISO_IR 999" });
+
+    const signer = { userId: "u-1", name: "Rita Reviewer", meaning: "reviewed and approved" };
+    const bad = await api(`/v1/tenants/north/migrations/${id}/decisions`, { method: "POST", body: JSON.stringify({ sourceId: "legacy", studyInstanceUid: mismatch.studyInstanceUid, decision: "repair", reason: "resend", signer }) });
+    expect(bad.status).toBe(400); // a repair needs a patch
+    const repaired = await api(`/v1/tenants/north/migrations/${id}/decisions`, {
+      method: "POST",
+      body: JSON.stringify({ sourceId: "legacy", studyInstanceUid: mismatch.studyInstanceUid, decision: "repair", reason: "corrupted in transit; resend with a note", patch: [{ tag: "00081030", value: "Repaired after review" }], signer }),
+    });
+    expect(repaired.status, JSON.stringify(repaired.body)).toBe(200);
+    const skipped = await api(`/v1/tenants/north/migrations/${id}/decisions`, {
+      method: "POST",
+      body: JSON.stringify({ sourceId: "legacy", studyInstanceUid: charset.studyInstanceUid, decision: "skip", reason: "test study with a broken character set; not clinical", signer }),
+    });
+    expect(skipped.body.decision).toMatchObject({ decision: "skip", signer });
+
+    await api(`/v1/tenants/north/migrations/${id}/start`, { method: "POST" });
+    const after = await settled(id);
+    expect(after.body.status).toBe("completed");
+    // Reconciliation: everything found is migrated, skipped (with its reason) or quarantined; nothing pending.
+    expect(after.body.counts).toMatchObject({ discovered: 8, migrated: 7, skipped: 1, quarantined: 0, pending: 0, inFlight: 0 });
+    const oid = ((await fetch(`${target.http}/tools/lookup`, { method: "POST", body: sop(studies[1]!.file) }).then((r) => r.json())) as { ID: string }[])[0]!.ID;
+    const tags = (await fetch(`${target.http}/instances/${oid}/simplified-tags`).then((r) => r.json())) as { StudyDescription?: string };
+    expect(tags.StudyDescription).toBe("Repaired after review");
+    const types = (await api("/v1/events?after=0&limit=1000")).body.events.map((e: { type: string }) => e.type);
+    expect(types).toEqual(expect.arrayContaining(["migration.study_quarantined", "migration.study_repaired", "migration.study_skipped", "migration.completed"]));
+  }, 180_000);
+
+  it("pause holds, resume finishes", async () => {
+    slowDown = 400;
+    const id = await newMigration("paused midway");
+    await api(`/v1/tenants/north/migrations/${id}/start`, { method: "POST" });
+    await until(() => api(`/v1/tenants/north/migrations/${id}`), (r) => r.body.counts.migrated >= 1, 60_000, 100);
+    expect((await api(`/v1/tenants/north/migrations/${id}/pause`, { method: "POST" })).status).toBe(200);
+    const paused = await settled(id);
+    expect(paused.body.status).toBe("paused");
+    const held = paused.body.counts.migrated + paused.body.counts.quarantined;
+    expect(held).toBeLessThan(8);
+    await new Promise((r) => setTimeout(r, 1500));
+    const still = (await api(`/v1/tenants/north/migrations/${id}`)).body.counts;
+    expect(still.migrated + still.quarantined).toBe(held); // nothing new started while paused
+    slowDown = 0;
+    expect((await api(`/v1/tenants/north/migrations/${id}/start`, { method: "POST" })).status).toBe(202);
+    const done = await settled(id);
+    expect(done.body.status).toBe("completed");
+    expect(done.body.counts.pending).toBe(0);
+  }, 180_000);
+});

@@ -1,0 +1,59 @@
+// Control and review of a migration: pause, and the decisions a clinical reviewer makes on quarantined studies.
+// Every decision is recorded with the signer's identity and meaning (as the console passes them) and lands in
+// the event feed, and so in the tenant's audit chain.
+import { and, eq } from "drizzle-orm";
+import type { z } from "zod";
+import type { ReviewDecision } from "../api/contract";
+import type { EngineDb } from "../store/db";
+import { engineEvents, migrations, migrationStudies } from "../store/schema";
+
+type StudyRow = typeof migrationStudies.$inferSelect;
+
+const toApi = (s: StudyRow) => ({
+  sourceId: s.sourceId,
+  studyInstanceUid: s.studyInstanceUid,
+  studyDate: s.studyDate,
+  modalities: s.modalities,
+  category: s.quarantineCategory ?? "",
+  evidence: (s.quarantineEvidence as Record<string, unknown>) ?? {},
+  decision: (s.decision as Record<string, unknown>) ?? null,
+  finishedAt: s.finishedAt?.toISOString() ?? null,
+});
+
+export async function pauseMigration(db: EngineDb, slug: string, id: string) {
+  return db.transaction(async (tx) => {
+    const paused = await tx.update(migrations).set({ status: "paused", updatedAt: new Date() }).where(and(eq(migrations.id, id), eq(migrations.status, "running"))).returning();
+    if (!paused.length) return false;
+    await tx.insert(engineEvents).values({ tenantSlug: slug, type: "migration.paused", payload: { migrationId: id } });
+    return true;
+  });
+}
+
+export async function listQuarantine(db: EngineDb, migrationId: string) {
+  const rows = await db.select().from(migrationStudies).where(and(eq(migrationStudies.migrationId, migrationId), eq(migrationStudies.status, "quarantined")));
+  return rows.map(toApi);
+}
+
+/** skip: excluded, counted, reasoned. repair: back to pending with its tag patch. escalate: stays quarantined. */
+export async function decideStudy(db: EngineDb, m: { id: string; tenantSlug: string; status: string }, d: z.infer<typeof ReviewDecision>) {
+  return db.transaction(async (tx) => {
+    const where = and(eq(migrationStudies.migrationId, m.id), eq(migrationStudies.sourceId, d.sourceId), eq(migrationStudies.studyInstanceUid, d.studyInstanceUid), eq(migrationStudies.status, "quarantined"));
+    const [row] = await tx.select().from(migrationStudies).where(where).for("update");
+    if (!row) return null;
+    const decision = { decision: d.decision, reason: d.reason, signer: d.signer, at: new Date().toISOString(), previousCategory: row.quarantineCategory, patch: d.patch ?? null };
+    const status = d.decision === "skip" ? "skipped" : d.decision === "repair" ? "pending" : "quarantined";
+    const [after] = await tx
+      .update(migrationStudies)
+      .set({ status, decision, ...(d.decision === "repair" ? { repairPatch: d.patch } : {}) })
+      .where(where)
+      .returning();
+    // A repaired study must run again: a completed migration goes back to ready so it can be started.
+    if (d.decision === "repair" && m.status === "completed") await tx.update(migrations).set({ status: "ready", updatedAt: new Date() }).where(eq(migrations.id, m.id));
+    await tx.insert(engineEvents).values({
+      tenantSlug: m.tenantSlug,
+      type: `migration.study_${d.decision === "skip" ? "skipped" : d.decision === "repair" ? "repaired" : "escalated"}`,
+      payload: { migrationId: m.id, sourceId: d.sourceId, studyInstanceUid: d.studyInstanceUid, reason: d.reason, signer: d.signer, patch: d.patch ?? null },
+    });
+    return toApi(after!);
+  });
+}
