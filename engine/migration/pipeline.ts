@@ -20,6 +20,8 @@ import { getStudy } from "../dicom/retrieve";
 import { forwardExact } from "../dicom/store-exact";
 import type { EngineDb } from "../store/db";
 import { engineEvents, migrationInstances, migrations, migrationStudies } from "../store/schema";
+import { ByteRate } from "./bandwidth";
+import { windowOpen } from "./windows";
 
 export type QuarantineCategory = "hash_mismatch" | "malformed_header" | "character_set" | "corrupt_pixel_data" | "transform_error" | "target_rejected" | "source_unavailable";
 
@@ -149,7 +151,7 @@ export async function migrateStudy(
         payload: { migrationId: m.id, sourceId: study.sourceId, studyInstanceUid: study.studyInstanceUid, instances: instances.length, bytes: instances.reduce((n, i) => n + i.size, 0) },
       });
     });
-    return "migrated" as const;
+    return { status: "migrated" as const, bytes: instances.reduce((n, i) => n + i.size, 0) };
   } catch (e) {
     const q = e instanceof Quarantine ? e : new Quarantine("transform_error", e instanceof Error ? e.message : String(e));
     await db.transaction(async (tx) => {
@@ -163,7 +165,7 @@ export async function migrateStudy(
         payload: { migrationId: m.id, sourceId: study.sourceId, studyInstanceUid: study.studyInstanceUid, category: q.category, message: q.message },
       });
     });
-    return "quarantined" as const;
+    return { status: "quarantined" as const, bytes: 0 };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -177,6 +179,8 @@ async function applyPatch(files: string[], patch: { tag: string; value: string }
     ),
   );
 }
+
+const WINDOW_POLL_MS = 1000;
 
 /** Takes the next pending study of a migration (skipping ones another worker holds) and marks it in flight. */
 async function claimNext(db: EngineDb, migrationId: string, worker: string) {
@@ -203,19 +207,32 @@ export async function runMigration(db: EngineDb, migrationId: string, log: (s: s
   const plan = m.plan as MigrationPlan;
   const worker = `engine-${process.pid}-${randomUUID().slice(0, 8)}`;
   const tally = { migrated: 0, quarantined: 0 };
+  // Caps are per running migration in this process (a second engine process has its own).
+  const overall = plan.bandwidth.overallBytesPerSecond ? new ByteRate(plan.bandwidth.overallBytesPerSecond) : null;
+  const perSource = new Map(plan.sources.map((s) => [s.id, plan.bandwidth.perSourceBytesPerSecond ? new ByteRate(plan.bandwidth.perSourceBytesPerSecond) : null]));
   await Promise.all(
     Array.from({ length: plan.concurrency }, async () => {
       for (;;) {
         // Pause takes effect before the next study: the ones in flight finish.
         const [now] = await db.select({ status: migrations.status }).from(migrations).where(eq(migrations.id, migrationId));
         if (now?.status !== "running") return;
+        // Outside the plan's windows nothing new starts (what is in flight has finished); check again shortly.
+        if (!windowOpen(plan.windows, new Date())) {
+          await new Promise((r) => setTimeout(r, WINDOW_POLL_MS));
+          continue;
+        }
+        await overall?.ready();
         const next = await claimNext(db, migrationId, worker);
         if (!next) return;
         const [row] = await db
           .select()
           .from(migrationStudies)
           .where(and(eq(migrationStudies.migrationId, migrationId), eq(migrationStudies.sourceId, String(next.sourceId)), eq(migrationStudies.studyInstanceUid, String(next.studyInstanceUid))));
-        tally[await migrateStudy(db, { id: m.id, tenantSlug: m.tenantSlug, plan }, row!, worker, hooks)]++;
+        await perSource.get(row!.sourceId)?.ready();
+        const outcome = await migrateStudy(db, { id: m.id, tenantSlug: m.tenantSlug, plan }, row!, worker, hooks);
+        tally[outcome.status]++;
+        overall?.spend(outcome.bytes);
+        perSource.get(row!.sourceId)?.spend(outcome.bytes);
       }
     }),
   );

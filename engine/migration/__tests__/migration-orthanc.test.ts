@@ -110,6 +110,37 @@ describe("migration plans and discovery against Orthanc", () => {
     expect(done.body.counts.discovered).toBe(expected);
   });
 
+  it("a bandwidth cap holds on average, and a window closed now starts nothing", async () => {
+    const cap = 80_000;
+    const run = async (over: Record<string, unknown>) => {
+      const created = await api("/v1/tenants/north/migrations", { method: "POST", body: JSON.stringify(plan(over)) });
+      const id = created.body.id as string;
+      await api(`/v1/tenants/north/migrations/${id}/discover`, { method: "POST" });
+      await until(() => api(`/v1/tenants/north/migrations/${id}`), (r) => r.body.status === "ready", 60_000);
+      return id;
+    };
+    const capped = await run({ name: "capped", bandwidth: { overallBytesPerSecond: cap } });
+    const t0 = performance.now();
+    await api(`/v1/tenants/north/migrations/${capped}/start`, { method: "POST" });
+    await until(() => api(`/v1/tenants/north/migrations/${capped}`), (r) => r.body.status === "completed", 120_000, 100);
+    const seconds = (performance.now() - t0) / 1000;
+    const events = (await api("/v1/events?after=0&limit=1000")).body.events as { type: string; payload: { migrationId: string; bytes: number } }[];
+    const bytes = events.filter((e) => e.type === "migration.study_migrated" && e.payload.migrationId === capped).reduce((n, e) => n + e.payload.bytes, 0);
+    expect(bytes).toBeGreaterThan(cap * 5); // long enough to measure
+    expect(Math.abs(bytes / seconds - cap) / cap).toBeLessThan(0.1);
+
+    // Open on every day but today (UTC): closed now.
+    const today = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"][new Date().getUTCDay()];
+    const otherDays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].filter((d) => d !== today);
+    const closed = await run({ name: "outside its window", windows: { timeZone: "UTC", intervals: [{ days: otherDays, start: "00:00", end: "23:59" }] } });
+    await api(`/v1/tenants/north/migrations/${closed}/start`, { method: "POST" });
+    await new Promise((r) => setTimeout(r, 2500));
+    const waiting = (await api(`/v1/tenants/north/migrations/${closed}`)).body;
+    expect(waiting.status).toBe("running");
+    expect(waiting.counts).toMatchObject({ migrated: 0, inFlight: 0, pending: 48 });
+    await api(`/v1/tenants/north/migrations/${closed}/pause`, { method: "POST" });
+  }, 180_000);
+
   it("refuses an invalid plan with field messages", async () => {
     const bad = await api("/v1/tenants/north/migrations", {
       method: "POST",
