@@ -28,7 +28,7 @@ describe("migration faults, review decisions and control", () => {
     const res = await fetch(engine.url + p, { ...init, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" } });
     return { status: res.status, body: await res.json() };
   };
-  const newMigration = async (name: string) => {
+  const newMigration = async (name: string, extra: Record<string, unknown> = {}) => {
     const r = await api("/v1/tenants/north/migrations", {
       method: "POST",
       body: JSON.stringify({
@@ -37,6 +37,7 @@ describe("migration faults, review decisions and control", () => {
         target: { kind: "dicom", aeTitle: target.aeTitle, host: "127.0.0.1", port: target.port },
         filters: { studyDateFrom: "2024-01-01", studyDateTo: "2024-12-31" },
         concurrency: 1,
+        ...extra,
       }),
     });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
@@ -117,6 +118,36 @@ describe("migration faults, review decisions and control", () => {
     expect(tags.StudyDescription).toBe("Repaired after review");
     const types = (await api("/v1/events?after=0&limit=1000")).body.events.map((e: { type: string }) => e.type);
     expect(types).toEqual(expect.arrayContaining(["migration.study_quarantined", "migration.study_repaired", "migration.study_skipped", "migration.completed"]));
+  }, 180_000);
+
+  it("applies the plan's tag rules per modality before hashing, and the target holds the transformed datasets", async () => {
+    // A fresh target: the first one holds the untransformed copies already.
+    const fresh = await startOrthanc({ aeTitle: "CLEANARCH" });
+    const id = await newMigration("with tag rules", {
+      target: { kind: "dicom", aeTitle: fresh.aeTitle, host: "127.0.0.1", port: fresh.port },
+      transforms: [
+        { op: "set", tag: "00080080", value: "New Hospital" },
+        { op: "remove", tag: "00081030" },
+        { op: "map", tag: "00100020", values: { PAT0: "NEW-0", PAT3: "NEW-3" } },
+        { op: "set", tag: "00081090", value: "CT only", modalities: ["CT"] },
+        { op: "remove-private" },
+      ],
+    });
+    await api(`/v1/tenants/north/migrations/${id}/start`, { method: "POST" });
+    const done = await settled(id);
+    expect(done.body.counts).toMatchObject({ discovered: 8, migrated: 7, quarantined: 1 }); // the character-set study again
+    for (const [i, s] of studies.entries()) {
+      if (i === 2) continue;
+      const [hit] = (await fetch(`${fresh.http}/tools/lookup`, { method: "POST", body: sop(s.file) }).then((r) => r.json())) as { ID: string }[];
+      const tags = (await fetch(`${fresh.http}/instances/${hit!.ID}/tags?short`).then((r) => r.json())) as Record<string, unknown>;
+      expect(tags["0008,0080"], `study ${i}`).toBe("New Hospital");
+      expect(tags["0008,1030"]).toBeUndefined();
+      expect(tags["0010,0020"]).toBe(i === 0 || i === 3 ? `NEW-${i}` : `PAT${i}`);
+      if (s.modality === "CT") expect(tags["0008,1090"]).toBe("CT only");
+      else expect(tags["0008,1090"]).not.toBe("CT only"); // the rule is for CT only
+      expect(Object.keys(tags).filter((k) => parseInt(k.slice(0, 4), 16) % 2 === 1)).toEqual([]);
+    }
+    await fresh.stop();
   }, 180_000);
 
   it("pause holds, resume finishes", async () => {
