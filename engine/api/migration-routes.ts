@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { EngineDb } from "../store/db";
 import { runMigration, type MigrationHooks } from "../migration/pipeline";
 import { decideStudy, listQuarantine, pauseMigration } from "../migration/review";
+import { migrationProgress, verificationReport } from "../migration/progress";
 import { claimDiscovery, claimRun, connectionTest, createMigration, discoverMigration, getMigration, listMigrations } from "../migration/plans";
 import { ApiError, Migration, MigrationPlan, QuarantinedStudy, ReviewDecision } from "./contract";
 import { errors, json, SlugParams } from "./route-helpers";
@@ -59,6 +60,20 @@ const routes = {
       404: json(ApiError, "No such migration in this tenant"),
       409: json(ApiError, "The migration is not ready (discover it first) or already running"),
     },
+  }),
+  progress: createRoute({
+    method: "get",
+    path: "/v1/tenants/{slug}/migrations/{id}/progress",
+    security: [{ bearer: [] }],
+    request: { params: MigrationParams },
+    responses: { 200: json(z.record(z.string(), z.unknown()), "Counts per source, hourly and minute buckets, rate, ETA and the reconciliation"), ...errors, 404: json(ApiError, "No such migration") },
+  }),
+  report: createRoute({
+    method: "get",
+    path: "/v1/tenants/{slug}/migrations/{id}/report",
+    security: [{ bearer: [] }],
+    request: { params: MigrationParams, query: z.object({ format: z.enum(["json", "csv"], { error: "format is json or csv" }).default("json") }) },
+    responses: { 200: { description: "The verification report: per instance, the study and SOP instance UIDs, both hashes and when it was verified" }, ...errors, 404: json(ApiError, "No such migration") },
   }),
   pause: createRoute({
     method: "post",
@@ -139,6 +154,22 @@ export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; 
       opts.log(`migration ${id} stopped: ${e instanceof Error ? e.message : e}`);
     });
     return c.json(toApi({ ...m, status: "running" }), 202);
+  });
+
+  app.openapi(routes.progress, async (c) => {
+    const { slug, id } = c.req.valid("param");
+    if (!(await getMigration(opts.db, slug, id))) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
+    return c.json(await migrationProgress(opts.db, id), 200);
+  });
+
+  app.openapi(routes.report, async (c) => {
+    const { slug, id } = c.req.valid("param");
+    if (!(await getMigration(opts.db, slug, id))) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
+    const rows = await verificationReport(opts.db, id);
+    if (c.req.valid("query").format === "json") return c.json({ migrationId: id, instances: rows.map((r) => ({ ...r, verifiedAt: r.verifiedAt.toISOString() })) }, 200);
+    const header = "study_instance_uid,sop_instance_uid,sop_class_uid,size_bytes,source_sha256,target_sha256,verified_at";
+    const csv = [header, ...rows.map((r) => [r.studyInstanceUid, r.sopInstanceUid, r.sopClassUid, r.sizeBytes, r.sourceSha256, r.targetSha256, r.verifiedAt.toISOString()].join(","))].join("\r\n");
+    return c.body(`${csv}\r\n`, 200, { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="migration-${id}-verification.csv"` });
   });
 
   app.openapi(routes.pause, async (c) => {

@@ -94,6 +94,11 @@ describe("migration faults, review decisions and control", () => {
     expect(charset.studyInstanceUid).toBe(studyUid(studies[2]!.file));
     expect(charset.evidence).toMatchObject({ element: "(0008,0005) SpecificCharacterSet", value: "ISO_IR 999" });
 
+    // The reconciliation names every difference.
+    const rec = (await api(`/v1/tenants/north/migrations/${id}/progress`)).body.reconciliation;
+    expect(rec).toMatchObject({ discovered: 8, migrated: 6, balanced: true, quarantined: { hash_mismatch: 1, character_set: 1 } });
+    expect(rec.differences).toEqual(expect.arrayContaining(["1 quarantined: hash mismatch", "1 quarantined: character set"]));
+
     const signer = { userId: "u-1", name: "Rita Reviewer", meaning: "reviewed and approved" };
     const bad = await api(`/v1/tenants/north/migrations/${id}/decisions`, { method: "POST", body: JSON.stringify({ sourceId: "legacy", studyInstanceUid: mismatch.studyInstanceUid, decision: "repair", reason: "resend", signer }) });
     expect(bad.status).toBe(400); // a repair needs a patch

@@ -94,6 +94,19 @@ describe("migration plans and discovery against Orthanc", () => {
     }
     const types = (await api("/v1/events?after=0&limit=1000")).body.events.map((e: { type: string }) => e.type);
     expect(types.filter((t: string) => t === "migration.study_migrated")).toHaveLength(48);
+
+    // Progress and reconciliation; the verification report, per instance, in both formats.
+    const progress = (await api(`/v1/tenants/north/migrations/${id}/progress`)).body;
+    expect(progress.reconciliation).toMatchObject({ discovered: 48, migrated: 48, remaining: 0, balanced: true, differences: [] });
+    expect(progress.hourly.reduce((n: number, h: { studies: number }) => n + h.studies, 0)).toBe(48);
+    expect(new Set(progress.minutes.map((m: { modality: string }) => m.modality))).toEqual(new Set(["CT", "MR"]));
+    expect(progress.etaSeconds).toBe(0);
+    const report = (await api(`/v1/tenants/north/migrations/${id}/report`)).body.instances as { sourceSha256: string; targetSha256: string }[];
+    expect(report).toHaveLength(48);
+    expect(report.every((r) => r.sourceSha256 === r.targetSha256)).toBe(true);
+    const csv = await fetch(`${engine.url}/v1/tenants/north/migrations/${id}/report?format=csv`, { headers: { authorization: `Bearer ${TOKEN}` } }).then((r) => r.text());
+    expect(csv.trimEnd().split("\r\n")).toHaveLength(49);
+    expect((await api(`/v1/tenants/north/migrations/${id}/report?format=xml`)).status).toBe(400);
     expect(types).toContain("migration.completed");
   }, 180_000);
 
