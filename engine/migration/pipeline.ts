@@ -36,7 +36,11 @@ class Quarantine extends Error {
 }
 
 /** Test hooks (fault injection); production passes none. */
-export type MigrationHooks = { beforeSend?: (file: string, sopInstanceUid: string) => Promise<void> };
+export type MigrationHooks = {
+  /** after extract, before anything reads the files: stands in for an archive that returns damaged files */
+  afterExtract?: (files: string[]) => Promise<void>;
+  beforeSend?: (file: string, sopInstanceUid: string) => Promise<void>;
+};
 
 /** Defined terms of Specific Character Set (0008,0005), PS3.3 C.12.1.1.2. */
 const CHARACTER_SETS = new Set([
@@ -112,6 +116,7 @@ export async function migrateStudy(
       throw new Quarantine("source_unavailable", e.message);
     });
     if (!extracted.length) throw new Quarantine("source_unavailable", "the source returned no instances for this study");
+    await hooks.afterExtract?.(extracted);
     // A reviewer's repair: the tag patch is applied (DCMTK dcmodify) before hashing, so the expected hash is the
     // hash of the repaired dataset.
     const patch = (study.repairPatch as { tag: string; value: string }[] | null) ?? [];

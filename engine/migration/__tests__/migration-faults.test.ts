@@ -1,5 +1,5 @@
-// Faults on the way, against real Orthanc archives: an instance corrupted in flight (a test hook flips a byte
-// after extract), a study whose character set is not a DICOM one. Each is quarantined with its category and
+// Faults on the way, against real Orthanc archives: an instance corrupted in flight (a test hook flips a byte), a
+// file whose header comes back cut short, a study whose character set is not a DICOM one. Each is quarantined with its category and
 // evidence while the rest migrate; a repair with a tag patch migrates one, a skip excludes the other, and the
 // reconciliation balances. Pause holds and resume finishes.
 import { execFileSync } from "node:child_process";
@@ -22,6 +22,7 @@ describe("migration faults, review decisions and control", () => {
   const sop = (file: string) => /\[(.*)\]/.exec(execFileSync("dcmdump", ["+P", "0008,0018", file]).toString())![1]!;
   const studyUid = (file: string) => /\[(.*)\]/.exec(execFileSync("dcmdump", ["+P", "0020,000d", file]).toString())![1]!;
   const corruptOnce = new Set([sop(studies[1]!.file)]);
+  const damageHeaderOnce = new Set([studyUid(studies[4]!.file)]);
   let slowDown = 0;
 
   const api = async (p: string, init: RequestInit = {}) => {
@@ -56,6 +57,16 @@ describe("migration faults, review decisions and control", () => {
       token: TOKEN,
       hooks: {
         migration: {
+          afterExtract: async (files) => {
+            // An archive that returns a file whose meta group is cut short: the header cannot be read.
+            for (const f of files) {
+              const uid = /\[(.*)\]/.exec(execFileSync("dcmdump", ["+P", "0020,000d", f]).toString())?.[1];
+              if (!uid || !damageHeaderOnce.delete(uid)) continue;
+              const fh = await open(f, "r+");
+              await fh.truncate(150);
+              await fh.close();
+            }
+          },
           beforeSend: async (file, sopInstanceUid) => {
             if (slowDown) await new Promise((r) => setTimeout(r, slowDown));
             if (!corruptOnce.delete(sopInstanceUid)) return;
@@ -84,7 +95,7 @@ describe("migration faults, review decisions and control", () => {
     const id = await newMigration("with faults");
     await api(`/v1/tenants/north/migrations/${id}/start`, { method: "POST" });
     const done = await settled(id);
-    expect(done.body.counts).toMatchObject({ discovered: 8, migrated: 6, quarantined: 2 });
+    expect(done.body.counts).toMatchObject({ discovered: 8, migrated: 5, quarantined: 3 });
     const q = (await api(`/v1/tenants/north/migrations/${id}/quarantine`)).body.studies as { studyInstanceUid: string; category: string; evidence: Record<string, string> }[];
     const mismatch = q.find((s) => s.category === "hash_mismatch")!;
     const charset = q.find((s) => s.category === "character_set")!;
@@ -93,11 +104,14 @@ describe("migration faults, review decisions and control", () => {
     expect(mismatch.evidence.targetSha256).not.toBe(mismatch.evidence.expectedSha256);
     expect(charset.studyInstanceUid).toBe(studyUid(studies[2]!.file));
     expect(charset.evidence).toMatchObject({ element: "(0008,0005) SpecificCharacterSet", value: "ISO_IR 999" });
+    const malformed = q.find((s) => s.category === "malformed_header")!;
+    expect(malformed.studyInstanceUid).toBe(studyUid(studies[4]!.file));
+    expect(malformed.evidence.message).toMatch(/not a Part 10 file|meta group/);
 
     // The reconciliation names every difference.
     const rec = (await api(`/v1/tenants/north/migrations/${id}/progress`)).body.reconciliation;
-    expect(rec).toMatchObject({ discovered: 8, migrated: 6, balanced: true, quarantined: { hash_mismatch: 1, character_set: 1 } });
-    expect(rec.differences).toEqual(expect.arrayContaining(["1 quarantined: hash mismatch", "1 quarantined: character set"]));
+    expect(rec).toMatchObject({ discovered: 8, migrated: 5, balanced: true, quarantined: { hash_mismatch: 1, character_set: 1, malformed_header: 1 } });
+    expect(rec.differences).toEqual(expect.arrayContaining(["1 quarantined: hash mismatch", "1 quarantined: character set", "1 quarantined: malformed header"]));
 
     const signer = { userId: "u-1", name: "Rita Reviewer", meaning: "reviewed and approved" };
     const bad = await api(`/v1/tenants/north/migrations/${id}/decisions`, { method: "POST", body: JSON.stringify({ sourceId: "legacy", studyInstanceUid: mismatch.studyInstanceUid, decision: "repair", reason: "resend", signer }) });
@@ -112,17 +126,23 @@ describe("migration faults, review decisions and control", () => {
       body: JSON.stringify({ sourceId: "legacy", studyInstanceUid: charset.studyInstanceUid, decision: "skip", reason: "test study with a broken character set; not clinical", signer }),
     });
     expect(skipped.body.decision).toMatchObject({ decision: "skip", signer });
+    const escalated = await api(`/v1/tenants/north/migrations/${id}/decisions`, {
+      method: "POST",
+      body: JSON.stringify({ sourceId: "legacy", studyInstanceUid: malformed.studyInstanceUid, decision: "escalate", reason: "the archive vendor must look at this file", signer }),
+    });
+    expect(escalated.body).toMatchObject({ category: "malformed_header", decision: { decision: "escalate" } });
 
     await api(`/v1/tenants/north/migrations/${id}/start`, { method: "POST" });
     const after = await settled(id);
     expect(after.body.status).toBe("completed");
-    // Reconciliation: everything found is migrated, skipped (with its reason) or quarantined; nothing pending.
-    expect(after.body.counts).toMatchObject({ discovered: 8, migrated: 7, skipped: 1, quarantined: 0, pending: 0, inFlight: 0 });
+    // Reconciliation: everything found is migrated, skipped (with its reason) or quarantined; nothing pending. The
+    // malformed one stays quarantined (escalated) until its archive sends a readable file.
+    expect(after.body.counts).toMatchObject({ discovered: 8, migrated: 6, skipped: 1, quarantined: 1, pending: 0, inFlight: 0 });
     const oid = ((await fetch(`${target.http}/tools/lookup`, { method: "POST", body: sop(studies[1]!.file) }).then((r) => r.json())) as { ID: string }[])[0]!.ID;
     const tags = (await fetch(`${target.http}/instances/${oid}/simplified-tags`).then((r) => r.json())) as { StudyDescription?: string };
     expect(tags.StudyDescription).toBe("Repaired after review");
     const types = (await api("/v1/events?after=0&limit=1000")).body.events.map((e: { type: string }) => e.type);
-    expect(types).toEqual(expect.arrayContaining(["migration.study_quarantined", "migration.study_repaired", "migration.study_skipped", "migration.completed"]));
+    expect(types).toEqual(expect.arrayContaining(["migration.study_quarantined", "migration.study_repaired", "migration.study_skipped", "migration.study_escalated", "migration.completed"]));
   }, 180_000);
 
   it("applies the plan's tag rules per modality before hashing, and the target holds the transformed datasets", async () => {
