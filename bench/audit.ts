@@ -6,13 +6,9 @@
 // A real PostgreSQL: DATABASE_URL (a role that may create databases) or an embedded one. BENCH_AUDIT_ROWS (default
 // 10,000,000) sets the size of the big chain.
 import { createHash, generateKeyPairSync, randomBytes, sign } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import postgres from "postgres";
 import { migrateConsoleDatabase } from "../db/migrate";
-import { bootstrapDatabases, dropDatabases, startEmbeddedPostgres } from "../scripts/lib/postgres";
-import { freePort } from "../scripts/lib/ports";
+import { benchDatabases } from "./lib/databases";
 import { canonicalJson, checkpointMessage, entryCanonical, entryLine, EXPORT_FORMAT, GENESIS_HASH, keyIdOf, verifyLines, type EntryFields } from "../server/audit/verifier";
 
 const VERIFY_ENTRIES = Number(process.env.BENCH_VERIFY_ENTRIES ?? 500_000);
@@ -189,23 +185,17 @@ async function main() {
   console.log("audit benchmark");
   verificationRate();
 
-  const pgDir = mkdtempSync(path.join(os.tmpdir(), "bench-audit-pg-"));
-  const embedded = process.env.DATABASE_URL ? null : await startEmbeddedPostgres({ dir: path.join(pgDir, "pg"), port: await freePort(), persistent: false });
-  const adminUrl = process.env.DATABASE_URL ?? embedded!.adminUrl;
-  const prefix = `bencha${randomBytes(3).toString("hex")}`;
+  const urls = await benchDatabases();
   try {
-    const urls = await bootstrapDatabases(adminUrl, { prefix, passwords: { consoleOwner: "bench", consoleApp: randomBytes(8).toString("hex"), engine: "bench" } });
     await migrateConsoleDatabase(urls.consoleOwnerUrl, decodeURIComponent(new URL(urls.consoleAppUrl).username));
     await appendThroughput(urls.consoleAppUrl, urls.consoleOwnerUrl);
-    const su = new URL(adminUrl);
+    const su = new URL(urls.adminUrl);
     su.pathname = new URL(urls.consoleOwnerUrl).pathname;
     await screenAtScale(su.toString());
   } finally {
     const { closeDb } = await import("../server/db");
     await closeDb();
-    await dropDatabases(adminUrl, prefix);
-    await embedded?.stop();
-    rmSync(pgDir, { recursive: true, force: true });
+    await urls.drop();
   }
   process.exit(0);
 }

@@ -4,15 +4,12 @@
 // dcmtk, orthanc and python3-pydicom. BENCH_STUDIES sets the number of studies (default 200).
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { loadEngineConfig } from "../engine/config";
-import { createCa } from "../engine/relay/ca";
-import { startEngine } from "../engine/server";
-import { bootstrapDatabases, dropDatabases, startEmbeddedPostgres } from "../scripts/lib/postgres";
-import { freePort } from "../scripts/lib/ports";
+import { startTestEngine } from "../test/engine";
+import { benchDatabases } from "./lib/databases";
 import { startOrthanc } from "../test/orthanc";
 import { makeStudies } from "../test/studies";
 
@@ -43,30 +40,9 @@ async function main() {
     (s: { MainDicomTags: { StudyInstanceUID: string } }) => s.MainDicomTags.StudyInstanceUID,
   );
 
-  const pgDir = mkdtempSync(path.join(os.tmpdir(), "bench-mig-pg-"));
-  const embedded = process.env.DATABASE_URL ? null : await startEmbeddedPostgres({ dir: path.join(pgDir, "pg"), port: await freePort(), persistent: false });
-  const adminUrl = process.env.DATABASE_URL ?? embedded!.adminUrl;
-  const prefix = `benchm${randomBytes(3).toString("hex")}`;
-  const urls = await bootstrapDatabases(adminUrl, { prefix, passwords: { consoleOwner: "x", consoleApp: "x", engine: randomBytes(8).toString("hex") } });
-  const ca = await createCa("bench");
-  writeFileSync(path.join(pgDir, "ca.pem"), ca.certPem);
-  writeFileSync(path.join(pgDir, "ca.key"), ca.keyPem);
+  const dbs = await benchDatabases();
   const token = randomBytes(24).toString("hex");
-  const engine = await startEngine(
-    loadEngineConfig({
-      ENGINE_DATABASE_URL: urls.engineUrl,
-      ENGINE_ADMIN_TOKEN: token,
-      ENGINE_ADMIN_PORT: "0",
-      ENGINE_DICOM_PORT: String(await freePort()),
-      ENGINE_GATEWAY_PORT: String(await freePort()),
-      ENGINE_GATEWAY_HOST: "127.0.0.1",
-      ENGINE_MASTER_KEY: randomBytes(32).toString("base64"),
-      ENGINE_BLOB_DIR: path.join(pgDir, "blobs"),
-      ENGINE_CA_CERT_FILE: path.join(pgDir, "ca.pem"),
-      ENGINE_CA_KEY_FILE: path.join(pgDir, "ca.key"),
-    }),
-    () => {},
-  );
+  const engine = await startTestEngine(dbs.engineUrl, { token, blobDir: path.join(dbs.dir, "blobs") });
   const api = (p: string, init: RequestInit = {}) => fetch(engine.url + p, { ...init, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } }).then((r) => r.json());
   const waitFor = async (id: string, status: string) => {
     for (;;) {
@@ -113,9 +89,7 @@ async function main() {
 
   await engine.close();
   await source.stop();
-  await dropDatabases(adminUrl, prefix);
-  await embedded?.stop();
-  rmSync(pgDir, { recursive: true, force: true });
+  await dbs.drop();
   process.exit(0);
 }
 

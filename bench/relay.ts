@@ -12,8 +12,8 @@ import WebSocket from "ws";
 import { loadEngineConfig } from "../engine/config";
 import { createCa } from "../engine/relay/ca";
 import { startEngine } from "../engine/server";
-import { bootstrapDatabases, dropDatabases, startEmbeddedPostgres } from "../scripts/lib/postgres";
 import { freePort } from "../scripts/lib/ports";
+import { benchDatabases } from "./lib/databases";
 
 const COUNT = Number(process.env.BENCH_INSTANCES ?? 500);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -99,12 +99,8 @@ async function main() {
   const mb = bytes / 1e6;
   console.log(`relay ingest benchmark: ${COUNT} instances of ${path.basename(SOURCE)} (${(bytes / COUNT / 1024).toFixed(1)} KiB each, ${mb.toFixed(1)} MB), one storescu association, median of ${RUNS} runs`);
 
-  // A real PostgreSQL for the engine: DATABASE_URL (a role that may create databases) or an embedded one.
-  const pgDir = mkdtempSync(path.join(os.tmpdir(), "bench-pg-"));
-  const embedded = process.env.DATABASE_URL ? null : await startEmbeddedPostgres({ dir: path.join(pgDir, "pg"), port: await freePort(), persistent: false });
-  const adminUrl = process.env.DATABASE_URL ?? embedded!.adminUrl;
-  const prefix = `bench${randomBytes(3).toString("hex")}`;
-  const urls = await bootstrapDatabases(adminUrl, { prefix, passwords: { consoleOwner: "x", consoleApp: "x", engine: randomBytes(8).toString("hex") } });
+  const urls = await benchDatabases();
+  const pgDir = urls.dir;
   const ca = await createCa("bench");
   writeFileSync(path.join(pgDir, "ca.pem"), ca.certPem);
   writeFileSync(path.join(pgDir, "ca.key"), ca.keyPem);
@@ -176,10 +172,8 @@ async function main() {
   const lat = rows.map((r) => Number(r.ms));
   console.log(`notify latency (stored → router notified), ${lat.length} results: p50 ${pct(lat, 50).toFixed(2)} ms, p99 ${pct(lat, 99).toFixed(2)} ms  (aim p99 < 50 ms)`);
 
-  await dropDatabases(adminUrl, prefix);
-  await embedded?.stop();
+  await urls.drop();
   rmSync(dir, { recursive: true, force: true });
-  rmSync(pgDir, { recursive: true, force: true });
   process.exit(0);
 }
 
