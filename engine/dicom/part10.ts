@@ -39,17 +39,21 @@ export function fileMetaHeader(m: { sopClassUid: string; sopInstanceUid: string;
 export type HeaderFields = { studyInstanceUid: string | null; seriesInstanceUid: string | null; modality: string | null };
 
 /**
- * Reads the few header elements the hold queue needs from the start of a Part 10 file, stopping before pixel
- * data. dicom-parser only records element offsets (it decodes nothing it is not asked for), which keeps this off
- * the ingest path's profile; a prefix cut short still yields whatever elements it got through.
+ * Parses the start of a Part 10 file up to `untilTag` with dicom-parser, which only records element offsets. A
+ * prefix cut short (or an element it cannot read) still yields the elements read before it stopped; undefined
+ * when there are none.
  */
-export function readHeaderFields(part10Prefix: Buffer): HeaderFields {
-  let dataSet: dicomParser.DataSet | undefined;
+export function parseHeader(part10Prefix: Buffer, untilTag = "x7fe00010"): dicomParser.DataSet | undefined {
   try {
-    dataSet = dicomParser.parseDicom(part10Prefix, { untilTag: "x7fe00010" });
+    return dicomParser.parseDicom(part10Prefix, { untilTag });
   } catch (e) {
-    dataSet = (e as { dataSet?: dicomParser.DataSet }).dataSet;
+    return (e as { dataSet?: dicomParser.DataSet }).dataSet;
   }
+}
+
+/** The few header elements the hold queue needs, from the start of a Part 10 file (kept off the ingest profile). */
+export function readHeaderFields(part10Prefix: Buffer): HeaderFields {
+  const dataSet = parseHeader(part10Prefix);
   const v = (tag: string) => {
     try {
       return dataSet?.string(tag)?.trim() || null;

@@ -13,9 +13,8 @@ import { mkdir, mkdtemp, open, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { and, eq, sql } from "drizzle-orm";
-import dicomParser from "dicom-parser";
 import type { MigrationPlan } from "../api/contract";
-import { datasetOffset } from "../dicom/part10";
+import { datasetOffset, parseHeader } from "../dicom/part10";
 import { getStudy } from "../dicom/retrieve";
 import { forwardExact } from "../dicom/store-exact";
 import type { EngineDb } from "../store/db";
@@ -61,12 +60,7 @@ async function describe(file: string): Promise<Instance> {
   await fh.close();
   const offset = datasetOffset(head.subarray(0, bytesRead));
   if (offset === null) throw new Quarantine("malformed_header", `${path.basename(file)} is not a Part 10 file (no DICM prefix or file meta group)`, { file: path.basename(file) });
-  let meta: dicomParser.DataSet | undefined;
-  try {
-    meta = dicomParser.parseDicom(head.subarray(0, bytesRead), { untilTag: "x00080018" });
-  } catch (e) {
-    meta = (e as { dataSet?: dicomParser.DataSet }).dataSet; // what was read before the parser stopped
-  }
+  const meta = parseHeader(head.subarray(0, bytesRead), "x00080018");
   const sopInstanceUid = meta?.string("x00020003")?.trim();
   const sopClassUid = meta?.string("x00020002")?.trim();
   const transferSyntaxUid = meta?.string("x00020010")?.trim();
@@ -195,12 +189,7 @@ const tagArg = (tag: string) => `(${tag.slice(0, 4)},${tag.slice(4)})`;
 
 /** dcmodify arguments for one file: the rules that apply to its modality, resolved against its own values. */
 function transformArgs(file: string, head: Buffer, rules: Rule[]): string[] {
-  let ds: dicomParser.DataSet | undefined;
-  try {
-    ds = dicomParser.parseDicom(head, { untilTag: "x7fe00010" });
-  } catch (e) {
-    ds = (e as { dataSet?: dicomParser.DataSet }).dataSet;
-  }
+  const ds = parseHeader(head);
   if (!ds) throw new Quarantine("malformed_header", `${path.basename(file)}: unreadable header, no rule could be applied`);
   const modality = ds.string("x00080060")?.trim() ?? "";
   const args: string[] = [];
