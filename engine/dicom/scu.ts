@@ -7,8 +7,15 @@ const CANCEL = 0xfe00;
 
 export type DicomPeer = { aeTitle: string; host: string; port: number; callingAeTitle: string };
 
+/** What went wrong, for callers that explain it in their own words. */
+export type PeerFailure = "unreachable" | "timeout" | "called-ae-unknown" | "rejected" | "failed";
+
 export class DicomPeerError extends Error {
-  constructor(peer: DicomPeer, what: string) {
+  constructor(
+    peer: DicomPeer,
+    what: string,
+    readonly reason: PeerFailure = "failed",
+  ) {
     super(`${peer.aeTitle}@${peer.host}:${peer.port}: ${what}`);
     this.name = "DicomPeerError";
   }
@@ -33,7 +40,7 @@ function exchange(peer: DicomPeer, request: AnyRequest, timeoutMs: number): Prom
       if (err) reject(err);
       else resolve({ found, truncated });
     };
-    const timer = setTimeout(() => finish(new DicomPeerError(peer, `no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+    const timer = setTimeout(() => finish(new DicomPeerError(peer, `no answer within ${timeoutMs / 1000} s`, "timeout")), timeoutMs);
     const client = new Client();
     request.on("response", (r: Response) => {
       const status = r.getStatus();
@@ -48,10 +55,11 @@ function exchange(peer: DicomPeer, request: AnyRequest, timeoutMs: number): Prom
       else finish(new DicomPeerError(peer, `the request failed with status 0x${status.toString(16)}`));
     });
     client.addRequest(request);
-    client.on("associationRejected", (r: { reason?: number }) =>
-      finish(new DicomPeerError(peer, `association rejected (${r?.reason === constants.RejectReason.CalledAeNotRecognized ? "called AE title not recognized" : `reason ${r?.reason ?? "?"}`})`)),
-    );
-    client.on("networkError", (e: Error) => finish(new DicomPeerError(peer, `unreachable (${e.message})`)));
+    client.on("associationRejected", (r: { reason?: number }) => {
+      const unknownAe = r?.reason === constants.RejectReason.CalledAeNotRecognized;
+      finish(new DicomPeerError(peer, `association rejected (${unknownAe ? "called AE title not recognized" : `reason ${r?.reason ?? "?"}`})`, unknownAe ? "called-ae-unknown" : "rejected"));
+    });
+    client.on("networkError", (e: Error) => finish(new DicomPeerError(peer, `unreachable (${e.message})`, "unreachable")));
     client.on("closed", () => finish(new DicomPeerError(peer, "the association closed before an answer")));
     client.send(peer.host, peer.port, peer.callingAeTitle, peer.aeTitle, { connectTimeout: timeoutMs } as never);
   });
