@@ -14,6 +14,19 @@ const EngineEnv = z
   ENGINE_MASTER_KEY: z
     .string()
     .refine((v) => Buffer.from(v, "base64").length === 32, "must be 32 random bytes, base64-encoded (`openssl rand -base64 32`)"),
+  /** base64 of 32 random bytes: the key of the anonymization profile's keyed-hash pseudonyms (optional; plans that
+   * anonymize are refused without it). Changing it changes every pseudonym, so keep it for the life of a migration. */
+  ENGINE_PSEUDONYM_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, "base64").length >= 32, "must be at least 32 random bytes, base64-encoded (`openssl rand -base64 32`)")
+    .optional(),
+  /** C-MOVE retrieval: the AE title archives know the engine by, and the port they send moved instances to (0: off) */
+  ENGINE_MOVE_AE_TITLE: z.string().regex(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, "1..16 characters, no backslash").default("IMGOPS_MOVE"),
+  ENGINE_MOVE_PORT: port(0),
+  /** filesystem/DICOMDIR sources: only under <this folder>/<tenant slug>/ (unset: filesystem sources are refused) */
+  ENGINE_IMPORT_ROOT: z.string().min(1).optional(),
+  /** names this engine process among the ones sharing migrations; stable across restarts (default: host and admin port) */
+  ENGINE_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, "letters, digits and . _ : -").optional(),
   ENGINE_BLOB_DIR: z.string().min(1).default(".data/blobs"),
   ENGINE_PURGE_INTERVAL_SECONDS: z.coerce.number().positive().default(60),
   ENGINE_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),

@@ -1,7 +1,10 @@
 import { serve } from "@hono/node-server";
+import { randomUUID } from "node:crypto";
+import os from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
-import { resumeMigrations, type MigrationHooks } from "./migration/pipeline";
+import type { MigrationHooks } from "./migration/pipeline";
+import { MigrationRunners } from "./migration/runners";
 import { buildAdminApi } from "./api/app";
 import type { EngineConfig } from "./config";
 import { createDicomServer } from "./dicom/scp";
@@ -50,6 +53,15 @@ export async function startEngine(
     metrics.expired.inc(n);
     return n;
   };
+  const migration = {
+    // Stable across restarts by default (host and admin port), so a restarted engine takes back its own studies.
+    instanceId: config.ENGINE_INSTANCE_ID ?? `${os.hostname()}:${config.ENGINE_ADMIN_PORT || `${process.pid}-${randomUUID().slice(0, 8)}`}`,
+    hooks: hooks.migration,
+    pseudonymKey: config.ENGINE_PSEUDONYM_KEY ? Buffer.from(config.ENGINE_PSEUDONYM_KEY, "base64") : undefined,
+    importRoot: config.ENGINE_IMPORT_ROOT ? path.resolve(config.ENGINE_IMPORT_ROOT) : undefined,
+    moveDestination: config.ENGINE_MOVE_PORT ? { aeTitle: config.ENGINE_MOVE_AE_TITLE, port: config.ENGINE_MOVE_PORT } : undefined,
+  };
+  const runners = new MigrationRunners(db, log, migration);
   const app = buildAdminApi({
     db,
     token: config.ENGINE_ADMIN_TOKEN,
@@ -59,10 +71,11 @@ export async function startEngine(
     relay: { ca, gatewayUrl, sessions: gateway.sessions, disconnect: gateway.disconnect, notify: gateway.notify },
     metrics: metrics.registry,
     onlyTenant: config.ENGINE_MODE === "self-hosted" ? config.ENGINE_SELF_HOSTED_TENANT : undefined,
-    migrationHooks: hooks.migration,
+    migration,
+    runners,
   });
-  // Migrations that were running when the engine stopped carry on.
-  await resumeMigrations(db, log, hooks.migration);
+  // Migrations that were running when the engine stopped carry on; ones other engines run are shared.
+  await runners.start();
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.ENGINE_ADMIN_HOST, port: config.ENGINE_ADMIN_PORT }, () => resolve(s));
   });
@@ -123,6 +136,7 @@ export async function startEngine(
     issueUnenrolledRouterCert: (slug: string, days = 30) => ca.issueRouter(slug, days),
     async close() {
       clearInterval(purger);
+      await runners.stop();
       await gateway.close();
       dicom.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -5,7 +5,15 @@ import os from "node:os";
 import path from "node:path";
 import { freePort } from "../scripts/lib/ports";
 
-export async function startOrthanc(opts: { aeTitle: string; limitFindResults?: number; overwrite?: boolean }) {
+export async function startOrthanc(opts: {
+  aeTitle: string;
+  limitFindResults?: number;
+  overwrite?: boolean;
+  /** serve DICOMweb (Debian's orthanc-dicomweb plugin) at `${http}/dicom-web` */
+  dicomWeb?: boolean;
+  /** peers it may C-MOVE to: AE title → port on 127.0.0.1 */
+  moveDestinations?: Record<string, number>;
+}) {
   const [dicomPort, httpPort] = [await freePort(), await freePort()];
   const dir = mkdtempSync(path.join(os.tmpdir(), `orthanc-${opts.aeTitle.toLowerCase()}-`));
   writeFileSync(
@@ -29,7 +37,9 @@ export async function startOrthanc(opts: { aeTitle: string; limitFindResults?: n
       LimitFindResults: opts.limitFindResults ?? 0,
       // A target that accepts a corrected copy of an instance it holds (a repaired study is sent again).
       OverwriteInstances: opts.overwrite ?? false,
-      Plugins: [],
+      Plugins: opts.dicomWeb ? ["/usr/share/orthanc/plugins/libOrthancDicomWeb.so"] : [],
+      DicomWeb: { Enable: !!opts.dicomWeb, Root: "/dicom-web/" },
+      DicomModalities: Object.fromEntries(Object.entries(opts.moveDestinations ?? {}).map(([ae, port]) => [ae.toLowerCase(), [ae, "127.0.0.1", port]])),
     }),
   );
   const child: ChildProcess = spawn("Orthanc", [path.join(dir, "orthanc.json")], { env: { ...process.env, TCP_NODELAY: "1" }, stdio: "ignore" });
@@ -45,6 +55,7 @@ export async function startOrthanc(opts: { aeTitle: string; limitFindResults?: n
     aeTitle: opts.aeTitle,
     port: dicomPort,
     http,
+    dicomWebUrl: `${http}/dicom-web`,
     /** Stores a Part 10 file through Orthanc's REST API. */
     async upload(file: string) {
       const res = await fetch(`${http}/instances`, { method: "POST", body: readFileSync(file) });

@@ -38,7 +38,8 @@ import { eventsAfter, getResult, listResults } from "../relay/results-query";
 
 import { errors, json, SlugParams } from "./route-helpers";
 import { registerMigrationRoutes } from "./migration-routes";
-import type { MigrationHooks } from "../migration/pipeline";
+import type { MigrationRuntime } from "../migration/pipeline";
+import type { MigrationRunners } from "../migration/runners";
 const ResultParams = SlugParams.extend({ id: z.uuid("not a result id").meta({ param: { name: "id", in: "path" } }) });
 
 const routes = {
@@ -162,8 +163,10 @@ export function buildAdminApi(opts: {
   metrics?: Registry;
   /** self-hosted mode: the one tenant this engine serves */
   onlyTenant?: string;
-  /** fault injection for the migration tests */
-  migrationHooks?: MigrationHooks;
+  /** the migration runners' configuration (and, in tests, fault injection) */
+  migration?: MigrationRuntime;
+  /** the engine's migration runners: a started migration gets one here at once (others join within seconds) */
+  runners?: MigrationRunners;
 }) {
   const app = new OpenAPIHono({
     // Every validation failure becomes a 400 that names the failing fields.

@@ -206,7 +206,7 @@ export const MigrationSource = z.discriminatedUnion("kind", [
       kind: z.literal("dicom"),
       id: SourceId,
       ...DicomPeerFields,
-      retrieve: z.enum(["c-move", "c-get"], { error: "retrieve is c-move or c-get" }).default("c-move"),
+      retrieve: z.enum(["c-get", "c-move"], { error: "retrieve is c-get or c-move" }).default("c-get"),
       findLimit: z.number().int().min(0, "0 means the archive has no C-FIND result limit").default(0).meta({ description: "the archive's C-FIND result cap (0: none)" }),
     })
     .strict(),

@@ -2,9 +2,11 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import type { EngineDb } from "../store/db";
-import { runMigration, type MigrationHooks } from "../migration/pipeline";
+import type { MigrationRuntime } from "../migration/pipeline";
+import type { MigrationRunners } from "../migration/runners";
 import { decideStudy, listQuarantine, pauseMigration } from "../migration/review";
 import { migrationProgress, verificationReport } from "../migration/progress";
+import { resolveImportPath } from "../migration/filesystem";
 import { claimDiscovery, claimRun, connectionTest, createMigration, discoverMigration, getMigration, listMigrations } from "../migration/plans";
 import { ApiError, Migration, MigrationPlan, QuarantinedStudy, ReviewDecision } from "./contract";
 import { errors, json, SlugParams } from "./route-helpers";
@@ -102,6 +104,28 @@ const routes = {
   }),
 };
 
+/**
+ * What a plan asks of the engine's configuration that is missing, keyed like the plan's fields. Filesystem source
+ * paths are resolved in place to the absolute paths the engine will read.
+ */
+async function planNeeds(plan: z.infer<typeof MigrationPlan>, runtime: MigrationRuntime, slug: string): Promise<Record<string, string[]>> {
+  const fields: Record<string, string[]> = {};
+  for (const [i, s] of plan.sources.entries()) {
+    if (s.kind !== "filesystem") continue;
+    const resolved = await resolveImportPath(s.path, runtime.importRoot, slug);
+    if ("problem" in resolved) fields[`sources.${i}.path`] = [resolved.problem];
+    else s.path = resolved.path;
+  }
+  plan.sources.forEach((s, i) => {
+    if (s.kind === "dicom" && s.retrieve === "c-move" && !runtime.moveDestination)
+      fields[`sources.${i}.retrieve`] = ["C-MOVE needs ENGINE_MOVE_PORT set on the engine (and the archive sending to ENGINE_MOVE_AE_TITLE there); or use c-get"];
+  });
+  plan.transforms.forEach((r, i) => {
+    if (r.op === "anonymize" && !runtime.pseudonymKey) fields[`transforms.${i}`] = ["the anonymization profile needs ENGINE_PSEUDONYM_KEY set on the engine (32 random bytes, base64)"];
+  });
+  return fields;
+}
+
 type Row = NonNullable<Awaited<ReturnType<typeof getMigration>>>;
 const toApi = (m: Row) => ({
   id: m.id,
@@ -113,10 +137,12 @@ const toApi = (m: Row) => ({
   counts: m.counts,
 });
 
-export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; log: (m: string) => void; migrationHooks?: MigrationHooks }) {
+export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; log: (m: string) => void; migration?: MigrationRuntime; runners?: MigrationRunners }) {
   app.openapi(routes.create, async (c) => {
     const { slug } = c.req.valid("param");
     const plan = c.req.valid("json");
+    const unusable = await planNeeds(plan, opts.migration ?? {}, slug);
+    if (Object.keys(unusable).length) return c.json({ error: "invalid_plan", message: "Not accepted: this engine cannot run the plan as written.", fields: unusable }, 422);
     const unreachable = await connectionTest(plan);
     if (Object.keys(unreachable).length) {
       const summary = Object.entries(unreachable).map(([k, v]) => `${k}: ${v.join("; ")}`).join(" · ");
@@ -150,9 +176,7 @@ export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; 
     const m = await getMigration(opts.db, slug, id);
     if (!m) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
     if (!(await claimRun(opts.db, id))) return c.json({ error: "not_ready", message: `The migration is ${m.status}; it starts from ready (after discovery) or paused.` }, 409);
-    void runMigration(opts.db, id, opts.log, opts.migrationHooks).catch(async (e) => {
-      opts.log(`migration ${id} stopped: ${e instanceof Error ? e.message : e}`);
-    });
+    opts.runners?.kick(id);
     return c.json(toApi({ ...m, status: "running" }), 202);
   });
 
@@ -167,8 +191,9 @@ export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; 
     if (!(await getMigration(opts.db, slug, id))) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
     const rows = await verificationReport(opts.db, id);
     if (c.req.valid("query").format === "json") return c.json({ migrationId: id, instances: rows.map((r) => ({ ...r, verifiedAt: r.verifiedAt.toISOString() })) }, 200);
-    const header = "study_instance_uid,sop_instance_uid,sop_class_uid,size_bytes,source_sha256,target_sha256,verified_at";
-    const csv = [header, ...rows.map((r) => [r.studyInstanceUid, r.sopInstanceUid, r.sopClassUid, r.sizeBytes, r.sourceSha256, r.targetSha256, r.verifiedAt.toISOString()].join(","))].join("\r\n");
+    const columns = ["studyInstanceUid", "sopInstanceUid", "targetStudyInstanceUid", "targetSopInstanceUid", "sopClassUid", "sizeBytes", "sourceSha256", "expectedSha256", "targetSha256"] as const;
+    const header = [...columns.map((c) => c.replace(/[A-Z]/g, (w) => `_${w.toLowerCase()}`)), "verified_at"].join(",");
+    const csv = [header, ...rows.map((r) => [...columns.map((c) => r[c]), r.verifiedAt.toISOString()].join(","))].join("\r\n");
     return c.body(`${csv}\r\n`, 200, { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="migration-${id}-verification.csv"` });
   });
 

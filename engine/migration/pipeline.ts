@@ -15,11 +15,13 @@ import path from "node:path";
 import { and, eq, sql } from "drizzle-orm";
 import type { MigrationPlan } from "../api/contract";
 import { datasetOffset, parseHeader } from "../dicom/part10";
-import { getStudy } from "../dicom/retrieve";
-import { forwardExact } from "../dicom/store-exact";
+import { DicomWebError } from "../dicom/dicomweb";
+import type { MoveDestination } from "../dicom/retrieve";
 import type { EngineDb } from "../store/db";
 import { engineEvents, migrationInstances, migrations, migrationStudies } from "../store/schema";
+import { anonymizeArgs } from "./anonymize";
 import { ByteRate } from "./bandwidth";
+import { extractStudy, retrieveFromTarget, sendToTarget } from "./endpoints";
 import { windowOpen } from "./windows";
 
 export type QuarantineCategory = "hash_mismatch" | "malformed_header" | "character_set" | "corrupt_pixel_data" | "transform_error" | "target_rejected" | "source_unavailable";
@@ -41,6 +43,22 @@ export type MigrationHooks = {
   beforeSend?: (file: string, sopInstanceUid: string) => Promise<void>;
 };
 
+/** What a migration runner needs from the engine's configuration, beyond the plan. */
+export type MigrationRuntime = {
+  /** the anonymization profile's pseudonym key (ENGINE_PSEUDONYM_KEY) */
+  pseudonymKey?: Buffer;
+  /** filesystem sources must lie under <importRoot>/<tenant slug>/ */
+  importRoot?: string;
+  /** where archives send C-MOVEd instances (ENGINE_MOVE_AE_TITLE, ENGINE_MOVE_PORT) */
+  moveDestination?: MoveDestination;
+  hooks?: MigrationHooks;
+  workRoot?: string;
+  /** names this engine process in the workers it runs (ENGINE_INSTANCE_ID), so a restart can take its studies back */
+  instanceId?: string;
+  /** true once the engine is shutting down: take no new study */
+  stopped?: () => boolean;
+};
+
 /** Defined terms of Specific Character Set (0008,0005), PS3.3 C.12.1.1.2. */
 const CHARACTER_SETS = new Set([
   "ISO_IR 6", "ISO_IR 100", "ISO_IR 101", "ISO_IR 109", "ISO_IR 110", "ISO_IR 144", "ISO_IR 127", "ISO_IR 126", "ISO_IR 138", "ISO_IR 148",
@@ -50,7 +68,7 @@ const CHARACTER_SETS = new Set([
   "ISO 2022 IR 159", "ISO 2022 IR 149", "ISO 2022 IR 58",
 ]);
 
-type Instance = { file: string; sopInstanceUid: string; sopClassUid: string; transferSyntaxUid: string; size: number; sha256: string };
+type Instance = { file: string; studyInstanceUid: string; sopInstanceUid: string; sopClassUid: string; transferSyntaxUid: string; size: number; sha256: string };
 
 /** The instance's identity (from its header) and the SHA-256 of its dataset bytes, streamed. */
 async function describe(file: string): Promise<Instance> {
@@ -60,7 +78,7 @@ async function describe(file: string): Promise<Instance> {
   await fh.close();
   const offset = datasetOffset(head.subarray(0, bytesRead));
   if (offset === null) throw new Quarantine("malformed_header", `${path.basename(file)} is not a Part 10 file (no DICM prefix or file meta group)`, { file: path.basename(file) });
-  const meta = parseHeader(head.subarray(0, bytesRead), "x00080018");
+  const meta = parseHeader(head.subarray(0, bytesRead), "x0020000e");
   const sopInstanceUid = meta?.string("x00020003")?.trim();
   const sopClassUid = meta?.string("x00020002")?.trim();
   const transferSyntaxUid = meta?.string("x00020010")?.trim();
@@ -72,9 +90,10 @@ async function describe(file: string): Promise<Instance> {
   if (unknown.length) {
     throw new Quarantine("character_set", `${sopInstanceUid}: Specific Character Set names ${unknown.join(", ")}, which is not a DICOM character set`, { element: "(0008,0005) SpecificCharacterSet", value: charset, sopInstanceUid });
   }
+  const studyInstanceUid = meta?.string("x0020000d")?.replace(/\0/g, "").trim() ?? "";
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(file, { start: offset })) hash.update(chunk as Buffer);
-  return { file, sopInstanceUid, sopClassUid, transferSyntaxUid, size: (await stat(file)).size, sha256: hash.digest("hex") };
+  return { file, studyInstanceUid, sopInstanceUid, sopClassUid, transferSyntaxUid, size: (await stat(file)).size, sha256: hash.digest("hex") };
 }
 
 /** Transient failures (the archive busy or briefly away) are retried with backoff before the study is quarantined. */
@@ -96,37 +115,47 @@ export async function migrateStudy(
   m: { id: string; tenantSlug: string; plan: MigrationPlan },
   study: StudyRow,
   worker: string,
-  hooks: MigrationHooks = {},
-  workRoot = os.tmpdir(),
+  runtime: MigrationRuntime = {},
 ) {
+  const { hooks = {}, workRoot = os.tmpdir() } = runtime;
+  const held = and(
+    eq(migrationStudies.migrationId, m.id),
+    eq(migrationStudies.sourceId, study.sourceId),
+    eq(migrationStudies.studyInstanceUid, study.studyInstanceUid),
+    eq(migrationStudies.status, "in_flight"),
+    eq(migrationStudies.worker, worker),
+  );
   const source = m.plan.sources.find((s) => s.id === study.sourceId);
   const target = m.plan.target;
   await mkdir(workRoot, { recursive: true });
   const dir = await mkdtemp(path.join(workRoot, "migrate-"));
   try {
-    if (!source || source.kind !== "dicom") throw new Quarantine("source_unavailable", `source ${study.sourceId} is not a DICOM archive this engine can retrieve from yet`);
-    if (target.kind !== "dicom") throw new Quarantine("target_rejected", "STOW-RS targets are not supported yet");
-    const extracted = await withRetries(() => getStudy(source, study.studyInstanceUid, path.join(dir, "extract"))).catch((e: Error) => {
+    if (!source) throw new Quarantine("source_unavailable", `source ${study.sourceId} is no longer in the plan`);
+    const extracted = await withRetries(() => extractStudy(db, m.id, source, study.studyInstanceUid, path.join(dir, "extract"), runtime.moveDestination)).catch((e: Error) => {
       throw new Quarantine("source_unavailable", e.message);
     });
     if (!extracted.length) throw new Quarantine("source_unavailable", "the source returned no instances for this study");
     await hooks.afterExtract?.(extracted);
+    // The hash at extract: what the source holds, before anything is changed.
+    const atExtract = await Promise.all(extracted.map(describe));
     // A reviewer's repair: the tag patch is applied (DCMTK dcmodify) before hashing, so the expected hash is the
     // hash of the repaired dataset.
     const patch = (study.repairPatch as { tag: string; value: string }[] | null) ?? [];
     if (patch.length) await applyPatch(extracted, patch);
     // The plan's tag rules, per source and modality, also before hashing: the target must hold the transformed dataset.
     const rules = m.plan.transforms.filter((r) => !r.sources || r.sources.includes(study.sourceId));
-    if (rules.length) await applyTransforms(extracted, rules);
+    if (rules.length) await applyTransforms(extracted, rules, runtime.pseudonymKey);
     const instances = await Promise.all(extracted.map(describe));
-    for (const inst of instances) {
-      await hooks.beforeSend?.(inst.file, inst.sopInstanceUid);
-      await withRetries(() => forwardExact(inst.file, inst, target, target.callingAeTitle)).catch((e: Error) => {
-        throw new Quarantine("target_rejected", e.message, { sopInstanceUid: inst.sopInstanceUid });
-      });
-    }
-    // Verify at the target: what it stores now, hashed the same way.
-    const stored = await withRetries(() => getStudy(target, study.studyInstanceUid, path.join(dir, "verify"))).catch((e: Error) => {
+    const targetStudyUid = instances[0]!.studyInstanceUid || study.studyInstanceUid;
+    for (const inst of instances) await hooks.beforeSend?.(inst.file, inst.sopInstanceUid);
+    await sendToTarget(target, instances, (what, sopInstanceUid) =>
+      withRetries(what).catch((e: Error) => {
+        const failures = e instanceof DicomWebError ? e.failures : undefined;
+        throw new Quarantine("target_rejected", e.message, { ...(sopInstanceUid ? { sopInstanceUid } : {}), ...(failures?.length ? { failures } : {}) });
+      }),
+    );
+    // Verify at the target: what it stores now (under the study's target UID), hashed the same way.
+    const stored = await withRetries(() => retrieveFromTarget(target, targetStudyUid, path.join(dir, "verify"))).catch((e: Error) => {
       throw new Quarantine("target_rejected", `could not retrieve the study back for verification: ${e.message}`);
     });
     const atTarget = new Map((await Promise.all(stored.map(describe))).map((i) => [i.sopInstanceUid, i.sha256]));
@@ -138,36 +167,66 @@ export async function migrateStudy(
       }
     }
     const now = new Date();
-    await db.transaction(async (tx) => {
+    const bytes = instances.reduce((n, i) => n + i.size, 0);
+    const recorded = await db.transaction(async (tx) => {
+      // Only while this worker still holds the study: if its lease lapsed and another worker took the study over,
+      // that worker records it (once).
+      const mine = await tx
+        .update(migrationStudies)
+        .set({
+          status: "migrated",
+          finishedAt: now,
+          leaseUntil: null,
+          quarantineCategory: null,
+          quarantineEvidence: null,
+          targetStudyInstanceUid: targetStudyUid,
+          transformApplied: rules.length || patch.length ? { rules, patch } : null,
+        })
+        .where(held)
+        .returning({ status: migrationStudies.status });
+      if (!mine.length) return false;
       await tx
         .insert(migrationInstances)
-        .values(instances.map((i) => ({ migrationId: m.id, studyInstanceUid: study.studyInstanceUid, sopInstanceUid: i.sopInstanceUid, sopClassUid: i.sopClassUid, sizeBytes: i.size, sourceSha256: i.sha256, targetSha256: atTarget.get(i.sopInstanceUid)!, verifiedAt: now })))
+        .values(
+          instances.map((i, n) => ({
+            migrationId: m.id,
+            studyInstanceUid: study.studyInstanceUid,
+            sopInstanceUid: atExtract[n]!.sopInstanceUid,
+            targetSopInstanceUid: i.sopInstanceUid,
+            sopClassUid: i.sopClassUid,
+            sizeBytes: i.size,
+            sourceSha256: atExtract[n]!.sha256,
+            expectedSha256: i.sha256,
+            targetSha256: atTarget.get(i.sopInstanceUid)!,
+            verifiedAt: now,
+          })),
+        )
         .onConflictDoNothing();
-      await tx
-        .update(migrationStudies)
-        .set({ status: "migrated", finishedAt: now, worker, quarantineCategory: null, quarantineEvidence: null })
-        .where(and(eq(migrationStudies.migrationId, m.id), eq(migrationStudies.sourceId, study.sourceId), eq(migrationStudies.studyInstanceUid, study.studyInstanceUid)));
       await tx.insert(engineEvents).values({
         tenantSlug: m.tenantSlug,
         type: "migration.study_migrated",
-        payload: { migrationId: m.id, sourceId: study.sourceId, studyInstanceUid: study.studyInstanceUid, instances: instances.length, bytes: instances.reduce((n, i) => n + i.size, 0) },
+        payload: { migrationId: m.id, sourceId: study.sourceId, studyInstanceUid: study.studyInstanceUid, targetStudyInstanceUid: targetStudyUid, instances: instances.length, bytes },
       });
+      return true;
     });
-    return { status: "migrated" as const, bytes: instances.reduce((n, i) => n + i.size, 0) };
+    return recorded ? { status: "migrated" as const, bytes } : { status: "lost" as const, bytes };
   } catch (e) {
     const q = e instanceof Quarantine ? e : new Quarantine("transform_error", e instanceof Error ? e.message : String(e));
-    await db.transaction(async (tx) => {
-      await tx
+    const recorded = await db.transaction(async (tx) => {
+      const mine = await tx
         .update(migrationStudies)
-        .set({ status: "quarantined", finishedAt: new Date(), worker, quarantineCategory: q.category, quarantineEvidence: { message: q.message, ...q.evidence } })
-        .where(and(eq(migrationStudies.migrationId, m.id), eq(migrationStudies.sourceId, study.sourceId), eq(migrationStudies.studyInstanceUid, study.studyInstanceUid)));
+        .set({ status: "quarantined", finishedAt: new Date(), leaseUntil: null, quarantineCategory: q.category, quarantineEvidence: { message: q.message, ...q.evidence } })
+        .where(held)
+        .returning({ status: migrationStudies.status });
+      if (!mine.length) return false;
       await tx.insert(engineEvents).values({
         tenantSlug: m.tenantSlug,
         type: "migration.study_quarantined",
         payload: { migrationId: m.id, sourceId: study.sourceId, studyInstanceUid: study.studyInstanceUid, category: q.category, message: q.message },
       });
+      return true;
     });
-    return { status: "quarantined" as const, bytes: 0 };
+    return { status: recorded ? ("quarantined" as const) : ("lost" as const), bytes: 0 };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -188,7 +247,7 @@ type Rule = MigrationPlan["transforms"][number];
 const tagArg = (tag: string) => `(${tag.slice(0, 4)},${tag.slice(4)})`;
 
 /** dcmodify arguments for one file: the rules that apply to its modality, resolved against its own values. */
-function transformArgs(file: string, head: Buffer, rules: Rule[]): string[] {
+function transformArgs(file: string, head: Buffer, rules: Rule[], pseudonymKey: Buffer | undefined): string[] {
   const ds = parseHeader(head);
   if (!ds) throw new Quarantine("malformed_header", `${path.basename(file)}: unreadable header, no rule could be applied`);
   const modality = ds.string("x00080060")?.trim() ?? "";
@@ -224,18 +283,21 @@ function transformArgs(file: string, head: Buffer, rules: Rule[]): string[] {
           if (blocks.has(block)) args.push("-ea", tagArg(key.slice(1).toUpperCase()));
         }
       }
-    } else if (r.op === "anonymize") throw new Quarantine("transform_error", "the anonymization profile is not supported yet", { rule: r });
+    } else if (r.op === "anonymize") {
+      if (!pseudonymKey) throw new Quarantine("transform_error", "the anonymization profile needs ENGINE_PSEUDONYM_KEY, which this engine does not have", { rule: r });
+      args.push(...anonymizeArgs(ds, pseudonymKey).args);
+    }
   }
   return args;
 }
 
-async function applyTransforms(files: string[], rules: Rule[]) {
+async function applyTransforms(files: string[], rules: Rule[], pseudonymKey: Buffer | undefined) {
   for (const file of files) {
     const fh = await open(file, "r");
     const head = Buffer.alloc(256 * 1024);
     const { bytesRead } = await fh.read(head, 0, head.length, 0);
     await fh.close();
-    const args = transformArgs(file, head.subarray(0, bytesRead), rules);
+    const args = transformArgs(file, head.subarray(0, bytesRead), rules, pseudonymKey);
     if (!args.length) continue;
     await new Promise<void>((resolve, reject) =>
       execFile("dcmodify", ["-nb", ...args, file], (err, _o, stderr) =>
@@ -245,15 +307,22 @@ async function applyTransforms(files: string[], rules: Rule[]) {
   }
 }
 
-/** Takes the next pending study of a migration (skipping ones another worker holds) and marks it in flight. */
+/** How long a claim holds without renewal: a worker that died releases its study after this. */
+const LEASE_SECONDS = 60;
+
+/**
+ * Takes the next pending study of a migration (or one whose worker's lease lapsed), skipping ones another worker
+ * holds, and marks it in flight under this worker's lease.
+ */
 async function claimNext(db: EngineDb, migrationId: string, worker: string) {
   // MATERIALIZED: the pick runs once. Inlined into the join, a LIMIT 1 … SKIP LOCKED subquery can be re-run per
   // joined row and claim several studies at once.
   const rows = await db.execute<StudyRow & Record<string, unknown>>(sql`
     with next as materialized (
       select source_id, study_instance_uid from migration_studies
-      where migration_id = ${migrationId} and status = 'pending' order by study_date nulls last limit 1 for update skip locked)
-    update migration_studies s set status = 'in_flight', worker = ${worker}
+      where migration_id = ${migrationId} and (status = 'pending' or (status = 'in_flight' and lease_until < now()))
+      order by study_date nulls last limit 1 for update skip locked)
+    update migration_studies s set status = 'in_flight', worker = ${worker}, lease_until = now() + make_interval(secs => ${LEASE_SECONDS})
     from next
     where s.migration_id = ${migrationId} and s.source_id = next.source_id and s.study_instance_uid = next.study_instance_uid
     returning s.migration_id as "migrationId", s.source_id as "sourceId", s.study_instance_uid as "studyInstanceUid"`);
@@ -264,18 +333,24 @@ async function claimNext(db: EngineDb, migrationId: string, worker: string) {
  * Runs a migration until nothing is pending: `plan.concurrency` studies at a time, each claimed in the database
  * so concurrent runners never take the same study. Ends the migration as completed.
  */
-export async function runMigration(db: EngineDb, migrationId: string, log: (s: string) => void, hooks: MigrationHooks = {}) {
+export async function runMigration(db: EngineDb, migrationId: string, log: (s: string) => void, runtime: MigrationRuntime = {}) {
   const [m] = await db.select().from(migrations).where(eq(migrations.id, migrationId));
   if (!m) return;
   const plan = m.plan as MigrationPlan;
-  const worker = `engine-${process.pid}-${randomUUID().slice(0, 8)}`;
-  const tally = { migrated: 0, quarantined: 0 };
+  const worker = `${runtime.instanceId ?? `engine-${process.pid}`}/${randomUUID().slice(0, 8)}`;
+  const tally = { migrated: 0, quarantined: 0, lost: 0 };
   // Caps are per running migration in this process (a second engine process has its own).
   const overall = plan.bandwidth.overallBytesPerSecond ? new ByteRate(plan.bandwidth.overallBytesPerSecond) : null;
   const perSource = new Map(plan.sources.map((s) => [s.id, plan.bandwidth.perSourceBytesPerSecond ? new ByteRate(plan.bandwidth.perSourceBytesPerSecond) : null]));
+  // The leases of this runner's studies in flight, renewed while it works on them.
+  const renew = setInterval(
+    () => void db.update(migrationStudies).set({ leaseUntil: sql`now() + make_interval(secs => ${LEASE_SECONDS})` }).where(and(eq(migrationStudies.worker, worker), eq(migrationStudies.status, "in_flight"))).catch(() => {}),
+    (LEASE_SECONDS * 1000) / 4,
+  );
   await Promise.all(
     Array.from({ length: plan.concurrency }, async () => {
       for (;;) {
+        if (runtime.stopped?.()) return;
         // Pause takes effect before the next study: the ones in flight finish.
         const [now] = await db.select({ status: migrations.status }).from(migrations).where(eq(migrations.id, migrationId));
         if (now?.status !== "running") return;
@@ -292,13 +367,13 @@ export async function runMigration(db: EngineDb, migrationId: string, log: (s: s
           .from(migrationStudies)
           .where(and(eq(migrationStudies.migrationId, migrationId), eq(migrationStudies.sourceId, String(next.sourceId)), eq(migrationStudies.studyInstanceUid, String(next.studyInstanceUid))));
         await perSource.get(row!.sourceId)?.ready();
-        const outcome = await migrateStudy(db, { id: m.id, tenantSlug: m.tenantSlug, plan }, row!, worker, hooks);
+        const outcome = await migrateStudy(db, { id: m.id, tenantSlug: m.tenantSlug, plan }, row!, worker, runtime);
         tally[outcome.status]++;
         overall?.spend(outcome.bytes);
         perSource.get(row!.sourceId)?.spend(outcome.bytes);
       }
     }),
-  );
+  ).finally(() => clearInterval(renew));
   const completed = await db.transaction(async (tx) => {
     const done = await tx
       .update(migrations)
@@ -310,19 +385,5 @@ export async function runMigration(db: EngineDb, migrationId: string, log: (s: s
     await tx.insert(engineEvents).values({ tenantSlug: m.tenantSlug, type: "migration.completed", payload: { migrationId, ...tally } });
     return true;
   });
-  log(`migration ${migrationId}: ${tally.migrated} migrated, ${tally.quarantined} quarantined by this runner${completed ? "; completed" : ""}`);
-}
-
-/**
- * After a crash or restart: studies left in flight go back to pending (nothing was recorded for them, and the
- * pipeline is idempotent: resending what the target already holds, then verifying, records the study once), and
- * running migrations resume.
- */
-export async function resumeMigrations(db: EngineDb, log: (s: string) => void, hooks: MigrationHooks = {}) {
-  const running = await db.select({ id: migrations.id }).from(migrations).where(eq(migrations.status, "running"));
-  for (const { id } of running) {
-    await db.update(migrationStudies).set({ status: "pending", worker: null }).where(and(eq(migrationStudies.migrationId, id), eq(migrationStudies.status, "in_flight")));
-    log(`migration ${id}: resuming`);
-    void runMigration(db, id, log, hooks).catch((e) => log(`migration ${id} stopped: ${e instanceof Error ? e.message : e}`));
-  }
+  if (tally.migrated || tally.quarantined || completed) log(`migration ${migrationId}: ${tally.migrated} migrated, ${tally.quarantined} quarantined by this runner${completed ? "; completed" : ""}`);
 }

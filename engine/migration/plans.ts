@@ -3,20 +3,30 @@
 import { randomUUID } from "node:crypto";
 import { and, count, eq, inArray, ne } from "drizzle-orm";
 import type { MigrationPlan } from "../api/contract";
+import { access } from "node:fs/promises";
+import { constants as fsConstants } from "node:fs";
+import { pingDicomWeb } from "../dicom/dicomweb";
 import { echo, findStudies, type DicomPeer } from "../dicom/scu";
 import type { EngineDb } from "../store/db";
-import { engineEvents, migrations, migrationStudies } from "../store/schema";
+import { engineEvents, migrations, migrationSourceFiles, migrationStudies } from "../store/schema";
 import { discoverStudies } from "./discovery";
+import { listSourceFiles, studiesOf } from "./filesystem";
 
 export type MigrationRow = typeof migrations.$inferSelect;
 
+type Endpoint = MigrationPlan["sources"][number] | MigrationPlan["target"];
+
+/** A C-ECHO to an archive, a QIDO-RS query to a DICOMweb service, a look at a source folder or DICOMDIR. */
+async function reach(endpoint: Endpoint) {
+  if (endpoint.kind === "dicom") return echo(endpoint as DicomPeer).catch((e: Error) => Promise.reject(new Error(`C-ECHO failed: ${e.message}`)));
+  if (endpoint.kind === "stow-rs") return pingDicomWeb(endpoint.url);
+  await access(endpoint.path, fsConstants.R_OK).catch(() => Promise.reject(new Error(`${endpoint.path} does not exist or the engine cannot read it`)));
+}
+
 /** Field errors from the connection tests, keyed like the plan's fields (`sources.0`, `target`); empty when all answer. */
 export async function connectionTest(plan: MigrationPlan): Promise<Record<string, string[]>> {
-  const checks: [string, DicomPeer][] = [
-    ...plan.sources.flatMap((s, i) => (s.kind === "dicom" ? [[`sources.${i}`, s] as [string, DicomPeer]] : [])),
-    ...(plan.target.kind === "dicom" ? [["target", plan.target] as [string, DicomPeer]] : []),
-  ];
-  const failures = await Promise.all(checks.map(async ([field, peer]) => echo(peer).then(() => null, (e: Error): [string, string[]] => [field, [`C-ECHO failed: ${e.message}`]])));
+  const checks: [string, Endpoint][] = [...plan.sources.map((s, i): [string, Endpoint] => [`sources.${i}`, s]), ["target", plan.target]];
+  const failures = await Promise.all(checks.map(async ([field, e]) => reach(e).then(() => null, (err: Error): [string, string[]] => [field, [err.message]])));
   return Object.fromEntries(failures.filter((f) => f !== null));
 }
 
@@ -66,7 +76,10 @@ export async function discoverMigration(db: EngineDb, m: MigrationRow, log: (s: 
   try {
     let total = 0;
     for (const source of plan.sources) {
-      if (source.kind !== "dicom") throw new Error(`source ${source.id}: filesystem sources are not supported yet`);
+      if (source.kind === "filesystem") {
+        total += await discoverFiles(db, m, source, plan.filters, log);
+        continue;
+      }
       const studies = await discoverStudies({
         range: { from: plan.filters.studyDateFrom, to: plan.filters.studyDateTo },
         modalities: plan.filters.modalities,
@@ -96,6 +109,34 @@ export async function discoverMigration(db: EngineDb, m: MigrationRow, log: (s: 
     log(`migration ${m.id}: discovery failed: ${message}`);
     await setStatus(db, m.id, "failed", `discovery failed: ${message}`);
   }
+}
+
+/** A folder or DICOMDIR: every Part 10 file's study from its header, and the files recorded for extraction. */
+async function discoverFiles(db: EngineDb, m: MigrationRow, source: { id: string; path: string }, filters: MigrationPlan["filters"], log: (s: string) => void) {
+  const listing = await listSourceFiles(source.path);
+  const studies = studiesOf(listing.files, { from: filters.studyDateFrom, to: filters.studyDateTo, modalities: filters.modalities });
+  for (let i = 0; i < studies.length; i += 500) {
+    const batch = studies.slice(i, i + 500);
+    await db.transaction(async (tx) => {
+      await tx
+        .insert(migrationStudies)
+        .values(batch.map((s) => ({ migrationId: m.id, sourceId: source.id, studyInstanceUid: s.studyInstanceUid, studyDate: s.studyDate, modalities: s.modalities, instances: s.instances })))
+        .onConflictDoNothing();
+      await tx
+        .insert(migrationSourceFiles)
+        .values(batch.flatMap((s) => s.paths.map((p) => ({ migrationId: m.id, sourceId: source.id, studyInstanceUid: s.studyInstanceUid, path: p }))))
+        .onConflictDoNothing();
+    });
+  }
+  if (listing.skipped.length) {
+    await db.insert(engineEvents).values({
+      tenantSlug: m.tenantSlug,
+      type: "migration.files_skipped",
+      payload: { migrationId: m.id, sourceId: source.id, count: listing.skipped.length, examples: listing.skipped.slice(0, 20) },
+    });
+  }
+  log(`migration ${m.id}: ${studies.length} studies in ${listing.files.length} files at source ${source.id}; ${listing.skipped.length} files skipped`);
+  return studies.length;
 }
 
 /** Marks a ready (or paused) migration running; false when it is not in a state that can start. */

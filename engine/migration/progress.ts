@@ -68,13 +68,20 @@ export async function verificationReport(db: EngineDb, migrationId: string) {
     .select({
       studyInstanceUid: migrationInstances.studyInstanceUid,
       sopInstanceUid: migrationInstances.sopInstanceUid,
+      targetStudyInstanceUid: sql<string>`coalesce(${migrationStudies.targetStudyInstanceUid}, ${migrationInstances.studyInstanceUid})`,
+      targetSopInstanceUid: sql<string>`coalesce(${migrationInstances.targetSopInstanceUid}, ${migrationInstances.sopInstanceUid})`,
       sopClassUid: migrationInstances.sopClassUid,
       sizeBytes: migrationInstances.sizeBytes,
       sourceSha256: migrationInstances.sourceSha256,
+      expectedSha256: sql<string>`coalesce(${migrationInstances.expectedSha256}, ${migrationInstances.sourceSha256})`,
       targetSha256: migrationInstances.targetSha256,
       verifiedAt: migrationInstances.verifiedAt,
     })
     .from(migrationInstances)
+    .leftJoin(
+      migrationStudies,
+      and(eq(migrationStudies.migrationId, migrationInstances.migrationId), eq(migrationStudies.studyInstanceUid, migrationInstances.studyInstanceUid), eq(migrationStudies.status, "migrated")),
+    )
     .where(and(eq(migrationInstances.migrationId, migrationId)))
     .orderBy(migrationInstances.studyInstanceUid, migrationInstances.sopInstanceUid);
 }

@@ -143,10 +143,16 @@ export const migrationStudies = pgTable(
     quarantineEvidence: jsonb("quarantine_evidence"),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
     worker: text("worker"),
+    /** an in-flight study's claim: the worker renews it; once it lapses (the worker died) any engine may take the study */
+    leaseUntil: timestamp("lease_until", { withTimezone: true }),
     /** a reviewer's repair: tags to set before the study is run again */
     repairPatch: jsonb("repair_patch"),
     /** the latest review decision, with who signed it and what their signature means */
     decision: jsonb("decision"),
+    /** the study's UID at the target: differs from the source's when the anonymization profile replaced UIDs */
+    targetStudyInstanceUid: text("target_study_instance_uid"),
+    /** what was applied on the way: the plan's tag rules for this study and any repair patch */
+    transformApplied: jsonb("transform_applied"),
   },
   (t) => [primaryKey({ columns: [t.migrationId, t.sourceId, t.studyInstanceUid] }), index("migration_studies_status").on(t.migrationId, t.status)],
 );
@@ -162,9 +168,28 @@ export const migrationInstances = pgTable(
     sopInstanceUid: text("sop_instance_uid").notNull(),
     sopClassUid: text("sop_class_uid").notNull(),
     sizeBytes: bigint("size_bytes", { mode: "number" }).notNull(),
+    /** the SOP instance UID at the target (differs when the anonymization profile replaced UIDs) */
+    targetSopInstanceUid: text("target_sop_instance_uid"),
+    /** as extracted from the source, before any transformation */
     sourceSha256: text("source_sha256").notNull(),
+    /** after the transformation: what the target must hold */
+    expectedSha256: text("expected_sha256"),
     targetSha256: text("target_sha256").notNull(),
     verifiedAt: timestamp("verified_at", { withTimezone: true }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.migrationId, t.sopInstanceUid] }), index("migration_instances_study").on(t.migrationId, t.studyInstanceUid)],
+);
+
+/** A filesystem or DICOMDIR source's files, per study, as discovery found them: what extraction copies. */
+export const migrationSourceFiles = pgTable(
+  "migration_source_files",
+  {
+    migrationId: uuid("migration_id")
+      .notNull()
+      .references(() => migrations.id, { onDelete: "cascade" }),
+    sourceId: text("source_id").notNull(),
+    studyInstanceUid: text("study_instance_uid").notNull(),
+    path: text("path").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.migrationId, t.sourceId, t.path] }), index("migration_source_files_study").on(t.migrationId, t.sourceId, t.studyInstanceUid)],
 );

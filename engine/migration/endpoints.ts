@@ -1,0 +1,59 @@
+// How the pipeline reaches each kind of source and target: extract a study from a source (C-GET, C-MOVE, or the
+// files a filesystem/DICOMDIR discovery recorded), send files to a target (C-STORE exactly as stored, or STOW-RS)
+// and retrieve the study back from the target for verification (C-GET, or WADO-RS).
+import { copyFile, mkdir } from "node:fs/promises";
+import path from "node:path";
+import { and, eq } from "drizzle-orm";
+import type { MigrationPlan } from "../api/contract";
+import { stowFiles, wadoStudy } from "../dicom/dicomweb";
+import { getStudy, moveStudy, type MoveDestination } from "../dicom/retrieve";
+import { forwardExact } from "../dicom/store-exact";
+import type { EngineDb } from "../store/db";
+import { migrationSourceFiles } from "../store/schema";
+
+type Source = MigrationPlan["sources"][number];
+type Target = MigrationPlan["target"];
+
+export async function extractStudy(
+  db: EngineDb,
+  migrationId: string,
+  source: Source,
+  studyInstanceUid: string,
+  dir: string,
+  moveDestination: MoveDestination | undefined,
+): Promise<string[]> {
+  if (source.kind === "dicom") {
+    if (source.retrieve === "c-get") return getStudy(source, studyInstanceUid, dir);
+    if (!moveDestination) throw new Error("C-MOVE retrieval needs ENGINE_MOVE_PORT (and the archive configured to send to ENGINE_MOVE_AE_TITLE there)");
+    return moveStudy(source, studyInstanceUid, dir, moveDestination);
+  }
+  const rows = await db
+    .select({ path: migrationSourceFiles.path })
+    .from(migrationSourceFiles)
+    .where(and(eq(migrationSourceFiles.migrationId, migrationId), eq(migrationSourceFiles.sourceId, source.id), eq(migrationSourceFiles.studyInstanceUid, studyInstanceUid)));
+  await mkdir(dir, { recursive: true });
+  // Copies, so transformations never touch the source media.
+  return Promise.all(
+    rows.map(async (r, i) => {
+      const to = path.join(dir, `${i}.dcm`);
+      await copyFile(r.path, to).catch((e: Error) => {
+        throw new Error(`${r.path} could not be read: ${e.message}`);
+      });
+      return to;
+    }),
+  );
+}
+
+/** Sends the study's files: C-STORE one instance at a time, or one STOW-RS request; `attempt` wraps each unit (retries). */
+export async function sendToTarget(
+  target: Target,
+  instances: { file: string; sopInstanceUid: string; sopClassUid: string; transferSyntaxUid: string }[],
+  attempt: <T>(what: () => Promise<T>, unit: string | null) => Promise<T>,
+) {
+  if (target.kind === "stow-rs") return attempt(() => stowFiles(target.url, instances.map((i) => i.file)), null);
+  for (const inst of instances) await attempt(() => forwardExact(inst.file, inst, target, target.callingAeTitle), inst.sopInstanceUid);
+}
+
+export function retrieveFromTarget(target: Target, studyInstanceUid: string, dir: string) {
+  return target.kind === "stow-rs" ? wadoStudy(target.url, studyInstanceUid, dir) : getStudy(target, studyInstanceUid, dir);
+}

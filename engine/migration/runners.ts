@@ -1,0 +1,61 @@
+// Several engine processes (on one machine or many) share every running migration. Each process looks for running
+// migrations every few seconds and runs its own runner for each (plan.concurrency workers per process); the
+// studies themselves are claimed in the engine database (FOR UPDATE SKIP LOCKED) with a lease the worker renews,
+// so no two workers ever hold one study, and a study whose worker died is taken over once its lease lapses.
+//
+// The migration_studies table is the work queue: the study rows already carry the state that pause, windows,
+// repair and reconciliation need, so a second queue (pg-boss jobs per study) would have to be kept in step with it.
+import { and, eq, like } from "drizzle-orm";
+import type { EngineDb } from "../store/db";
+import { migrations, migrationStudies } from "../store/schema";
+import { runMigration, type MigrationRuntime } from "./pipeline";
+
+const POLL_MS = 3000;
+
+export class MigrationRunners {
+  private readonly active = new Map<string, Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(
+    private readonly db: EngineDb,
+    private readonly log: (s: string) => void,
+    private readonly runtime: MigrationRuntime & { instanceId: string },
+  ) {}
+
+  /**
+   * After a crash or restart: this instance's own in-flight studies go back to pending at once (nothing was
+   * recorded for them, and the pipeline is idempotent: resending what the target already holds, then verifying,
+   * records the study once); other instances' studies are theirs until their leases lapse. Then every running
+   * migration gets a runner here.
+   */
+  async start() {
+    await this.db
+      .update(migrationStudies)
+      .set({ status: "pending", worker: null, leaseUntil: null })
+      .where(and(eq(migrationStudies.status, "in_flight"), like(migrationStudies.worker, `${this.runtime.instanceId}/%`)));
+    await this.poll();
+    this.timer = setInterval(() => void this.poll().catch((e) => this.log(`migration runners: ${e instanceof Error ? e.message : e}`)), POLL_MS);
+  }
+
+  /** Runs a runner for the migration here unless one is already running. */
+  kick(id: string) {
+    if (this.stopping || this.active.has(id)) return;
+    const run = runMigration(this.db, id, this.log, { ...this.runtime, stopped: () => this.stopping })
+      .catch((e) => this.log(`migration ${id} stopped: ${e instanceof Error ? e.message : e}`))
+      .finally(() => this.active.delete(id));
+    this.active.set(id, run);
+  }
+
+  private async poll() {
+    const running = await this.db.select({ id: migrations.id }).from(migrations).where(eq(migrations.status, "running"));
+    for (const { id } of running) this.kick(id);
+  }
+
+  /** Stops taking studies; the ones in flight finish (or their leases lapse if the process is killed). */
+  async stop() {
+    this.stopping = true;
+    clearInterval(this.timer);
+    await Promise.all(this.active.values());
+  }
+}
