@@ -116,6 +116,8 @@ export async function migrateStudy(
   study: StudyRow,
   worker: string,
   runtime: MigrationRuntime = {},
+  /** called with the bytes sent once the study is at the target, before it is verified (the runner starts the next study then) */
+  onSent: (bytes: number) => void = () => {},
 ) {
   const { hooks = {}, workRoot = os.tmpdir() } = runtime;
   const held = and(
@@ -145,7 +147,7 @@ export async function migrateStudy(
     // The plan's tag rules, per source and modality, also before hashing: the target must hold the transformed dataset.
     const rules = m.plan.transforms.filter((r) => !r.sources || r.sources.includes(study.sourceId));
     if (rules.length) await applyTransforms(extracted, rules, runtime.pseudonymKey);
-    const instances = await Promise.all(extracted.map(describe));
+    const instances = patch.length || rules.length ? await Promise.all(extracted.map(describe)) : atExtract;
     const targetStudyUid = instances[0]!.studyInstanceUid || study.studyInstanceUid;
     for (const inst of instances) await hooks.beforeSend?.(inst.file, inst.sopInstanceUid);
     await sendToTarget(target, instances, (what, sopInstanceUid) =>
@@ -154,6 +156,7 @@ export async function migrateStudy(
         throw new Quarantine("target_rejected", e.message, { ...(sopInstanceUid ? { sopInstanceUid } : {}), ...(failures?.length ? { failures } : {}) });
       }),
     );
+    onSent(instances.reduce((n, i) => n + i.size, 0));
     // Verify at the target: what it stores now (under the study's target UID), hashed the same way.
     const stored = await withRetries(() => retrieveFromTarget(target, targetStudyUid, path.join(dir, "verify"))).catch((e: Error) => {
       throw new Quarantine("target_rejected", `could not retrieve the study back for verification: ${e.message}`);
@@ -347,8 +350,11 @@ export async function runMigration(db: EngineDb, migrationId: string, log: (s: s
     () => void db.update(migrationStudies).set({ leaseUntil: sql`now() + make_interval(secs => ${LEASE_SECONDS})` }).where(and(eq(migrationStudies.worker, worker), eq(migrationStudies.status, "in_flight"))).catch(() => {}),
     (LEASE_SECONDS * 1000) / 4,
   );
-  await Promise.all(
-    Array.from({ length: plan.concurrency }, async () => {
+  const runWorker = async () => {
+    // Each worker verifies one study while it extracts and sends the next: verification's second retrieval
+    // overlaps the next study's transfer instead of adding to it. At most one verification runs behind.
+    let verifying: Promise<void> = Promise.resolve();
+    try {
       for (;;) {
         if (runtime.stopped?.()) return;
         // Pause takes effect before the next study: the ones in flight finish.
@@ -366,14 +372,25 @@ export async function runMigration(db: EngineDb, migrationId: string, log: (s: s
           .select()
           .from(migrationStudies)
           .where(and(eq(migrationStudies.migrationId, migrationId), eq(migrationStudies.sourceId, String(next.sourceId)), eq(migrationStudies.studyInstanceUid, String(next.studyInstanceUid))));
-        await perSource.get(row!.sourceId)?.ready();
-        const outcome = await migrateStudy(db, { id: m.id, tenantSlug: m.tenantSlug, plan }, row!, worker, runtime);
-        tally[outcome.status]++;
-        overall?.spend(outcome.bytes);
-        perSource.get(row!.sourceId)?.spend(outcome.bytes);
+        const limit = perSource.get(row!.sourceId);
+        await limit?.ready();
+        let sent!: () => void;
+        const isSent = new Promise<void>((r) => (sent = r));
+        const whole = migrateStudy(db, { id: m.id, tenantSlug: m.tenantSlug, plan }, row!, worker, runtime, (bytes) => {
+          // The bytes went over the wire when the study was sent: that is what the caps count.
+          overall?.spend(bytes);
+          limit?.spend(bytes);
+          sent();
+        }).then((outcome) => void tally[outcome.status]++);
+        await Promise.race([isSent, whole]);
+        await verifying;
+        verifying = whole;
       }
-    }),
-  ).finally(() => clearInterval(renew));
+    } finally {
+      await verifying;
+    }
+  };
+  await Promise.all(Array.from({ length: plan.concurrency }, runWorker)).finally(() => clearInterval(renew));
   const completed = await db.transaction(async (tx) => {
     const done = await tx
       .update(migrations)
