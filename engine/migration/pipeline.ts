@@ -20,6 +20,7 @@ import type { MoveDestination } from "../dicom/retrieve";
 import type { EngineDb } from "../store/db";
 import { engineEvents, migrationInstances, migrations, migrationStudies } from "../store/schema";
 import { anonymizeArgs } from "./anonymize";
+import { pixelDataProblem } from "./pixel-data";
 import { ByteRate } from "./bandwidth";
 import { extractStudy, retrieveFromTarget, sendToTarget } from "./endpoints";
 import { windowOpen } from "./windows";
@@ -91,9 +92,12 @@ async function describe(file: string): Promise<Instance> {
     throw new Quarantine("character_set", `${sopInstanceUid}: Specific Character Set names ${unknown.join(", ")}, which is not a DICOM character set`, { element: "(0008,0005) SpecificCharacterSet", value: charset, sopInstanceUid });
   }
   const studyInstanceUid = meta?.string("x0020000d")?.replace(/\0/g, "").trim() ?? "";
+  const size = (await stat(file)).size;
+  const pixels = pixelDataProblem(parseHeader(head.subarray(0, bytesRead)), transferSyntaxUid, size);
+  if (pixels) throw new Quarantine("corrupt_pixel_data", `${sopInstanceUid}: ${pixels.message}`, { ...pixels.evidence, sopInstanceUid });
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(file, { start: offset })) hash.update(chunk as Buffer);
-  return { file, studyInstanceUid, sopInstanceUid, sopClassUid, transferSyntaxUid, size: (await stat(file)).size, sha256: hash.digest("hex") };
+  return { file, studyInstanceUid, sopInstanceUid, sopClassUid, transferSyntaxUid, size, sha256: hash.digest("hex") };
 }
 
 /** Transient failures (the archive busy or briefly away) are retried with backoff before the study is quarantined. */
