@@ -37,3 +37,15 @@ export function datasetBytes(part10: Buffer): Buffer {
   const groupLength = part10.readUInt32LE(132 + 8);
   return part10.subarray(132 + 12 + groupLength);
 }
+
+/**
+ * The dataset's elements and values as `dcmdump` prints them, without what depends on the encoding (transfer
+ * syntax, lengths, item and delimitation lines): equal for the same dataset in implicit and explicit VR.
+ */
+export async function datasetElements(file: string) {
+  return (await datasetDump(file))
+    .split("\n")
+    .filter((l) => !/^\s*\(fffe,e0[0d]d\)/.test(l) && !/^\s*\(fffe,e000\)/.test(l))
+    .map((l) => l.replace(/\s+#\s+(\d+|u\/l),\s*\d+\s.*$/, "").trimEnd())
+    .join("\n");
+}

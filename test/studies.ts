@@ -6,7 +6,8 @@ import os from "node:os";
 import path from "node:path";
 import { PYDICOM_TEST_FILES } from "./dcmtk";
 
-const SOURCES = { CT: "CT_small.dcm", MR: "MR_small.dcm" } as const;
+const SOURCES = { CT: "CT_small.dcm", MR: "MR_small.dcm", RTPLAN: "rtplan.dcm", RTDOSE: "rtdose.dcm", OT: "SC_rgb_small_odd.dcm" } as const;
+export const MODALITIES = Object.keys(SOURCES) as (keyof typeof SOURCES)[];
 
 export type MadeStudy = { file: string; modality: keyof typeof SOURCES; date: string };
 
@@ -18,7 +19,7 @@ export function makeStudies(count: number, dates: string[], modalities: (keyof t
     const file = path.join(dir, `s${i}.dcm`);
     copyFileSync(path.join(PYDICOM_TEST_FILES, SOURCES[modality]), file);
     const time = `${String(8 + (i % 10)).padStart(2, "0")}${String((i * 7) % 60).padStart(2, "0")}00`;
-    execFileSync("dcmodify", ["-nb", "-gst", "-gse", "-gin", "-m", `(0008,0020)=${date.replaceAll("-", "")}`, "-m", `(0008,0030)=${time}`, "-m", `(0010,0020)=PAT${i}`, file]);
+    execFileSync("dcmodify", ["-nb", "-gst", "-gse", "-gin", "-i", `(0008,0020)=${date.replaceAll("-", "")}`, "-i", `(0008,0030)=${time}`, "-i", `(0010,0020)=PAT${i}`, file]);
     return { file, modality, date };
   });
 }

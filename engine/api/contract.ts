@@ -198,6 +198,12 @@ const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "a time as HH:MM
 /** A data element tag as 8 hex digits, group then element: 00100010 is PatientName. */
 export const Tag = z.string().regex(/^[0-9A-Fa-f]{8}$/, "a tag as 8 hex digits, e.g. 00100010").transform((t) => t.toUpperCase());
 
+// C-GET needs nothing configured at the archive; C-MOVE needs the archive to know the engine's move AE title, and
+// keeps the stored encoding where an archive answering C-GET would re-encode (e.g. implicit VR as explicit).
+const Retrieve = z
+  .enum(["c-get", "c-move"], { error: "retrieve is c-get or c-move" })
+  .default("c-get")
+  .meta({ description: "how the engine retrieves studies from this archive (extraction, or verification at a target)" });
 const DicomPeerFields = { aeTitle: AeTitle, host: Host, port: Port, callingAeTitle: AeTitle.default("IMGOPS_MIGRATE") };
 
 export const MigrationSource = z.discriminatedUnion("kind", [
@@ -206,7 +212,7 @@ export const MigrationSource = z.discriminatedUnion("kind", [
       kind: z.literal("dicom"),
       id: SourceId,
       ...DicomPeerFields,
-      retrieve: z.enum(["c-get", "c-move"], { error: "retrieve is c-get or c-move" }).default("c-get"),
+      retrieve: Retrieve,
       findLimit: z.number().int().min(0, "0 means the archive has no C-FIND result limit").default(0).meta({ description: "the archive's C-FIND result cap (0: none)" }),
     })
     .strict(),
@@ -214,7 +220,7 @@ export const MigrationSource = z.discriminatedUnion("kind", [
 ]);
 
 export const MigrationTarget = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("dicom"), ...DicomPeerFields }).strict(),
+  z.object({ kind: z.literal("dicom"), ...DicomPeerFields, retrieve: Retrieve }).strict(),
   z.object({ kind: z.literal("stow-rs"), url: z.url({ error: "a STOW-RS URL" }) }).strict(),
 ]);
 

@@ -120,6 +120,8 @@ async function planNeeds(plan: z.infer<typeof MigrationPlan>, runtime: Migration
     if (s.kind === "dicom" && s.retrieve === "c-move" && !runtime.moveDestination)
       fields[`sources.${i}.retrieve`] = ["C-MOVE needs ENGINE_MOVE_PORT set on the engine (and the archive sending to ENGINE_MOVE_AE_TITLE there); or use c-get"];
   });
+  if (plan.target.kind === "dicom" && plan.target.retrieve === "c-move" && !runtime.moveDestination)
+    fields["target.retrieve"] = ["C-MOVE needs ENGINE_MOVE_PORT set on the engine (and the archive sending to ENGINE_MOVE_AE_TITLE there); or use c-get"];
   plan.transforms.forEach((r, i) => {
     if (r.op === "anonymize" && !runtime.pseudonymKey) fields[`transforms.${i}`] = ["the anonymization profile needs ENGINE_PSEUDONYM_KEY set on the engine (32 random bytes, base64)"];
   });

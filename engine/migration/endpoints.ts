@@ -54,6 +54,9 @@ export async function sendToTarget(
   for (const inst of instances) await attempt(() => forwardExact(inst.file, inst, target, target.callingAeTitle), inst.sopInstanceUid);
 }
 
-export function retrieveFromTarget(target: Target, studyInstanceUid: string, dir: string) {
-  return target.kind === "stow-rs" ? wadoStudy(target.url, studyInstanceUid, dir) : getStudy(target, studyInstanceUid, dir);
+export function retrieveFromTarget(target: Target, studyInstanceUid: string, dir: string, moveDestination: MoveDestination | undefined) {
+  if (target.kind === "stow-rs") return wadoStudy(target.url, studyInstanceUid, dir);
+  if (target.retrieve === "c-get") return getStudy(target, studyInstanceUid, dir);
+  if (!moveDestination) throw new Error("C-MOVE retrieval needs ENGINE_MOVE_PORT (and the archive configured to send to ENGINE_MOVE_AE_TITLE there)");
+  return moveStudy(target, studyInstanceUid, dir, moveDestination);
 }

@@ -162,7 +162,7 @@ export async function migrateStudy(
     );
     onSent(instances.reduce((n, i) => n + i.size, 0));
     // Verify at the target: what it stores now (under the study's target UID), hashed the same way.
-    const stored = await withRetries(() => retrieveFromTarget(target, targetStudyUid, path.join(dir, "verify"))).catch((e: Error) => {
+    const stored = await withRetries(() => retrieveFromTarget(target, targetStudyUid, path.join(dir, "verify"), runtime.moveDestination)).catch((e: Error) => {
       throw new Quarantine("target_rejected", `could not retrieve the study back for verification: ${e.message}`);
     });
     const atTarget = new Map((await Promise.all(stored.map(describe))).map((i) => [i.sopInstanceUid, i.sha256]));
@@ -369,23 +369,34 @@ export async function runMigration(db: EngineDb, migrationId: string, log: (s: s
           await new Promise((r) => setTimeout(r, WINDOW_POLL_MS));
           continue;
         }
-        await overall?.ready();
-        const next = await claimNext(db, migrationId, worker);
-        if (!next) return;
+        // Under a cap, a study starts only when the budget allows and holds its turn until it is sent.
+        const payOverall = await overall?.ready();
+        const next = await claimNext(db, migrationId, worker).catch((e) => {
+          payOverall?.(0);
+          throw e;
+        });
+        if (!next) {
+          payOverall?.(0);
+          return;
+        }
         const [row] = await db
           .select()
           .from(migrationStudies)
           .where(and(eq(migrationStudies.migrationId, migrationId), eq(migrationStudies.sourceId, String(next.sourceId)), eq(migrationStudies.studyInstanceUid, String(next.studyInstanceUid))));
-        const limit = perSource.get(row!.sourceId);
-        await limit?.ready();
+        const paySource = await perSource.get(row!.sourceId)?.ready();
+        const pay = (bytes: number) => {
+          payOverall?.(bytes);
+          paySource?.(bytes);
+        };
         let sent!: () => void;
         const isSent = new Promise<void>((r) => (sent = r));
         const whole = migrateStudy(db, { id: m.id, tenantSlug: m.tenantSlug, plan }, row!, worker, runtime, (bytes) => {
           // The bytes went over the wire when the study was sent: that is what the caps count.
-          overall?.spend(bytes);
-          limit?.spend(bytes);
+          pay(bytes);
           sent();
-        }).then((outcome) => void tally[outcome.status]++);
+        })
+          .then((outcome) => void tally[outcome.status]++)
+          .finally(() => pay(0)); // a study quarantined before sending moved nothing
         await Promise.race([isSent, whole]);
         await verifying;
         verifying = whole;

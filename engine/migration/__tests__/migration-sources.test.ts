@@ -2,7 +2,7 @@
 // a DICOM archive by C-MOVE (Orthanc moving to the engine's own storage SCP), and a STOW-RS target verified by
 // WADO-RS (Orthanc with Debian's DICOMweb plugin). Filesystem sources stay inside the tenant's import folder.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,7 +10,8 @@ import { freePort } from "../../../scripts/lib/ports";
 import { createTestDatabases } from "../../../test/databases";
 import { startTestEngine } from "../../../test/engine";
 import { startOrthanc } from "../../../test/orthanc";
-import { makeStudies } from "../../../test/studies";
+import { makeStudies, MODALITIES } from "../../../test/studies";
+import { datasetBytes } from "../../../test/dcmtk";
 import { until } from "../../../test/until";
 
 const TOKEN = "migration-sources-".padEnd(48, "s");
@@ -23,10 +24,11 @@ describe("migration sources and targets", () => {
   let archive: Awaited<ReturnType<typeof startOrthanc>>;
   let dicomTarget: Awaited<ReturnType<typeof startOrthanc>>;
   let webTarget: Awaited<ReturnType<typeof startOrthanc>>;
+  let moveTarget: Awaited<ReturnType<typeof startOrthanc>>;
   const importRoot = mkdtempSync(path.join(os.tmpdir(), "imports-"));
   const folderStudies = makeStudies(5, ["2024-05-01", "2024-05-02"]);
   const mediaStudies = makeStudies(3, ["2024-05-03"]);
-  const archiveStudies = makeStudies(4, ["2024-05-04"]);
+  const archiveStudies = makeStudies(MODALITIES.length, ["2024-05-04"], MODALITIES);
 
   const api = async (p: string, init: RequestInit = {}) => {
     const res = await fetch(engine.url + p, { ...init, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" } });
@@ -69,11 +71,12 @@ describe("migration sources and targets", () => {
     mkdirSync(path.join(importRoot, "south"), { recursive: true });
 
     const movePort = await freePort();
-    [dbs, archive, dicomTarget, webTarget] = await Promise.all([
+    [dbs, archive, dicomTarget, webTarget, moveTarget] = await Promise.all([
       createTestDatabases(),
       startOrthanc({ aeTitle: "MOVE_SRC", moveDestinations: { [MOVE_AE]: movePort } }),
       startOrthanc({ aeTitle: "SRC_DST" }),
       startOrthanc({ aeTitle: "WEB_DST", dicomWeb: true }),
+      startOrthanc({ aeTitle: "MOVE_DST", moveDestinations: { [MOVE_AE]: movePort } }),
     ]);
     for (const s of archiveStudies) await archive.upload(s.file);
     engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, env: { ENGINE_IMPORT_ROOT: importRoot, ENGINE_MOVE_PORT: String(movePort), ENGINE_MOVE_AE_TITLE: MOVE_AE } });
@@ -81,7 +84,7 @@ describe("migration sources and targets", () => {
 
   afterAll(async () => {
     await engine?.close();
-    await Promise.all([archive?.stop(), dicomTarget?.stop(), webTarget?.stop()]);
+    await Promise.all([archive?.stop(), dicomTarget?.stop(), webTarget?.stop(), moveTarget?.stop()]);
     await dbs?.drop();
   });
 
@@ -113,16 +116,20 @@ describe("migration sources and targets", () => {
     expect(report.every((r) => r.sourceSha256 === r.targetSha256)).toBe(true);
   }, 180_000);
 
-  it("an archive by C-MOVE to the engine's own storage SCP", async () => {
-    const before = (await targetSops(dicomTarget)).size;
+  it("archive to archive by C-MOVE to the engine's own storage SCP, every encoding kept byte for byte", async () => {
     const { counts } = await migrate(
       [{ kind: "dicom", id: "pacs", aeTitle: archive.aeTitle, host: "127.0.0.1", port: archive.port, retrieve: "c-move" }],
-      { kind: "dicom", aeTitle: dicomTarget.aeTitle, host: "127.0.0.1", port: dicomTarget.port },
+      { kind: "dicom", aeTitle: moveTarget.aeTitle, host: "127.0.0.1", port: moveTarget.port, retrieve: "c-move" },
     );
-    expect(counts).toMatchObject({ discovered: 4, migrated: 4, quarantined: 0 });
-    const sops = await targetSops(dicomTarget);
-    expect(sops.size).toBe(before + 4);
-    for (const s of archiveStudies) expect(sops.has(sopOf(s.file))).toBe(true);
+    expect(counts).toMatchObject({ discovered: MODALITIES.length, migrated: MODALITIES.length, quarantined: 0 });
+    // Implicit VR (the RT plan and dose) as well as explicit: the target holds the very dataset bytes.
+    const stored = new Map<string, Buffer>();
+    for (const oid of (await fetch(`${moveTarget.http}/instances`).then((r) => r.json())) as string[]) {
+      const tags = (await fetch(`${moveTarget.http}/instances/${oid}/simplified-tags`).then((r) => r.json())) as { SOPInstanceUID: string };
+      stored.set(tags.SOPInstanceUID, datasetBytes(Buffer.from(await (await fetch(`${moveTarget.http}/instances/${oid}/file`)).arrayBuffer())));
+    }
+    expect(stored.size).toBe(MODALITIES.length);
+    for (const s of archiveStudies) expect(stored.get(sopOf(s.file))?.equals(datasetBytes(readFileSync(s.file))), s.modality).toBe(true);
   }, 180_000);
 
   it("unreachable DICOMweb and missing folders are reported by the connection test", async () => {
