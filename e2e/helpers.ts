@@ -22,7 +22,12 @@ export async function submitIdpLogin(page: Page, email: string, password = "demo
 }
 
 export async function openUserMenu(page: Page) {
-  await page.getByRole("button", { name: "User menu" }).click();
+  // A click that lands before hydration opens nothing: click again until the menu shows.
+  const menu = page.getByRole("menu");
+  await expect(async () => {
+    if (!(await menu.isVisible())) await page.getByRole("button", { name: "User menu" }).click();
+    await expect(menu).toBeVisible({ timeout: 2000 });
+  }).toPass({ timeout: 20_000 });
 }
 
 /** The engineer's whole request: the form, the step-up sign-in at the IdP, the confirmation. */

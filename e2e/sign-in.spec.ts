@@ -82,6 +82,8 @@ test.describe("sign-in through OpenID Connect and tenancy in the URL", () => {
     expect(session).toBeDefined();
     const v = session!.value;
     const flipped = v.slice(0, -6) + (v.slice(-6, -5) === "A" ? "B" : "A") + v.slice(-5);
+    // Leave the page first: a poll answered after the swap would set a fresh valid cookie again.
+    await page.goto("about:blank");
     await context.addCookies([{ ...session!, value: flipped }]);
     await page.goto(webUrl() + "/t/northside");
     await expect(page).toHaveURL(/\/sign-in/);
@@ -100,6 +102,7 @@ test.describe("sign-in through OpenID Connect and tenancy in the URL", () => {
       maxAge: -3600,
       token: { name: "Nora Admin", email: "admin@northside.test", uid: "00000000-0000-0000-0000-000000000001", iat: now - 7200 },
     });
+    await page.goto("about:blank");
     await context.addCookies([{ ...session, value: stale }]);
     await page.goto(webUrl() + "/t/northside");
     await expect(page).toHaveURL(/\/sign-in/);
