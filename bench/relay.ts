@@ -148,6 +148,14 @@ async function main() {
     };
   };
 
+  // BENCH_ENGINE_ONLY=1 skips the baselines (for profiling the engine with node --cpu-prof); no ratios then.
+  if (process.env.BENCH_ENGINE_ONLY) {
+    const r = await measure("engine", engineReceiver, files);
+    console.log(`engine ${(COUNT / r.seconds).toFixed(0)} instances/s   runs: ${r.runs.map((s) => (COUNT / s).toFixed(0)).join(", ")}`);
+    await urls.drop();
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  }
   const results = [
     await measure("DCMTK storescp (writes files, no fsync)", storescp, files),
     await measure("Orthanc 1.10 (defaults)", orthanc, files),

@@ -8,7 +8,8 @@ import { MigrationRunners } from "./migration/runners";
 import { buildAdminApi } from "./api/app";
 import type { EngineConfig } from "./config";
 import { createDicomServer } from "./dicom/scp";
-import { expireDue, recordReceived } from "./relay/hold-queue";
+import { expireDue } from "./relay/hold-queue";
+import { createHoldQueueWriter } from "./relay/hold-queue-writer";
 import { routeCalledAe } from "./relay/routing";
 import { BlobStore } from "./store/blob-store";
 import { connectEngineDb, migrateEngineDatabase } from "./store/db";
@@ -43,7 +44,9 @@ export async function startEngine(
   const hostnames = config.ENGINE_GATEWAY_HOSTNAMES.split(",").map((h) => h.trim()).filter(Boolean);
   const serverCert = await ca.issueServer(hostnames);
   const metrics = createMetrics();
-  const gateway = createGateway({ db, blobs, keyring, log, clock, metrics, tls: { certPem: serverCert.certPem, keyPem: serverCert.keyPem, caPem: ca.certPem } });
+  // One group commit for every hold-queue write on the ingest path (received instances, notified marks).
+  const holdQueue = createHoldQueueWriter(db);
+  const gateway = createGateway({ db, blobs, keyring, log, clock, metrics, holdQueue, tls: { certPem: serverCert.certPem, keyPem: serverCert.keyPem, caPem: ca.certPem } });
   const gatewayPort = await gateway.listen(config.ENGINE_GATEWAY_PORT, config.ENGINE_GATEWAY_HOST);
   const gatewayUrl = config.ENGINE_GATEWAY_PUBLIC_URL ?? `wss://${hostnames[0] ?? "localhost"}:${gatewayPort}`;
   log(`router gateway (mTLS WebSocket) listening on port ${gatewayPort}, ${config.ENGINE_MODE} mode`);
@@ -89,7 +92,7 @@ export async function startEngine(
     blobs,
     log,
     onStored: async (s) => {
-      const { result, replacedBlobId } = await recordReceived(db, {
+      const { result, replacedBlobId } = await holdQueue.record({
         id: s.id,
         tenantSlug: s.tenantSlug,
         callingAe: s.callingAe,
@@ -139,6 +142,7 @@ export async function startEngine(
       await runners.stop();
       await gateway.close();
       dicom.close();
+      await holdQueue.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await closeDb();
     },
