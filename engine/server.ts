@@ -8,7 +8,7 @@ import { MigrationRunners } from "./migration/runners";
 import { buildAdminApi } from "./api/app";
 import type { EngineConfig } from "./config";
 import { createDicomServer } from "./dicom/scp";
-import { expireDue } from "./relay/hold-queue";
+import { expireDue, recoverUndurableResults, transition } from "./relay/hold-queue";
 import { createHoldQueueWriter } from "./relay/hold-queue-writer";
 import { routeCalledAe } from "./relay/routing";
 import { BlobStore } from "./store/blob-store";
@@ -18,7 +18,7 @@ import { Keyring } from "./store/keyring";
 import { loadCertificateAuthority } from "./relay/ca-store";
 import { createGateway } from "./relay/gateway";
 import { createMetrics } from "./metrics";
-import { results } from "./store/schema";
+import { LIVE_STATUSES, results } from "./store/schema";
 import { and, eq } from "drizzle-orm";
 
 export type Clock = { now: () => Date };
@@ -86,27 +86,43 @@ export async function startEngine(
   const url = `http://${config.ENGINE_ADMIN_HOST}:${port}`;
   log(`admin API listening on ${url}`);
 
+  // Results whose row committed while their blob's fsync ran, when the engine stopped in between.
+  const recovered = await recoverUndurableResults(db, blobs, keyring, clock.now());
+  if (recovered.kept || recovered.purged || recovered.missing)
+    log(`start-up blob check: ${recovered.kept} completed, ${recovered.purged} purged (bytes not durable), ${recovered.missing} with no blob at all (left as they are)`);
+
   const dicom = createDicomServer({
     route: (calledAe) => routeCalledAe(db, calledAe),
     keyring,
     blobs,
     log,
     onStored: async (s) => {
-      const { result, replacedBlobId } = await holdQueue.record({
-        id: s.id,
-        tenantSlug: s.tenantSlug,
-        callingAe: s.callingAe,
-        calledAe: s.calledAe,
-        peerAddress: s.peerAddress,
-        sopClassUid: s.sopClassUid,
-        sopInstanceUid: s.sopInstanceUid,
-        transferSyntaxUid: s.transferSyntaxUid,
-        sizeBytes: s.sizeBytes,
-        sha256: s.sha256,
-        blobId: s.id,
-        receivedAt: clock.now(),
-        ...s.header,
-      });
+      // The row commits while the blob's fsync runs; the C-STORE is confirmed only once both are durable.
+      const [recorded, durable] = await Promise.allSettled([
+        holdQueue.record({
+          id: s.id,
+          tenantSlug: s.tenantSlug,
+          callingAe: s.callingAe,
+          calledAe: s.calledAe,
+          peerAddress: s.peerAddress,
+          sopClassUid: s.sopClassUid,
+          sopInstanceUid: s.sopInstanceUid,
+          transferSyntaxUid: s.transferSyntaxUid,
+          sizeBytes: s.sizeBytes,
+          sha256: s.sha256,
+          blobId: s.id,
+          receivedAt: clock.now(),
+          ...s.header,
+        }),
+        s.durable,
+      ]);
+      if (recorded.status === "rejected") throw recorded.reason;
+      const { result, replacedBlobId } = recorded.value;
+      if (durable.status === "rejected") {
+        // The bytes never became durable: the committed row goes again (the vendor is told to retry).
+        await transition(db, { tenantSlug: s.tenantSlug, id: result.id }, [...LIVE_STATUSES], "purged", { reason: "stored bytes could not be made durable" }, { dropBlob: true, now: clock.now() });
+        throw durable.reason;
+      }
       if (replacedBlobId) await blobs.delete(s.tenantSlug, replacedBlobId);
       metrics.received.inc({ tenant: s.tenantSlug });
       metrics.receivedBytes.inc({ tenant: s.tenantSlug }, s.sizeBytes);

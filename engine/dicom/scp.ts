@@ -40,6 +40,11 @@ export type StoredInstance = {
   sizeBytes: number;
   sha256: string;
   header: HeaderFields;
+  /**
+   * Every byte is written when onStored is called; this resolves once the blob is durable (fsynced, in place), or
+   * rejects. onStored may record the row meanwhile, and must not resolve before this has.
+   */
+  durable: Promise<void>;
 };
 
 export type ScpDeps = {
@@ -47,12 +52,16 @@ export type ScpDeps = {
   route: (calledAe: string) => Promise<TenantRoute | null>;
   keyring: Keyring;
   blobs: BlobStore;
-  /** Records the stored instance as a held result; a throw makes the C-STORE fail (and the blob is removed). */
+  /**
+   * Records the stored instance as a held result, resolving once the row has committed and `durable` resolved
+   * (the C-STORE is confirmed then); a throw makes the C-STORE fail (and the blob is removed), and must leave no
+   * result behind.
+   */
   onStored: (instance: StoredInstance) => Promise<void>;
   log: (m: string) => void;
 };
 
-type Pending = { writerReady: Promise<BlobWriter>; instance: Omit<StoredInstance, "sizeBytes" | "sha256" | "header">; prefix: Buffer[]; prefixBytes: number };
+type Pending = { writerReady: Promise<BlobWriter>; instance: Omit<StoredInstance, "sizeBytes" | "sha256" | "header" | "durable">; prefix: Buffer[]; prefixBytes: number };
 
 export function createDicomServer(deps: ScpDeps) {
   class RelayScp extends Scp {
@@ -159,10 +168,11 @@ export function createDicomServer(deps: ScpDeps) {
         final: (cb) => {
           this.outcome = writerReady.then(async (w) => {
             w.input.end();
-            // Parsed while the blob's tail write and fsync run in the thread pool.
+            const { size, sha256 } = await w.written;
+            const durable = w.done.then(() => {});
+            durable.catch(() => {}); // onStored reports it
             const header = readHeaderFields(Buffer.concat(pending.prefix));
-            const { size, sha256 } = await w.done;
-            return { ...instance, sizeBytes: size, sha256, header };
+            return { ...instance, sizeBytes: size, sha256, header, durable };
           });
           this.outcome.catch(() => {});
           cb();
@@ -194,6 +204,7 @@ export function createDicomServer(deps: ScpDeps) {
           try {
             await deps.onStored(stored);
           } catch (e) {
+            await stored.durable.catch(() => {}); // then the blob is in place (or already gone)
             await deps.blobs.delete(stored.tenantSlug, stored.id);
             throw e;
           }

@@ -1,7 +1,9 @@
 // The hold queue: each stored instance is a result that moves held → notified → pulled → acked (or expired /
 // purged). Every transition writes its event to the outbox in the same transaction.
-import { and, eq, inArray, lte, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, lte, sql } from "drizzle-orm";
+import type { BlobStore } from "../store/blob-store";
 import type { EngineDb } from "../store/db";
+import type { Keyring } from "../store/keyring";
 import { LIVE_STATUSES, engineEvents, results } from "../store/schema";
 
 type Tx = Parameters<Parameters<EngineDb["transaction"]>[0]>[0];
@@ -130,4 +132,33 @@ export async function previewRetention(db: EngineDb, slug: string, ttlDays: numb
     .where(and(eq(results.tenantSlug, slug), inArray(results.status, [...LIVE_STATUSES])));
   const r = row!;
   return { ttlDays, ...r, unchanged: r.live - r.expireImmediately - r.gainTime - r.loseTime };
+}
+
+/**
+ * At start-up: ingest commits a result's row while its blob is fsynced, so an engine that stopped in between left
+ * a row whose blob is still <id>.partial. A complete one (it decrypts, the tag checks out) is put in place; an
+ * incomplete one means the C-STORE was never confirmed, and the result is purged with the reason. A live row with
+ * no blob file at all is left alone and counted (a wrong blob directory must not purge the queue).
+ */
+export async function recoverUndurableResults(db: EngineDb, blobs: BlobStore, keyring: Keyring, now: Date) {
+  const counts = { kept: 0, purged: 0, missing: 0 };
+  const rows = await db
+    .select({ id: results.id, tenantSlug: results.tenantSlug, blobId: results.blobId })
+    .from(results)
+    .where(and(inArray(results.status, [...LIVE_STATUSES]), isNotNull(results.blobId)));
+  for (let i = 0; i < rows.length; i += 64) {
+    await Promise.all(
+      rows.slice(i, i + 64).map(async (r) => {
+        if (await blobs.exists(r.tenantSlug, r.blobId!)) return;
+        const outcome = await blobs.recoverPartial(await keyring.dataKey(r.tenantSlug), r.tenantSlug, r.blobId!);
+        if (outcome === "kept") counts.kept++;
+        else if (outcome === "absent") counts.missing++;
+        else {
+          await transition(db, r, [...LIVE_STATUSES], "purged", { reason: "engine stopped before the stored bytes were durable; the C-STORE was never confirmed" }, { dropBlob: true, now });
+          counts.purged++;
+        }
+      }),
+    );
+  }
+  return counts;
 }
