@@ -58,12 +58,17 @@ function storescu(port: number, calledAe: string, files: string[]) {
 
 async function measure(name: string, start: () => Promise<{ port: number; ae: string; stop: () => Promise<void> }>, files: string[]) {
   const secs: number[] = [];
+  /** CPU time of this process (the engine, for the engine's runs) per instance, ms: less noisy than the rate */
+  const cpu: number[] = [];
   for (let r = 0; r < RUNS; r++) {
     const peer = await start();
+    const c0 = process.cpuUsage();
     secs.push(await storescu(peer.port, peer.ae, files));
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000 / files.length);
     await peer.stop();
   }
-  return { name, seconds: median(secs), runs: secs };
+  return { name, seconds: median(secs), runs: secs, cpuMsPerInstance: median(cpu) };
 }
 
 async function storescp() {
@@ -151,7 +156,7 @@ async function main() {
   // BENCH_ENGINE_ONLY=1 skips the baselines (for profiling the engine with node --cpu-prof); no ratios then.
   if (process.env.BENCH_ENGINE_ONLY) {
     const r = await measure("engine", engineReceiver, files);
-    console.log(`engine ${(COUNT / r.seconds).toFixed(0)} instances/s   runs: ${r.runs.map((s) => (COUNT / s).toFixed(0)).join(", ")}`);
+    console.log(`engine ${(COUNT / r.seconds).toFixed(0)} instances/s   runs: ${r.runs.map((s) => (COUNT / s).toFixed(0)).join(", ")}   CPU ${r.cpuMsPerInstance.toFixed(2)} ms/instance`);
     await urls.drop();
     rmSync(dir, { recursive: true, force: true });
     process.exit(0);
@@ -168,6 +173,7 @@ async function main() {
   const [scp, orth, eng] = results.map((r) => COUNT / r.seconds) as [number, number, number];
   console.log(`\nengine / Orthanc  = ${(eng / orth).toFixed(2)}×  (aim ≥ 1.5×)`);
   console.log(`engine / storescp = ${(eng / scp).toFixed(2)}×  (aim ≥ 0.5×)`);
+  console.log(`engine process CPU per instance (median run): ${results[2]!.cpuMsPerInstance.toFixed(2)} ms`);
 
   // Notify latency from the engine's own event timestamps: result.received (committed before the C-STORE
   // response) → result.notified (written after the notification was sent to the router).

@@ -1,12 +1,17 @@
 // The local blob store: one encrypted file per blob under <dir>/<tenant>/<id>. Writes go to <id>.partial and are
 // renamed into place only when complete and fsynced, so a failed or aborted write never leaves a half blob.
 import { createHash } from "node:crypto";
-import { createReadStream, renameSync, writeSync } from "node:fs";
-import { mkdir, open, rename, rm, stat, type FileHandle } from "node:fs/promises";
+import { close as closeCb, createReadStream, fsync as fsyncCb, mkdirSync, openSync, renameSync, write as writeCb, writeSync } from "node:fs";
+import { open, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
+import { promisify } from "node:util";
 import { Writable, type Readable } from "node:stream";
 import { finished, pipeline } from "node:stream/promises";
 import { BLOB_HEADER_BYTES, TAG_BYTES, blobCipher, blobDecipher } from "./encryption";
+
+const fsWrite = promisify((fd: number, buf: Buffer, off: number, len: number, pos: number, cb: (e: Error | null, n: number) => void) => writeCb(fd, buf, off, len, pos, cb));
+const fsFsync = promisify(fsyncCb);
+const fsClose = promisify(closeCb);
 
 export type BlobWriter = {
   /** plaintext goes in here */
@@ -56,26 +61,34 @@ export class BlobStore {
     let size = 0;
     const { header, cipher } = blobCipher(dataKey, slug, id);
     const folder = path.dirname(final);
-    const opened = (async () => {
-      if (!this.folders.has(folder)) {
-        await mkdir(folder, { recursive: true });
-        this.folders.add(folder);
-      }
-      return open(tmp, "wx");
-    })();
-    opened.catch(() => {}); // reported through `done`
+    /**
+     * The temporary file is opened synchronously when the first bytes must be written: a small instance is opened,
+     * written and renamed without a thread-pool round trip (each costs more than the call on a busy machine); only
+     * the fsync, and the writes of a large instance, go to the pool.
+     */
+    let fd: number | null = null;
+    if (!this.folders.has(folder)) {
+      mkdirSync(folder, { recursive: true });
+      this.folders.add(folder);
+    }
+    const openFile = () => (fd ??= openSync(tmp, "wx"));
     /** Ciphertext waiting for the next write: small chunks are coalesced into one write call. */
     let queued: Buffer[] = [header];
     let queuedBytes = header.length;
     let position = 0;
-    const flush = async (fh: FileHandle) => {
+    const take = () => {
       const buf = queued.length === 1 ? queued[0]! : Buffer.concat(queued, queuedBytes);
       queued = [];
       queuedBytes = 0;
+      return buf;
+    };
+    const flush = async () => {
+      const buf = take();
+      const f = openFile();
       for (let off = 0; off < buf.length; ) {
-        const { bytesWritten } = await fh.write(buf, off, buf.length - off, position);
-        off += bytesWritten;
-        position += bytesWritten;
+        const n = await fsWrite(f, buf, off, buf.length - off, position);
+        off += n;
+        position += n;
       }
     };
     const input = new Writable({
@@ -87,7 +100,7 @@ export class BlobStore {
         queued.push(c);
         queuedBytes += c.length;
         if (queuedBytes < FLUSH_BYTES) return cb();
-        opened.then(flush).then(() => cb(), cb);
+        flush().then(() => cb(), cb);
       },
       final(cb) {
         queued.push(cipher.final(), cipher.getAuthTag());
@@ -97,41 +110,43 @@ export class BlobStore {
     });
     // An abort can come at any point; `done` reports it.
     input.on("error", () => {});
+    const discard = async () => {
+      if (fd === null) return;
+      const f = fd;
+      await fsClose(f).catch(() => {});
+      await rm(tmp, { force: true });
+    };
     const written = (async () => {
-      const fh = await opened;
       try {
         await finished(input);
         if (queuedBytes <= SYNC_FINISH_BYTES) {
-          const buf = queued.length === 1 ? queued[0]! : Buffer.concat(queued, queuedBytes);
-          queued = [];
-          queuedBytes = 0;
+          const buf = take();
+          const f = openFile();
           for (let off = 0; off < buf.length; ) {
-            const n = writeSync(fh.fd, buf, off, buf.length - off, position);
+            const n = writeSync(f, buf, off, buf.length - off, position);
             off += n;
             position += n;
           }
         } else {
-          await flush(fh);
+          await flush();
         }
       } catch (e) {
-        await fh.close().catch(() => {});
-        await rm(tmp, { force: true });
+        await discard();
         throw e;
       }
-      return { fh, size, sha256: hash.digest("hex") };
+      return { f: fd!, size, sha256: hash.digest("hex") };
     })();
     const done = (async () => {
-      const { fh, sha256 } = await written;
+      const { f, sha256 } = await written;
       try {
-        await fh.sync();
-        await rename(tmp, final);
+        await fsFsync(f);
+        renameSync(tmp, final);
       } catch (e) {
-        await rm(tmp, { force: true });
+        await discard();
         throw e;
-      } finally {
-        // Closing is not on the response's path: the blob is durable and in place already.
-        void fh.close().catch(() => {});
       }
+      // Closing is not on the response's path: the blob is durable and in place already.
+      void fsClose(f).catch(() => {});
       return { size, sha256 };
     })();
     const key = `${slug}/${id}`;
