@@ -17,6 +17,8 @@ import { benchDatabases } from "./lib/databases";
 
 const COUNT = Number(process.env.BENCH_INSTANCES ?? 500);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+/** storescu processes sending in parallel, each its share of the instances on its own association (default 1) */
+const ASSOCIATIONS = Number(process.env.BENCH_ASSOCIATIONS ?? 1);
 const SOURCE = process.env.BENCH_SOURCE ?? "/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm";
 const env = { ...process.env, TCP_NODELAY: "1" };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -63,7 +65,10 @@ async function measure(name: string, start: () => Promise<{ port: number; ae: st
   for (let r = 0; r < RUNS; r++) {
     const peer = await start();
     const c0 = process.cpuUsage();
-    secs.push(await storescu(peer.port, peer.ae, files));
+    const shares = Array.from({ length: ASSOCIATIONS }, (_, i) => files.filter((_f, j) => j % ASSOCIATIONS === i));
+    const t0 = performance.now();
+    await Promise.all(shares.map((share) => storescu(peer.port, peer.ae, share)));
+    secs.push((performance.now() - t0) / 1000);
     const c = process.cpuUsage(c0);
     cpu.push((c.user + c.system) / 1000 / files.length);
     await peer.stop();
@@ -102,7 +107,7 @@ async function orthanc() {
 async function main() {
   const { files, bytes, dir } = makeInstances();
   const mb = bytes / 1e6;
-  console.log(`relay ingest benchmark: ${COUNT} instances of ${path.basename(SOURCE)} (${(bytes / COUNT / 1024).toFixed(1)} KiB each, ${mb.toFixed(1)} MB), one storescu association, median of ${RUNS} runs`);
+  console.log(`relay ingest benchmark: ${COUNT} instances of ${path.basename(SOURCE)} (${(bytes / COUNT / 1024).toFixed(1)} KiB each, ${mb.toFixed(1)} MB), ${ASSOCIATIONS === 1 ? "one storescu association" : `${ASSOCIATIONS} parallel storescu associations`}, median of ${RUNS} runs`);
 
   const urls = await benchDatabases();
   const pgDir = urls.dir;
