@@ -1,7 +1,7 @@
 // The local blob store: one encrypted file per blob under <dir>/<tenant>/<id>. Writes go to <id>.partial and are
 // renamed into place only when complete and fsynced, so a failed or aborted write never leaves a half blob.
 import { createHash } from "node:crypto";
-import { close as closeCb, createReadStream, fsync as fsyncCb, mkdirSync, openSync, renameSync, write as writeCb, writeSync } from "node:fs";
+import { close as closeCb, createReadStream, fsync as fsyncCb, mkdirSync, open as openCb, renameSync, write as writeCb, writeSync } from "node:fs";
 import { open, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -12,6 +12,7 @@ import { BLOB_HEADER_BYTES, TAG_BYTES, blobCipher, blobDecipher } from "./encryp
 const fsWrite = promisify((fd: number, buf: Buffer, off: number, len: number, pos: number, cb: (e: Error | null, n: number) => void) => writeCb(fd, buf, off, len, pos, cb));
 const fsFsync = promisify(fsyncCb);
 const fsClose = promisify(closeCb);
+const fsOpen = promisify(openCb);
 
 export type BlobWriter = {
   /** plaintext goes in here */
@@ -62,16 +63,17 @@ export class BlobStore {
     const { header, cipher } = blobCipher(dataKey, slug, id);
     const folder = path.dirname(final);
     /**
-     * The temporary file is opened synchronously when the first bytes must be written: a small instance is opened,
-     * written and renamed without a thread-pool round trip (each costs more than the call on a busy machine); only
-     * the fsync, and the writes of a large instance, go to the pool.
+     * The temporary file is opened in the thread pool at once, while the instance arrives; the tail is written and
+     * the file renamed synchronously (page-cache operations cheaper than a thread-pool round trip on a busy
+     * machine). Only the open, the fsync and a large instance's writes go to the pool.
      */
-    let fd: number | null = null;
     if (!this.folders.has(folder)) {
       mkdirSync(folder, { recursive: true });
       this.folders.add(folder);
     }
-    const openFile = () => (fd ??= openSync(tmp, "wx"));
+    let fd: number | null = null;
+    const opened = fsOpen(tmp, "wx").then((f) => (fd = f));
+    opened.catch(() => {}); // reported through `written`
     /** Ciphertext waiting for the next write: small chunks are coalesced into one write call. */
     let queued: Buffer[] = [header];
     let queuedBytes = header.length;
@@ -84,7 +86,7 @@ export class BlobStore {
     };
     const flush = async () => {
       const buf = take();
-      const f = openFile();
+      const f = await opened;
       for (let off = 0; off < buf.length; ) {
         const n = await fsWrite(f, buf, off, buf.length - off, position);
         off += n;
@@ -118,10 +120,11 @@ export class BlobStore {
     };
     const written = (async () => {
       try {
+        await opened;
         await finished(input);
         if (queuedBytes <= SYNC_FINISH_BYTES) {
           const buf = take();
-          const f = openFile();
+          const f = await opened;
           for (let off = 0; off < buf.length; ) {
             const n = writeSync(f, buf, off, buf.length - off, position);
             off += n;
