@@ -7,6 +7,7 @@ import { Writable } from "node:stream";
 import dimse from "dcmjs-dimse";
 import type { BlobStore, BlobWriter } from "../store/blob-store";
 import type { Keyring } from "../store/keyring";
+import { cStoreResponseCommand, commandPdu } from "./dimse-wire";
 import { fileMetaHeader, readHeaderFields, type HeaderFields } from "./part10";
 
 const { Scp, Server, Dataset, constants, responses, log } = dimse;
@@ -61,7 +62,13 @@ export type ScpDeps = {
   log: (m: string) => void;
 };
 
-type Pending = { writerReady: Promise<BlobWriter>; instance: Omit<StoredInstance, "sizeBytes" | "sha256" | "header" | "durable">; prefix: Buffer[]; prefixBytes: number };
+type Pending = {
+  writerReady: Promise<BlobWriter>;
+  instance: Omit<StoredInstance, "sizeBytes" | "sha256" | "header" | "durable">;
+  prefix: Buffer[];
+  prefixBytes: number;
+  presentationContextId: number;
+};
 
 export function createDicomServer(deps: ScpDeps) {
   class RelayScp extends Scp {
@@ -69,11 +76,13 @@ export function createDicomServer(deps: ScpDeps) {
     private calling = "";
     private called = "";
     private readonly peer: string;
+    private readonly socket: Socket;
     private pending: Pending | null = null;
     private outcome: Promise<StoredInstance> | null = null;
 
     constructor(socket: Socket, opts: never) {
       super(socket, opts);
+      this.socket = socket;
       // Small DIMSE responses must not wait for Nagle + delayed ACK (~40 ms each on loopback).
       socket.setNoDelay(true);
       this.peer = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
@@ -153,7 +162,7 @@ export function createDicomServer(deps: ScpDeps) {
         return writer;
       });
       writerReady.catch(() => {});
-      const pending: Pending = { writerReady, instance, prefix: [meta], prefixBytes: 0 };
+      const pending: Pending = { writerReady, instance, prefix: [meta], prefixBytes: 0, presentationContextId: pc.getPresentationContextId() };
       this.pending = pending;
       this.outcome = null;
       return new Writable({
@@ -193,12 +202,19 @@ export function createDicomServer(deps: ScpDeps) {
       const pending = this.pending;
       this.pending = null;
       this.outcome = null;
-      const respond = (status: number) => {
+      if (!outcome || !pending) {
         const response = CStoreResponse.fromRequest(request);
-        response.setStatus(status);
-        callback(response);
+        response.setStatus(0xa700);
+        return callback(response);
+      }
+      // The response is encoded here, straight into its PDU (dimse-wire.ts), instead of through the library's
+      // callback, which only sends it (and builds a dcmjs dataset and a log line on the way).
+      const messageId = request.getMessageId();
+      const respond = (status: number) => {
+        if (this.socket.destroyed || !this.socket.writable) return;
+        const command = cStoreResponseCommand({ messageId, sopClassUid: request.getAffectedSopClassUid(), sopInstanceUid: request.getAffectedSopInstanceUid(), status });
+        this.socket.write(commandPdu(pending.presentationContextId, command));
       };
-      if (!outcome || !pending) return respond(0xa700);
       outcome
         .then(async (stored) => {
           try {
