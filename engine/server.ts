@@ -40,6 +40,12 @@ export async function startEngine(
   const keyring = new Keyring(db, parseMasterKey(config.ENGINE_MASTER_KEY));
 
   const masterKey = parseMasterKey(config.ENGINE_MASTER_KEY);
+  // Results whose row committed while their blob was being fsynced when the engine stopped: settled before routers
+  // can connect or vendors send (recoverUndurableResults).
+  const recovered = await recoverUndurableResults(db, blobs, keyring, clock.now());
+  if (recovered.kept || recovered.purged || recovered.missing)
+    log(`start-up blob check: ${recovered.kept} completed, ${recovered.purged} purged (bytes not durable), ${recovered.missing} with no blob at all (left as they are)`);
+
   const ca = await loadCertificateAuthority(config, db, masterKey);
   const hostnames = config.ENGINE_GATEWAY_HOSTNAMES.split(",").map((h) => h.trim()).filter(Boolean);
   const serverCert = await ca.issueServer(hostnames);
@@ -85,11 +91,6 @@ export async function startEngine(
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.ENGINE_ADMIN_HOST}:${port}`;
   log(`admin API listening on ${url}`);
-
-  // Results whose row committed while their blob's fsync ran, when the engine stopped in between.
-  const recovered = await recoverUndurableResults(db, blobs, keyring, clock.now());
-  if (recovered.kept || recovered.purged || recovered.missing)
-    log(`start-up blob check: ${recovered.kept} completed, ${recovered.purged} purged (bytes not durable), ${recovered.missing} with no blob at all (left as they are)`);
 
   const dicom = createDicomServer({
     route: (calledAe) => routeCalledAe(db, calledAe),

@@ -16,39 +16,8 @@ async function event(tx: Tx, r: Pick<Result, "id" | "tenantSlug">, type: string,
   await tx.insert(engineEvents).values({ tenantSlug: r.tenantSlug, type, payload: { resultId: r.id, ...payload } });
 }
 
-/**
- * Records a stored instance. A live result for the same SOP instance in the same tenant is replaced (its old blob
- * id is returned so the caller can delete the bytes after commit) instead of being duplicated. One round trip:
- * the work is the `record_received` function (engine/store/migrations), a single atomic statement.
- */
-export async function recordReceived(db: EngineDb, r: Received): Promise<{ result: Result; replacedBlobId: string | null }> {
-  const meta = {
-    callingAe: r.callingAe,
-    calledAe: r.calledAe,
-    peerAddress: r.peerAddress,
-    sopClassUid: r.sopClassUid,
-    modality: r.modality,
-    studyInstanceUid: r.studyInstanceUid,
-    seriesInstanceUid: r.seriesInstanceUid,
-    transferSyntaxUid: r.transferSyntaxUid,
-    sizeBytes: r.sizeBytes,
-    sha256: r.sha256,
-  };
-  const [row] = await db.execute<{ result_id: string; replaced_blob_id: string | null; expires_at: string | Date }>(sql`
-    select * from record_received(
-      ${r.id}::uuid, ${r.tenantSlug}, ${r.callingAe}, ${r.calledAe}, ${r.peerAddress}, ${r.sopClassUid}, ${r.sopInstanceUid},
-      ${r.studyInstanceUid}, ${r.seriesInstanceUid}, ${r.modality}, ${r.transferSyntaxUid}, ${r.sizeBytes}, ${r.sha256},
-      ${r.blobId}, ${r.receivedAt.toISOString()}::timestamptz, ${JSON.stringify(meta)}::jsonb)`);
-  if (!row) throw new Error("record_received returned nothing");
-  const result: Result = {
-    ...r,
-    id: row.result_id,
-    status: "held",
-    expiresAt: new Date(row.expires_at),
-    statusChangedAt: r.receivedAt,
-  };
-  return { result, replacedBlobId: row.replaced_blob_id };
-}
+// Stored instances are recorded through the group commit in hold-queue-writer.ts (`hold_queue_write`, which runs
+// `record_received` for each: TTL, replace-or-insert of the live result for the SOP instance, outbox event).
 
 /**
  * Moves a result from one of `from` to `to`; returns null when it was not in such a state (so repeated calls are
