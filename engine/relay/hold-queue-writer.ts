@@ -7,7 +7,7 @@ import type { EngineDb } from "../store/db";
 import type { Received, Result } from "./hold-queue";
 
 /** How long a batch of only notified marks waits for a received instance to ride with (bounds notify latency). */
-const NOTIFIED_LINGER_MS = 10;
+const NOTIFIED_LINGER_MS = 5;
 /** Items per statement; more wait for the next batch. */
 const MAX_BATCH = 256;
 
