@@ -8,7 +8,8 @@ import { MigrationRunners } from "./migration/runners";
 import { buildAdminApi } from "./api/app";
 import type { EngineConfig } from "./config";
 import { createDicomServer } from "./dicom/scp";
-import { expireDue, recordReceived } from "./relay/hold-queue";
+import { expireDue, recoverUndurableResults, transition } from "./relay/hold-queue";
+import { createHoldQueueWriter } from "./relay/hold-queue-writer";
 import { routeCalledAe } from "./relay/routing";
 import { BlobStore } from "./store/blob-store";
 import { connectEngineDb, migrateEngineDatabase } from "./store/db";
@@ -17,7 +18,7 @@ import { Keyring } from "./store/keyring";
 import { loadCertificateAuthority } from "./relay/ca-store";
 import { createGateway } from "./relay/gateway";
 import { createMetrics } from "./metrics";
-import { results } from "./store/schema";
+import { LIVE_STATUSES, results } from "./store/schema";
 import { and, eq } from "drizzle-orm";
 
 export type Clock = { now: () => Date };
@@ -39,11 +40,19 @@ export async function startEngine(
   const keyring = new Keyring(db, parseMasterKey(config.ENGINE_MASTER_KEY));
 
   const masterKey = parseMasterKey(config.ENGINE_MASTER_KEY);
+  // Results whose row committed while their blob was being fsynced when the engine stopped: settled before routers
+  // can connect or vendors send (recoverUndurableResults).
+  const recovered = await recoverUndurableResults(db, blobs, keyring, clock.now());
+  if (recovered.kept || recovered.purged || recovered.missing)
+    log(`start-up blob check: ${recovered.kept} completed, ${recovered.purged} purged (bytes not durable), ${recovered.missing} with no blob at all (left as they are)`);
+
   const ca = await loadCertificateAuthority(config, db, masterKey);
   const hostnames = config.ENGINE_GATEWAY_HOSTNAMES.split(",").map((h) => h.trim()).filter(Boolean);
   const serverCert = await ca.issueServer(hostnames);
   const metrics = createMetrics();
-  const gateway = createGateway({ db, blobs, keyring, log, clock, metrics, tls: { certPem: serverCert.certPem, keyPem: serverCert.keyPem, caPem: ca.certPem } });
+  // One group commit for every hold-queue write on the ingest path (received instances, notified marks).
+  const holdQueue = createHoldQueueWriter(db);
+  const gateway = createGateway({ db, blobs, keyring, log, clock, metrics, holdQueue, tls: { certPem: serverCert.certPem, keyPem: serverCert.keyPem, caPem: ca.certPem } });
   const gatewayPort = await gateway.listen(config.ENGINE_GATEWAY_PORT, config.ENGINE_GATEWAY_HOST);
   const gatewayUrl = config.ENGINE_GATEWAY_PUBLIC_URL ?? `wss://${hostnames[0] ?? "localhost"}:${gatewayPort}`;
   log(`router gateway (mTLS WebSocket) listening on port ${gatewayPort}, ${config.ENGINE_MODE} mode`);
@@ -89,21 +98,32 @@ export async function startEngine(
     blobs,
     log,
     onStored: async (s) => {
-      const { result, replacedBlobId } = await recordReceived(db, {
-        id: s.id,
-        tenantSlug: s.tenantSlug,
-        callingAe: s.callingAe,
-        calledAe: s.calledAe,
-        peerAddress: s.peerAddress,
-        sopClassUid: s.sopClassUid,
-        sopInstanceUid: s.sopInstanceUid,
-        transferSyntaxUid: s.transferSyntaxUid,
-        sizeBytes: s.sizeBytes,
-        sha256: s.sha256,
-        blobId: s.id,
-        receivedAt: clock.now(),
-        ...s.header,
-      });
+      // The row commits while the blob's fsync runs; the C-STORE is confirmed only once both are durable.
+      const [recorded, durable] = await Promise.allSettled([
+        holdQueue.record({
+          id: s.id,
+          tenantSlug: s.tenantSlug,
+          callingAe: s.callingAe,
+          calledAe: s.calledAe,
+          peerAddress: s.peerAddress,
+          sopClassUid: s.sopClassUid,
+          sopInstanceUid: s.sopInstanceUid,
+          transferSyntaxUid: s.transferSyntaxUid,
+          sizeBytes: s.sizeBytes,
+          sha256: s.sha256,
+          blobId: s.id,
+          receivedAt: clock.now(),
+          ...s.header,
+        }),
+        s.durable,
+      ]);
+      if (recorded.status === "rejected") throw recorded.reason;
+      const { result, replacedBlobId } = recorded.value;
+      if (durable.status === "rejected") {
+        // The bytes never became durable: the committed row goes again (the vendor is told to retry).
+        await transition(db, { tenantSlug: s.tenantSlug, id: result.id }, [...LIVE_STATUSES], "purged", { reason: "stored bytes could not be made durable" }, { dropBlob: true, now: clock.now() });
+        throw durable.reason;
+      }
       if (replacedBlobId) await blobs.delete(s.tenantSlug, replacedBlobId);
       metrics.received.inc({ tenant: s.tenantSlug });
       metrics.receivedBytes.inc({ tenant: s.tenantSlug }, s.sizeBytes);
@@ -139,6 +159,7 @@ export async function startEngine(
       await runners.stop();
       await gateway.close();
       dicom.close();
+      await holdQueue.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await closeDb();
     },

@@ -7,6 +7,7 @@ import { Writable } from "node:stream";
 import dimse from "dcmjs-dimse";
 import type { BlobStore, BlobWriter } from "../store/blob-store";
 import type { Keyring } from "../store/keyring";
+import { cStoreResponseCommand, commandPdu } from "./dimse-wire";
 import { fileMetaHeader, readHeaderFields, type HeaderFields } from "./part10";
 
 const { Scp, Server, Dataset, constants, responses, log } = dimse;
@@ -40,6 +41,11 @@ export type StoredInstance = {
   sizeBytes: number;
   sha256: string;
   header: HeaderFields;
+  /**
+   * Every byte is written when onStored is called; this resolves once the blob is durable (fsynced, in place), or
+   * rejects. onStored may record the row meanwhile, and must not resolve before this has.
+   */
+  durable: Promise<void>;
 };
 
 export type ScpDeps = {
@@ -47,12 +53,22 @@ export type ScpDeps = {
   route: (calledAe: string) => Promise<TenantRoute | null>;
   keyring: Keyring;
   blobs: BlobStore;
-  /** Records the stored instance as a held result; a throw makes the C-STORE fail (and the blob is removed). */
+  /**
+   * Records the stored instance as a held result, resolving once the row has committed and `durable` resolved
+   * (the C-STORE is confirmed then); a throw makes the C-STORE fail (and the blob is removed), and must leave no
+   * result behind.
+   */
   onStored: (instance: StoredInstance) => Promise<void>;
   log: (m: string) => void;
 };
 
-type Pending = { writerReady: Promise<BlobWriter>; instance: Omit<StoredInstance, "sizeBytes" | "sha256" | "header">; prefix: Buffer[]; prefixBytes: number };
+type Pending = {
+  writerReady: Promise<BlobWriter>;
+  instance: Omit<StoredInstance, "sizeBytes" | "sha256" | "header" | "durable">;
+  prefix: Buffer[];
+  prefixBytes: number;
+  presentationContextId: number;
+};
 
 export function createDicomServer(deps: ScpDeps) {
   class RelayScp extends Scp {
@@ -60,11 +76,13 @@ export function createDicomServer(deps: ScpDeps) {
     private calling = "";
     private called = "";
     private readonly peer: string;
+    private readonly socket: Socket;
     private pending: Pending | null = null;
     private outcome: Promise<StoredInstance> | null = null;
 
     constructor(socket: Socket, opts: never) {
       super(socket, opts);
+      this.socket = socket;
       // Small DIMSE responses must not wait for Nagle + delayed ACK (~40 ms each on loopback).
       socket.setNoDelay(true);
       this.peer = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
@@ -144,7 +162,7 @@ export function createDicomServer(deps: ScpDeps) {
         return writer;
       });
       writerReady.catch(() => {});
-      const pending: Pending = { writerReady, instance, prefix: [meta], prefixBytes: 0 };
+      const pending: Pending = { writerReady, instance, prefix: [meta], prefixBytes: 0, presentationContextId: pc.getPresentationContextId() };
       this.pending = pending;
       this.outcome = null;
       return new Writable({
@@ -159,10 +177,11 @@ export function createDicomServer(deps: ScpDeps) {
         final: (cb) => {
           this.outcome = writerReady.then(async (w) => {
             w.input.end();
-            // Parsed while the blob's tail write and fsync run in the thread pool.
+            const { size, sha256 } = await w.written;
+            const durable = w.done.then(() => {});
+            durable.catch(() => {}); // onStored reports it
             const header = readHeaderFields(Buffer.concat(pending.prefix));
-            const { size, sha256 } = await w.done;
-            return { ...instance, sizeBytes: size, sha256, header };
+            return { ...instance, sizeBytes: size, sha256, header, durable };
           });
           this.outcome.catch(() => {});
           cb();
@@ -183,17 +202,25 @@ export function createDicomServer(deps: ScpDeps) {
       const pending = this.pending;
       this.pending = null;
       this.outcome = null;
-      const respond = (status: number) => {
+      if (!outcome || !pending) {
         const response = CStoreResponse.fromRequest(request);
-        response.setStatus(status);
-        callback(response);
+        response.setStatus(0xa700);
+        return callback(response);
+      }
+      // The response is encoded here, straight into its PDU (dimse-wire.ts), instead of through the library's
+      // callback, which only sends it (and builds a dcmjs dataset and a log line on the way).
+      const messageId = request.getMessageId();
+      const respond = (status: number) => {
+        if (this.socket.destroyed || !this.socket.writable) return;
+        const command = cStoreResponseCommand({ messageId, sopClassUid: request.getAffectedSopClassUid(), sopInstanceUid: request.getAffectedSopInstanceUid(), status });
+        this.socket.write(commandPdu(pending.presentationContextId, command));
       };
-      if (!outcome || !pending) return respond(0xa700);
       outcome
         .then(async (stored) => {
           try {
             await deps.onStored(stored);
           } catch (e) {
+            await stored.durable.catch(() => {}); // then the blob is in place (or already gone)
             await deps.blobs.delete(stored.tenantSlug, stored.id);
             throw e;
           }

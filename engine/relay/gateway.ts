@@ -11,6 +11,7 @@ import type { EngineDb } from "../store/db";
 import type { Keyring } from "../store/keyring";
 import { LIVE_STATUSES, results, routerCerts } from "../store/schema";
 import { transition, type Result } from "./hold-queue";
+import type { HoldQueueWriter } from "./hold-queue-writer";
 import type { Metrics } from "../metrics";
 
 const HEARTBEAT_SECONDS = 15;
@@ -44,6 +45,8 @@ export function createGateway(deps: {
   log: (m: string) => void;
   clock: { now: () => Date };
   metrics: Metrics;
+  /** held → notified marks go through the ingest path's group commit */
+  holdQueue: HoldQueueWriter;
 }) {
   const sessions = new Map<string, Set<RouterSession>>();
   const send = (ws: WebSocket, m: ServerMessage) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(m));
@@ -59,11 +62,8 @@ export function createGateway(deps: {
   server.on("tlsClientError", (e) => deps.log(`gateway TLS handshake refused: ${e.message}`));
   const wss = new WebSocketServer({ server, maxPayload: 64 * 1024 });
 
-  async function markNotified(tenant: string, rows: Result[], routerId: string) {
-    for (const r of rows.filter((x) => x.status === "held")) {
-      await transition(deps.db, { tenantSlug: tenant, id: r.id }, ["held"], "notified", { routerId }, { now: deps.clock.now() });
-    }
-  }
+  /** Results just pushed to a router move held → notified (batched with other hold-queue writes). */
+  const markNotified = (rows: Result[], routerId: string) => deps.holdQueue.markNotified(rows, routerId, deps.clock.now());
 
   wss.on("connection", (ws, req) => {
     // Listen at once: frames that arrive while the certificate is being checked wait for the session.
@@ -111,7 +111,7 @@ export function createGateway(deps: {
         .where(and(eq(results.tenantSlug, tenant), inArray(results.status, [...LIVE_STATUSES])))
         .orderBy(asc(results.receivedAt));
       if (pending.length) send(ws, { type: "notify", results: pending.map(toPending) });
-      await markNotified(tenant, pending, enrolled.id);
+      await markNotified(pending, enrolled.id);
       ready(session);
     })().catch((e) => {
       ready(null);
@@ -131,6 +131,9 @@ export function createGateway(deps: {
         return send(s.ws, { type: "heartbeat-ack" });
       case "pull": {
         const started = Date.now();
+        // The notified mark of a result pushed a moment ago may still be waiting for its batch: write it first, so
+        // the timeline reads notified → pulled.
+        await deps.holdQueue.settle();
         const moved = await transition(deps.db, where, [...LIVE_STATUSES], "pulled", { routerId: s.routerId }, { now: deps.clock.now() });
         if (!moved?.result.blobId) return send(s.ws, { type: "pull-failed", id: m.id, message: "no such pending result for this tenant" });
         deps.metrics.pulled.inc({ tenant: s.tenant });
@@ -173,7 +176,7 @@ export function createGateway(deps: {
       if (!set?.size) return 0;
       for (const s of set) send(s.ws, { type: "notify", results: [toPending(result)] });
       if (storedAt !== undefined) deps.metrics.notifyLatency.observe((performance.now() - storedAt) / 1000);
-      await markNotified(result.tenantSlug, [result], [...set][0]!.routerId);
+      await markNotified([result], [...set][0]!.routerId);
       return set.size;
     },
     sessions: (tenant: string) => [...(sessions.get(tenant) ?? [])],

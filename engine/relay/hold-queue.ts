@@ -1,7 +1,9 @@
 // The hold queue: each stored instance is a result that moves held → notified → pulled → acked (or expired /
 // purged). Every transition writes its event to the outbox in the same transaction.
-import { and, eq, inArray, lte, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, lte, sql } from "drizzle-orm";
+import type { BlobStore } from "../store/blob-store";
 import type { EngineDb } from "../store/db";
+import type { Keyring } from "../store/keyring";
 import { LIVE_STATUSES, engineEvents, results } from "../store/schema";
 
 type Tx = Parameters<Parameters<EngineDb["transaction"]>[0]>[0];
@@ -14,39 +16,8 @@ async function event(tx: Tx, r: Pick<Result, "id" | "tenantSlug">, type: string,
   await tx.insert(engineEvents).values({ tenantSlug: r.tenantSlug, type, payload: { resultId: r.id, ...payload } });
 }
 
-/**
- * Records a stored instance. A live result for the same SOP instance in the same tenant is replaced (its old blob
- * id is returned so the caller can delete the bytes after commit) instead of being duplicated. One round trip:
- * the work is the `record_received` function (engine/store/migrations), a single atomic statement.
- */
-export async function recordReceived(db: EngineDb, r: Received): Promise<{ result: Result; replacedBlobId: string | null }> {
-  const meta = {
-    callingAe: r.callingAe,
-    calledAe: r.calledAe,
-    peerAddress: r.peerAddress,
-    sopClassUid: r.sopClassUid,
-    modality: r.modality,
-    studyInstanceUid: r.studyInstanceUid,
-    seriesInstanceUid: r.seriesInstanceUid,
-    transferSyntaxUid: r.transferSyntaxUid,
-    sizeBytes: r.sizeBytes,
-    sha256: r.sha256,
-  };
-  const [row] = await db.execute<{ result_id: string; replaced_blob_id: string | null; expires_at: string | Date }>(sql`
-    select * from record_received(
-      ${r.id}::uuid, ${r.tenantSlug}, ${r.callingAe}, ${r.calledAe}, ${r.peerAddress}, ${r.sopClassUid}, ${r.sopInstanceUid},
-      ${r.studyInstanceUid}, ${r.seriesInstanceUid}, ${r.modality}, ${r.transferSyntaxUid}, ${r.sizeBytes}, ${r.sha256},
-      ${r.blobId}, ${r.receivedAt.toISOString()}::timestamptz, ${JSON.stringify(meta)}::jsonb)`);
-  if (!row) throw new Error("record_received returned nothing");
-  const result: Result = {
-    ...r,
-    id: row.result_id,
-    status: "held",
-    expiresAt: new Date(row.expires_at),
-    statusChangedAt: r.receivedAt,
-  };
-  return { result, replacedBlobId: row.replaced_blob_id };
-}
+// Stored instances are recorded through the group commit in hold-queue-writer.ts (`hold_queue_write`, which runs
+// `record_received` for each: TTL, replace-or-insert of the live result for the SOP instance, outbox event).
 
 /**
  * Moves a result from one of `from` to `to`; returns null when it was not in such a state (so repeated calls are
@@ -130,4 +101,33 @@ export async function previewRetention(db: EngineDb, slug: string, ttlDays: numb
     .where(and(eq(results.tenantSlug, slug), inArray(results.status, [...LIVE_STATUSES])));
   const r = row!;
   return { ttlDays, ...r, unchanged: r.live - r.expireImmediately - r.gainTime - r.loseTime };
+}
+
+/**
+ * At start-up: ingest commits a result's row while its blob is fsynced, so an engine that stopped in between left
+ * a row whose blob is still <id>.partial. A complete one (it decrypts, the tag checks out) is put in place; an
+ * incomplete one means the C-STORE was never confirmed, and the result is purged with the reason. A live row with
+ * no blob file at all is left alone and counted (a wrong blob directory must not purge the queue).
+ */
+export async function recoverUndurableResults(db: EngineDb, blobs: BlobStore, keyring: Keyring, now: Date) {
+  const counts = { kept: 0, purged: 0, missing: 0 };
+  const rows = await db
+    .select({ id: results.id, tenantSlug: results.tenantSlug, blobId: results.blobId })
+    .from(results)
+    .where(and(inArray(results.status, [...LIVE_STATUSES]), isNotNull(results.blobId)));
+  for (let i = 0; i < rows.length; i += 64) {
+    await Promise.all(
+      rows.slice(i, i + 64).map(async (r) => {
+        if (await blobs.exists(r.tenantSlug, r.blobId!)) return;
+        const outcome = await blobs.recoverPartial(await keyring.dataKey(r.tenantSlug), r.tenantSlug, r.blobId!);
+        if (outcome === "kept") counts.kept++;
+        else if (outcome === "absent") counts.missing++;
+        else {
+          await transition(db, r, [...LIVE_STATUSES], "purged", { reason: "engine stopped before the stored bytes were durable; the C-STORE was never confirmed" }, { dropBlob: true, now });
+          counts.purged++;
+        }
+      }),
+    );
+  }
+  return counts;
 }

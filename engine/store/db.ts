@@ -5,7 +5,8 @@ import { migrate } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import * as schema from "./schema";
 
-export type EngineDb = PostgresJsDatabase<typeof schema>;
+/** drizzle over postgres.js; `$client` is the postgres.js pool (for named prepared statements on hot paths). */
+export type EngineDb = PostgresJsDatabase<typeof schema> & { $client: postgres.Sql };
 
 const migrationsFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), "migrations");
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -9,7 +9,7 @@ import { PYDICOM_TEST_FILES, datasetBytes, dcmtk } from "../../../test/dcmtk";
 import { startTestEngine } from "../../../test/engine";
 import { startStorescp } from "../../../test/pacs";
 import { freePort } from "../../../scripts/lib/ports";
-import { readFile } from "node:fs/promises";
+import { readFile, rename, truncate } from "node:fs/promises";
 import { until } from "../../../test/until";
 
 const TOKEN = "faults-token-".padEnd(48, "f");
@@ -110,5 +110,34 @@ describe("relay faults", () => {
     expect(files.length).toBe(before + 1);
     const delivered = await Promise.all(files.map((f) => readFile(f)));
     expect(delivered.some((b) => datasetBytes(b).equals(datasetBytes(bytesBefore)))).toBe(true);
+  });
+
+  it("an engine stopped between a result's commit and its blob's fsync: a complete blob is put in place, an incomplete one's result is purged", async () => {
+    await Promise.all(children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => new Promise((r) => (c.once("exit", r), c.kill("SIGKILL")))));
+    await until(async () => (await api("/v1/tenants/site/routers")).body.routers.filter((r: { connected: boolean }) => r.connected).length, (n) => n === 0);
+    const live = new Set((await results()).filter((r) => r.status === "held").map((r) => r.id));
+    for (const f of ["CT_small.dcm", "MR_small.dcm"])
+      expect((await dcmtk("storescu", ["-aet", "VENDOR", "-aec", "SITE", "127.0.0.1", String(engine.dicomPort), path.join(PYDICOM_TEST_FILES, f)])).code).toBe(0);
+    const fresh = (await results()).filter((r) => r.status === "held" && !live.has(r.id));
+    const ct = fresh.find((r) => r.modality === "CT")!;
+    const mr = fresh.find((r) => r.modality === "MR")!;
+    const ctBytes = await engine.readResultBytes("site", ct.id);
+    const { masterKey, blobDir } = engine;
+    await engine.close();
+    // The state a crash leaves when rows committed while their blobs were being fsynced: the blobs are still
+    // their temporary files, one complete, one cut short.
+    const blob = (id: string) => path.join(blobDir, "site", id);
+    await rename(blob(ct.id), `${blob(ct.id)}.partial`);
+    await rename(blob(mr.id), `${blob(mr.id)}.partial`);
+    await truncate(`${blob(mr.id)}.partial`, 1000);
+
+    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, masterKey, blobDir });
+    const after = await results();
+    expect(after.find((r) => r.id === ct.id)).toMatchObject({ status: "held", sha256: ct.sha256 });
+    expect((await engine.readResultBytes("site", ct.id)).equals(ctBytes)).toBe(true);
+    const purged = (await api(`/v1/tenants/site/results/${mr.id}`)).body;
+    expect(purged.status).toBe("purged");
+    expect(purged.timeline.at(-1)).toMatchObject({ type: "result.purged", payload: { reason: expect.stringContaining("never confirmed") } });
+    expect(existsSync(`${blob(mr.id)}.partial`)).toBe(false);
   });
 });

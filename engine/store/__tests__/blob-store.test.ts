@@ -1,5 +1,5 @@
 import { randomBytes, createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, readdir, readFile, rename, truncate, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -60,6 +60,44 @@ describe("encrypted blob store", () => {
     w.abort(new Error("association aborted"));
     await expect(w.done).rejects.toThrow();
     expect(await readdir(path.join(dir, "alpha"))).toEqual([]);
+  });
+
+  it("reports the bytes written before they are durable; a reader waits for the blob to be in place", async () => {
+    const store = new BlobStore(await mkdtemp(path.join(os.tmpdir(), "blobs-")));
+    const key = newDataKey();
+    const data = randomBytes(40_000);
+    const w = store.writer(key, "alpha", "early");
+    w.input.end(data);
+    const written = await w.written;
+    expect(written).toEqual({ size: data.length, sha256: createHash("sha256").update(data).digest("hex") });
+    // Read at once, without waiting for `done`: the reader waits for the fsync and rename.
+    const [bytes, done] = await Promise.all([store.read(key, "alpha", "early"), w.done]);
+    expect(bytes.equals(data)).toBe(true);
+    expect(done).toEqual(written);
+  });
+
+  it("after a crash, keeps a complete partial blob and discards an incomplete one", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "blobs-"));
+    const store = new BlobStore(dir);
+    const key = newDataKey();
+    const data = randomBytes(50_000);
+    for (const id of ["whole", "short"]) {
+      const w = store.writer(key, "alpha", id);
+      w.input.end(data);
+      await w.done;
+      // As if the engine had stopped before the rename: the blob is still its temporary file.
+      await rename(path.join(dir, "alpha", id), path.join(dir, "alpha", `${id}.partial`));
+    }
+    await truncate(path.join(dir, "alpha", "short.partial"), 30_000);
+    expect(await store.exists("alpha", "whole")).toBe(false);
+    expect(await store.recoverPartial(key, "alpha", "whole")).toBe("kept");
+    expect((await store.read(key, "alpha", "whole")).equals(data)).toBe(true);
+    expect(await store.recoverPartial(key, "alpha", "short")).toBe("discarded");
+    expect(await store.recoverPartial(key, "alpha", "never")).toBe("absent");
+    // A complete blob under another blob's name fails its tag (the blob id is authenticated data).
+    await copyFile(path.join(dir, "alpha", "whole"), path.join(dir, "alpha", "other.partial"));
+    expect(await store.recoverPartial(key, "alpha", "other")).toBe("discarded");
+    expect((await readdir(path.join(dir, "alpha"))).sort()).toEqual(["whole"]);
   });
 
   it("wraps data keys with the master key, bound to the tenant", () => {

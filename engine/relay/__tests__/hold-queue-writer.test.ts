@@ -1,0 +1,97 @@
+// The hold queue's group commit against a real PostgreSQL: many instances in one statement, a bad one failing
+// alone, replacements within a batch, notified marks riding along, and the same events as one-at-a-time writes.
+import { randomUUID } from "node:crypto";
+import { asc, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabases } from "../../../test/databases";
+import { connectEngineDb, migrateEngineDatabase, type EngineDb } from "../../store/db";
+import { engineEvents, results } from "../../store/schema";
+import type { Received } from "../hold-queue";
+import { createHoldQueueWriter } from "../hold-queue-writer";
+import { applyTenantConfig } from "../tenant-config";
+
+describe("hold queue group commit", () => {
+  let dbs: Awaited<ReturnType<typeof createTestDatabases>>;
+  let conn: ReturnType<typeof connectEngineDb>;
+  let db: EngineDb;
+  const received = (tenantSlug: string, sopInstanceUid: string): Received => {
+    const id = randomUUID();
+    return {
+      id,
+      tenantSlug,
+      callingAe: "VENDOR",
+      calledAe: "ALPHA",
+      peerAddress: "127.0.0.1:1",
+      sopClassUid: "1.2.840.10008.5.1.4.1.1.2",
+      sopInstanceUid,
+      studyInstanceUid: "1.2.3",
+      seriesInstanceUid: "1.2.3.4",
+      modality: "CT",
+      transferSyntaxUid: "1.2.840.10008.1.2.1",
+      sizeBytes: 100,
+      sha256: "ab".repeat(32),
+      blobId: id,
+      receivedAt: new Date("2026-01-01T00:00:00Z"),
+    };
+  };
+  const timeline = async (resultId: string) =>
+    (await db.select().from(engineEvents).orderBy(asc(engineEvents.id))).filter((e) => (e.payload as { resultId?: string }).resultId === resultId).map((e) => e.type);
+
+  beforeAll(async () => {
+    dbs = await createTestDatabases();
+    await migrateEngineDatabase(dbs.engineUrl);
+    conn = connectEngineDb(dbs.engineUrl);
+    db = conn.db;
+    await applyTenantConfig(db, "alpha", { ttlDays: 3, calledAeTitles: ["ALPHA"], allowedCallingAeTitles: [], version: 1 });
+  });
+  afterAll(async () => {
+    await conn?.close();
+    await dbs?.drop();
+  });
+
+  it("records instances that arrive together in one batch; a bad one fails alone", async () => {
+    const writer = createHoldQueueWriter(db);
+    const items = Array.from({ length: 20 }, (_, i) => received("alpha", `1.9.${i}`));
+    const settled = await Promise.allSettled([...items.map((r) => writer.record(r)), writer.record(received("no-such-tenant", "1.9.99"))]);
+    expect(settled.slice(0, 20).every((s) => s.status === "fulfilled")).toBe(true);
+    expect(settled[20]).toMatchObject({ status: "rejected", reason: { message: expect.stringContaining("no applied configuration") } });
+    const first = (settled[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof writer.record>>>).value;
+    expect(first.result).toMatchObject({ id: items[0]!.id, status: "held", expiresAt: new Date("2026-01-04T00:00:00Z") });
+    expect(first.replacedBlobId).toBeNull();
+    const rows = await db.select().from(results).where(eq(results.tenantSlug, "alpha"));
+    expect(rows).toHaveLength(20);
+    expect(await timeline(items[3]!.id)).toEqual(["result.received"]);
+    await writer.close();
+  });
+
+  it("a second instance of the same SOP instance replaces the first, also within one batch", async () => {
+    const writer = createHoldQueueWriter(db);
+    const [a, b] = [received("alpha", "1.8.1"), received("alpha", "1.8.1")];
+    const [ra, rb] = await Promise.all([writer.record(a), writer.record(b)]);
+    expect(ra.replacedBlobId).toBeNull();
+    expect(rb).toMatchObject({ result: { id: a.id }, replacedBlobId: a.blobId });
+    const [row] = await db.select().from(results).where(eq(results.sopInstanceUid, "1.8.1"));
+    expect(row).toMatchObject({ id: a.id, blobId: b.blobId, status: "held" });
+    expect(await timeline(a.id)).toEqual(["result.received", "result.replaced"]);
+    await writer.close();
+  });
+
+  it("moves notified results held → notified once, with the router in the event; settle() writes without waiting", async () => {
+    const writer = createHoldQueueWriter(db, { lingerMs: 60_000 });
+    const { result } = await writer.record(received("alpha", "1.7.1"));
+    const marked = writer.markNotified([result, result], "router-1", new Date("2026-01-01T00:00:05Z"));
+    await writer.settle(); // without settle the mark would wait for the linger (a minute here)
+    await marked;
+    const [row] = await db.select().from(results).where(eq(results.id, result.id));
+    expect(row).toMatchObject({ status: "notified", statusChangedAt: new Date("2026-01-01T00:00:05Z") });
+    // A second push of the same (stale, still "held" in memory) result changes nothing in the database.
+    const again = writer.markNotified([{ ...result }], "router-2", new Date());
+    await writer.settle();
+    await again;
+    expect(await timeline(result.id)).toEqual(["result.received", "result.notified"]);
+    const [ev] = (await db.select().from(engineEvents).where(eq(engineEvents.type, "result.notified"))).filter((e) => (e.payload as { resultId: string }).resultId === result.id);
+    expect(ev!.payload).toEqual({ resultId: result.id, from: "held", routerId: "router-1" });
+    await writer.close();
+    await expect(writer.record(received("alpha", "1.7.2"))).rejects.toThrow(/closed/);
+  });
+});

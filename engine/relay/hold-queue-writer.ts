@@ -1,0 +1,161 @@
+// Group commit for the hold queue. Every write the ingest path makes — a received instance, or a result moved
+// held → notified after a router was told of it — joins the next batch; a batch is one statement
+// (`hold_queue_write`, engine/store/migrations) and one commit, and at most one batch is in flight. Instances that
+// arrive together on many associations share a commit; on one busy association the notified marks of the last
+// instance ride with the next instance's row. A C-STORE is answered only once its own row has committed.
+import type { EngineDb } from "../store/db";
+import type { Received, Result } from "./hold-queue";
+
+/** How long a batch of only notified marks waits for a received instance to ride with (bounds notify latency). */
+const NOTIFIED_LINGER_MS = 5;
+/** Items per statement; more wait for the next batch. */
+const MAX_BATCH = 256;
+
+const WRITE_SQL = "select * from hold_queue_write($1::text::jsonb, $2::text::jsonb)";
+
+type Deferred<T> = { resolve: (v: T) => void; reject: (e: unknown) => void };
+type ReceivedItem = { r: Received; d: Deferred<{ result: Result; replacedBlobId: string | null }>; settled: Promise<unknown> };
+type NotifiedItem = { id: string; tenant: string; router: string; at: Date; d: Deferred<void>; settled: Promise<unknown> };
+
+/** A promise and its settle functions; `settled` resolves either way (for settle()). */
+function deferred<T>() {
+  let d!: Deferred<T>;
+  const promise = new Promise<T>((resolve, reject) => (d = { resolve, reject }));
+  return { d, promise, settled: promise.then(() => {}, () => {}) };
+}
+
+export type HoldQueueWriter = ReturnType<typeof createHoldQueueWriter>;
+
+export function createHoldQueueWriter(db: EngineDb, opts: { lingerMs?: number } = {}) {
+  const linger = opts.lingerMs ?? NOTIFIED_LINGER_MS;
+  let received: ReceivedItem[] = [];
+  let notified: NotifiedItem[] = [];
+  let inFlight: Promise<void> | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let closed = false;
+  /** settle() asked for the waiting marks to be written without the linger */
+  let urgent = false;
+
+  function schedule() {
+    if (inFlight) return; // the running batch looks again when it ends
+    if (received.length || (urgent && notified.length)) {
+      if (timer) clearTimeout(timer), (timer = null);
+      start();
+    } else if (notified.length && !timer) {
+      timer = setTimeout(() => {
+        timer = null;
+        if (!inFlight) start();
+      }, linger);
+    }
+  }
+
+  function start() {
+    const recv = received.splice(0, MAX_BATCH);
+    const noti = notified.splice(0, MAX_BATCH);
+    if (!notified.length) urgent = false;
+    const batch = write(recv, noti).catch((e) => {
+      for (const x of [...recv, ...noti]) x.d.reject(e); // settles only the ones still pending
+    });
+    inFlight = batch;
+    void batch.then(() => {
+      inFlight = null;
+      schedule();
+    });
+  }
+
+  async function write(recv: ReceivedItem[], noti: NotifiedItem[]) {
+    if (!recv.length && !noti.length) return;
+    const items = recv.map(({ r }) => ({
+      id: r.id,
+      tenant: r.tenantSlug,
+      calling: r.callingAe,
+      called: r.calledAe,
+      peer: r.peerAddress,
+      sopClass: r.sopClassUid,
+      sopInstance: r.sopInstanceUid,
+      study: r.studyInstanceUid,
+      series: r.seriesInstanceUid,
+      modality: r.modality,
+      ts: r.transferSyntaxUid,
+      size: r.sizeBytes,
+      sha: r.sha256,
+      blob: r.blobId,
+      received: r.receivedAt.toISOString(),
+      meta: {
+        callingAe: r.callingAe,
+        calledAe: r.calledAe,
+        peerAddress: r.peerAddress,
+        sopClassUid: r.sopClassUid,
+        modality: r.modality,
+        studyInstanceUid: r.studyInstanceUid,
+        seriesInstanceUid: r.seriesInstanceUid,
+        transferSyntaxUid: r.transferSyntaxUid,
+        sizeBytes: r.sizeBytes,
+        sha256: r.sha256,
+      },
+    }));
+    const marks = noti.map((n) => ({ id: n.id, tenant: n.tenant, router: n.router, at: n.at.toISOString() }));
+    let rows: { item_index: number; item_result_id: string | null; item_replaced_blob_id: string | null; item_expires_at: string | Date | null; item_error: string | null }[];
+    try {
+      // A named prepared statement: one round trip per batch (drizzle's execute describes every parameterized
+      // statement first, which is a second round trip).
+      rows = await db.$client.unsafe(WRITE_SQL, [JSON.stringify(items), JSON.stringify(marks)], { prepare: true });
+    } catch (e) {
+      for (const x of recv) x.d.reject(e);
+      for (const n of noti) n.d.reject(e);
+      return;
+    }
+    for (const n of noti) n.d.resolve();
+    for (const row of rows) {
+      const x = recv[row.item_index]!;
+      if (row.item_error !== null || !row.item_result_id) {
+        x.d.reject(new Error(row.item_error ?? "hold_queue_write returned no result"));
+        continue;
+      }
+      const result: Result = { ...x.r, id: row.item_result_id, status: "held", expiresAt: new Date(row.item_expires_at!), statusChangedAt: x.r.receivedAt };
+      x.d.resolve({ result, replacedBlobId: row.item_replaced_blob_id });
+    }
+    for (let i = rows.length; i < recv.length; i++) recv[i]!.d.reject(new Error("hold_queue_write returned too few rows"));
+  }
+
+  return {
+    /**
+     * Records a stored instance as a held result (replacing a live one for the same SOP instance in the tenant);
+     * resolves once its batch has committed, with the blob of a replaced result for the caller to delete.
+     */
+    record(r: Received): Promise<{ result: Result; replacedBlobId: string | null }> {
+      if (closed) return Promise.reject(new Error("hold queue writer closed"));
+      const { d, promise, settled } = deferred<{ result: Result; replacedBlobId: string | null }>();
+      received.push({ r, d, settled });
+      schedule();
+      return promise;
+    },
+    /** Moves results that were just pushed to a router from held to notified (others are left alone). */
+    markNotified(rows: Pick<Result, "id" | "tenantSlug" | "status">[], routerId: string, at: Date): Promise<void> {
+      const held = rows.filter((r) => r.status === "held");
+      if (!held.length) return Promise.resolve();
+      if (closed) return Promise.reject(new Error("hold queue writer closed"));
+      const done = held.map((r) => {
+        const { d, promise, settled } = deferred<void>();
+        notified.push({ id: r.id, tenant: r.tenantSlug, router: routerId, at, d, settled });
+        return promise;
+      });
+      schedule();
+      return Promise.all(done).then(() => {});
+    },
+    /** Writes what is waiting now (without the linger) and resolves once everything queued so far has committed. */
+    async settle() {
+      const waiting = [...received, ...notified].map((x) => x.settled);
+      if (!waiting.length) return void (await inFlight);
+      urgent = true;
+      if (timer) clearTimeout(timer), (timer = null);
+      schedule();
+      await Promise.all(waiting);
+    },
+    /** Writes what is queued, then refuses new work. */
+    async close() {
+      await this.settle();
+      closed = true;
+    },
+  };
+}
