@@ -81,6 +81,7 @@ async function awaitingCountersignature(tx: Tx, ids: string[]) {
 
 /** One item for the review screen, or null (404) when it is not this tenant's. */
 export async function getReview(ctx: TenantContext, id: string) {
+  if (!QuarantineItemId.safeParse(id).success) return null;
   const itemId = itemIdOf(id);
   const detail = await engine().getQuarantineItem(ctx.tenantSlug, itemId);
   if (!detail) return null;
@@ -310,4 +311,9 @@ export async function setReviewPolicy(ctx: TenantContext, requireCountersignatur
       after: { requireCountersignature },
     });
   });
+}
+
+export async function getReviewPolicy(ctx: TenantContext) {
+  const [p] = await withTenant(ctx, (tx) => tx.select().from(quarantinePolicies));
+  return { requireCountersignature: p?.requireCountersignature ?? false };
 }
