@@ -27,7 +27,7 @@ export function HeaderPanel({ elements, error, highlight = [] }: { elements: Ele
             {shown.map((e) => {
               const bad = !!e.problem || highlight.includes(e.tag);
               return (
-                <tr key={e.path} data-tag={e.tag} data-problem={bad || undefined} className={bad ? "bg-red-50 text-red-900 dark:bg-red-950 dark:text-red-200" : undefined}>
+                <tr key={e.path} data-tag={e.tag} data-path={e.path} data-problem={bad || undefined} className={bad ? "bg-red-50 text-red-900 dark:bg-red-950 dark:text-red-200" : undefined}>
                   <td className="whitespace-nowrap pr-2">{e.path.includes(">") ? `${e.path.split(">").slice(0, -1).map((p) => `${fmt(p.slice(0, 8))}${p.slice(8)}`).join(" › ")} › ${fmt(e.tag)}` : fmt(e.tag)}</td>
                   <td className="pr-2">{e.name}</td>
                   <td className="pr-2">{e.vr}</td>
