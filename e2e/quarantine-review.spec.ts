@@ -141,7 +141,7 @@ test.describe("quarantine review", () => {
     // The audit chain holds the signature: name, time, meaning (read by the tenant admin's export).
     const admin = await signedIn(browser, "admin@northside.test", "/t/northside/audit");
     const lines = (await (await admin.page.request.get(`${webUrl()}/api/t/northside/audit/export?format=jsonl`)).text()).trim().split("\n").map((l) => JSON.parse(l));
-    const entry = lines.find((l) => l.action === "quarantine.repair" && l.target === `quarantine:${items.repair}`);
+    const entry = lines.map((l) => l.entry).find((e) => e?.action === "quarantine.repair" && e.target === `quarantine:${items.repair}`);
     expect(entry?.after?.signature).toMatchObject({ signerName: "Rita Reviewer", meaning: "I approve this repair", signedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
   });
 
