@@ -148,6 +148,7 @@ test.describe("quarantine review", () => {
   test("skip and escalate are signed; senior reviewers see and decide escalations; others are refused", async ({ browser }) => {
     test.setTimeout(180_000);
     const { page } = await signedIn(browser, "reviewer@northside.test", `${base}/${items.skip}`);
+    await expect(page.getByTestId("viewer")).toHaveAttribute("data-state", "ready", { timeout: 30_000 }); // hydrated
     await page.keyboard.press("s");
     const skip = page.getByRole("dialog", { name: "skip decision" });
     await skip.getByLabel("Reason").fill("a duplicate of a study already in the target");
@@ -157,6 +158,7 @@ test.describe("quarantine review", () => {
 
     await page.goto(`${webUrl()}${base}/${items.escalate}`);
     await expect(page.getByTestId("header-panel").locator("tr[data-path='00080005']")).toContainText("not a DICOM character set");
+    await expect(page.getByTestId("viewer")).toHaveAttribute("data-state", "ready", { timeout: 30_000 });
     await page.keyboard.press("e");
     const esc = page.getByRole("dialog", { name: "escalate decision" });
     await esc.getByLabel("Note for the senior reviewer").fill("ISO_IR 999 is not a character set; which one did the modality mean?");
