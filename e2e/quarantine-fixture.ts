@@ -3,26 +3,13 @@
 // fault file come back from the target with a pixel byte flipped: a hash mismatch through the whole pipeline.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "@playwright/test";
-import { PYDICOM_TEST_FILES } from "../test/dcmtk";
 import { startOrthanc } from "../test/orthanc";
 
 export const sopOf = (file: string) => /\[(.*)\]/.exec(execFileSync("dcmdump", ["+P", "0008,0018", file]).toString())![1]!;
-const uid = () => `2.25.${BigInt(`0x${randomBytes(15).toString("hex")}`)}`;
-
-/** One study of `count` slices made from a real CT file: shared study and series, new SOP UIDs, instance numbers. */
-export function makeCtStudy(dir: string, count: number, opts: { file?: string; date?: string; patientId?: string; extra?: string[] } = {}) {
-  mkdirSync(dir, { recursive: true });
-  const [study, series] = [uid(), uid()];
-  return Array.from({ length: count }, (_, i) => {
-    const f = path.join(dir, `slice-${String(i + 1).padStart(4, "0")}.dcm`);
-    copyFileSync(path.join(PYDICOM_TEST_FILES, opts.file ?? "CT_small.dcm"), f);
-    execFileSync("dcmodify", ["-nb", "-gin", "-i", `(0020,000D)=${study}`, "-i", `(0020,000E)=${series}`, "-i", `(0020,0013)=${i + 1}`, "-i", `(0008,0020)=${(opts.date ?? "2024-03-01").replaceAll("-", "")}`, "-i", `(0010,0020)=${opts.patientId ?? "E2E-1"}`, "-i", `(0020,0032)=0\\0\\${i * 2}`, ...(opts.extra ?? []), f]);
-    return f;
-  });
-}
+export { makeCtStudy } from "../test/studies";
 
 const engineApi = async (p: string, init: RequestInit = {}) => {
   const res = await fetch(`${process.env.E2E_ENGINE_ADMIN_URL}${p}`, { ...init, headers: { authorization: `Bearer ${process.env.E2E_ENGINE_ADMIN_TOKEN}`, "content-type": "application/json" } });
