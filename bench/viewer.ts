@@ -103,6 +103,13 @@ async function main() {
       await page.goto(review);
       await page.waitForFunction(() => (window as unknown as { __viewer?: unknown }).__viewer, undefined, { timeout: 60_000 });
       const first = await page.evaluate(() => performance.getEntriesByName("viewer:first-image")[0]!.startTime);
+      // (no named functions inside evaluate: tsx would wrap them in a helper the page does not have)
+      const phases = await page.evaluate(() => {
+        const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming;
+        const marks = ["viewer:effect", "viewer:first-bytes", "viewer:cornerstone-ready", "viewer:cornerstone-imported"].map((n) => Math.round(performance.getEntriesByName(n)[0]?.startTime ?? -1));
+        return `server response ${Math.round(nav.responseStart)}, html done ${Math.round(nav.responseEnd)}, hydrated (effect) ${marks[0]}, first bytes ${marks[1]}, cornerstone imported ${marks[3]}, initialized ${marks[2]}`;
+      });
+      console.log(`  phases (ms after opening): ${phases}`);
       await page.waitForFunction((n) => (window as unknown as { __viewer: { frames: () => number } }).__viewer.frames() >= n, sources.length, { timeout: 120_000 });
       const loadAll = await page.evaluate(() => performance.now());
       const perSlice = await page.evaluate(async (n) => {

@@ -1,6 +1,9 @@
 "use client";
 
 import { useCallback, useEffect, useRef, useState } from "react";
+import dynamic from "next/dynamic";
+import { preload } from "react-dom";
+import { cornerstoneModules } from "./cornerstone-registry";
 import { loadStack, type LoadedInstance, type StackInstance } from "./load-stack";
 import { voiOf, WL_PRESETS } from "./presets";
 
@@ -12,13 +15,20 @@ type Frame = { imageId: string; instance: number; frame: number; frames: number 
 let ready: Promise<{ cs: Cs; fileManager: { add: (b: Blob) => string } }> | null = null;
 function cornerstone() {
   ready ??= (async () => {
-    const [cs, loader] = await Promise.all([import("@cornerstonejs/core"), import("@cornerstonejs/dicom-image-loader")]);
+    const { cs, loader } = await cornerstoneModules;
+    performance.mark("viewer:cornerstone-imported");
     await cs.init();
+    // A stack of 2D slices needs no GPU pipeline: CPU rendering starts faster (no WebGL/vtk.js set-up) and scrolls
+    // well within the aim, and behaves the same where WebGL is slow or missing (software GL, remote desktops).
+    cs.setUseCPURendering(true);
     loader.init({ maxWebWorkers: Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) });
     return { cs, fileManager: loader.wadouri.fileManager as { add: (b: Blob) => string } };
   })();
   return ready;
 }
+// Initialize as soon as the modules arrive (they are preloaded with the page), not after the first render.
+if (typeof window !== "undefined") void cornerstone().catch(() => (ready = null));
+const CornerstoneBoot = dynamic(() => import("./cornerstone-boot"));
 
 const framesOf = (loaded: LoadedInstance, add: (b: Blob) => string): Frame[] => {
   if ("error" in loaded) return [{ error: `could not be fetched: ${loaded.error}`, instance: loaded.index }];
@@ -38,6 +48,8 @@ const reasonOf = (e: unknown) => {
  * shows why instead of a blank canvas: for a reviewer that is evidence too.
  */
 export function DicomViewer({ instances, keyboard = true }: { instances: StackInstance[]; keyboard?: boolean }) {
+  // The first instance is requested with the page's HTML; the viewer's fetch then takes it from the preload.
+  if (instances[0]) preload(instances[0].url, { as: "fetch", crossOrigin: "anonymous" });
   const element = useRef<HTMLDivElement>(null);
   const viewport = useRef<Viewport | null>(null);
   const frames = useRef<Frame[]>([]);
@@ -84,8 +96,11 @@ export function DicomViewer({ instances, keyboard = true }: { instances: StackIn
         }),
       ),
     );
+    performance.mark("viewer:effect");
+    void first.then(() => performance.mark("viewer:first-bytes"));
     void (async () => {
       const { cs, fileManager } = await cornerstone();
+      performance.mark("viewer:cornerstone-ready");
       if (cancelled || !element.current) return;
       engine = new cs.RenderingEngine(engineId);
       engine.enableElement({ viewportId: "stack", type: cs.Enums.ViewportType.STACK, element: element.current });
@@ -184,6 +199,7 @@ export function DicomViewer({ instances, keyboard = true }: { instances: StackIn
 
   return (
     <div className="space-y-2" data-testid="viewer" data-state={status}>
+      <CornerstoneBoot />
       <div className="flex flex-wrap items-center gap-2 text-sm">
         <span data-testid="viewer-position">
           {Math.min(index + 1, count)} / {count}

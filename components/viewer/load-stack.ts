@@ -31,7 +31,8 @@ async function fetchOne(inst: StackInstance, index: number): Promise<LoadedInsta
 /** Calls `onFirst` as soon as the first instance is here, then `onRest` once with all the others (in order). */
 export function loadStack(instances: StackInstance[], onFirst: (first: LoadedInstance) => void, onRest: (rest: LoadedInstance[]) => void) {
   if (!instances.length) return;
-  void fetchOne(instances[0]!, 0).then(onFirst);
+  const first = fetchOne(instances[0]!, 0);
+  void first.then(onFirst);
   const rest = instances.slice(1);
   const out: LoadedInstance[] = new Array(rest.length);
   let next = 0;
@@ -41,5 +42,6 @@ export function loadStack(instances: StackInstance[], onFirst: (first: LoadedIns
       out[i] = await fetchOne(rest[i]!, i + 1);
     }
   };
-  void Promise.all(Array.from({ length: Math.min(PARALLEL, rest.length) }, worker)).then(() => onRest(out));
+  // The rest wait for the first, so they do not compete with it for the connection.
+  void first.then(() => Promise.all(Array.from({ length: Math.min(PARALLEL, rest.length) }, worker))).then(() => onRest(out));
 }
