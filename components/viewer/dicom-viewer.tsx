@@ -37,6 +37,16 @@ const framesOf = (loaded: LoadedInstance, add: (b: Blob) => string): Frame[] => 
   return Array.from({ length: loaded.frames }, (_, f) => ({ imageId: `${id}?frame=${f + 1}`, instance: loaded.index, frame: f + 1, frames: loaded.frames }));
 };
 
+/** True when the drawn canvas is black throughout (a single pass over it: about a millisecond per slice). */
+function looksBlack(el: HTMLElement | null) {
+  const c = el?.querySelector("canvas");
+  const ctx = c?.getContext("2d");
+  if (!c || !ctx || !c.width || !c.height) return false;
+  const d = ctx.getImageData(0, 0, c.width, c.height).data;
+  for (let k = 0; k < d.length; k += 4) if (d[k]! + d[k + 1]! + d[k + 2]! > 0) return false;
+  return true;
+}
+
 const reasonOf = (e: unknown) => {
   const m = e instanceof Error ? e.message : typeof e === "object" && e && "error" in e ? String((e as { error: unknown }).error) : String(e);
   return m && m !== "[object Object]" ? m : "the decoder could not read its pixel data";
@@ -58,6 +68,12 @@ export function DicomViewer({ instances, keyboard = true }: { instances: StackIn
   const [problem, setProblem] = useState<string | null>(null);
   const [status, setStatus] = useState<"loading" | "ready" | "error">("loading");
   const [voi, setVoi] = useState<string>("");
+  // The problem shown for the current image, readable at once (React state reaches the DOM a little later).
+  const problemNow = useRef<string | null>(null);
+  const report = useCallback((p: string | null) => {
+    problemNow.current = p;
+    setProblem(p);
+  }, []);
 
   const show = useCallback(async (i: number) => {
     const vp = viewport.current;
@@ -65,20 +81,36 @@ export function DicomViewer({ instances, keyboard = true }: { instances: StackIn
     if (!vp || !f) return;
     setIndex(i);
     if ("error" in f) {
-      setProblem(`Instance ${f.instance + 1} ${f.error}`);
+      report(`Instance ${f.instance + 1} ${f.error}`);
       return;
     }
     try {
+      // Resolves once the new image is on the canvas (the render itself happens on the next animation frame).
+      const drawn = new Promise<void>((resolve) => {
+        const el = element.current;
+        const done = () => {
+          el?.removeEventListener("CORNERSTONE_IMAGE_RENDERED", done);
+          resolve();
+        };
+        el?.addEventListener("CORNERSTONE_IMAGE_RENDERED", done);
+        setTimeout(done, 1000);
+      });
       const ids = frames.current.map((x) => ("imageId" in x ? x.imageId : "invalid:"));
       if (vp.getImageIds().length !== ids.length) await vp.setStack(ids, i);
       else await vp.setImageIdIndex(i);
-      setProblem(null);
+      await drawn;
+      // Decoded, but one value everywhere: say so rather than leave a flat canvas that looks like a failure.
+      const img = vp.getCornerstoneImage();
+      const where = `Instance ${f.instance + 1}${f.frames > 1 ? `, frame ${f.frame}` : ""}`;
+      if (img && img.minPixelValue === img.maxPixelValue) report(`${where} was decoded, but every pixel has the value ${img.minPixelValue}: there is nothing to display.`);
+      else if (looksBlack(element.current)) report(`${where} was decoded (values ${img?.minPixelValue} to ${img?.maxPixelValue}) but draws entirely black with its own window: try a preset or drag to window, and read its header.`);
+      else report(null);
       const range = vp.getProperties().voiRange;
       if (range) setVoi(`W ${Math.round(range.upper - range.lower)} L ${Math.round((range.upper + range.lower) / 2)}`);
     } catch (e) {
-      setProblem(`Instance ${f.instance + 1}${f.frames > 1 ? `, frame ${f.frame}` : ""} cannot be displayed: ${reasonOf(e)}. This is evidence in itself (corrupt pixel data, or a transfer syntax the viewer cannot decode).`);
+      report(`Instance ${f.instance + 1}${f.frames > 1 ? `, frame ${f.frame}` : ""} cannot be displayed: ${reasonOf(e)}. This is evidence in itself (corrupt pixel data, or a transfer syntax the viewer cannot decode).`);
     }
-  }, []);
+  }, [report]);
 
   useEffect(() => {
     let cancelled = false;
@@ -115,6 +147,9 @@ export function DicomViewer({ instances, keyboard = true }: { instances: StackIn
       (window as unknown as { __viewer?: unknown }).__viewer = {
         firstImageMs: ms,
         frames: () => frames.current.length,
+        /** which instance (0-based, in stack order) and frame each stack position shows */
+        positions: () => frames.current.map((f) => ({ instance: f.instance, frame: "frame" in f ? f.frame : 1 })),
+        problem: () => problemNow.current,
         /** for the benchmark and tests: draw slice i, resolve with the time it took */
         show: async (i: number) => {
           const t = performance.now();
@@ -124,7 +159,7 @@ export function DicomViewer({ instances, keyboard = true }: { instances: StackIn
       };
       setStatus("ready");
     })().catch((e) => {
-      setProblem(`The viewer could not start: ${reasonOf(e)}`);
+      report(`The viewer could not start: ${reasonOf(e)}`);
       setStatus("error");
     });
     return () => {
