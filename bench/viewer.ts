@@ -35,7 +35,10 @@ function phantom(dir: string, i: number) {
 }
 
 async function api(url: string, token: string, p: string, init: RequestInit = {}) {
-  const res = await fetch(url + p, { ...init, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } });
+  // Once more on a dropped socket: building the stack blocks this process for a while, and a pooled keep-alive
+  // connection the server has closed meanwhile is only noticed when it is reused.
+  const go = () => fetch(url + p, { ...init, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } });
+  const res = await go().catch(go);
   return (await res.json()) as Record<string, unknown> & { status?: string; id?: string; items?: { id: string }[] };
 }
 async function poll<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 180_000) {
@@ -64,7 +67,7 @@ async function main() {
   const env: NodeJS.ProcessEnv = { ...process.env, ENGINE_TEST_FAULT_FILE: path.join(dataDir, "faults.json"), ENGINE_IMPORT_ROOT: path.join(dataDir, "import") };
   for (const k of ["DATABASE_URL", "ENGINE_DATABASE_URL", "DATABASE_OWNER_URL", "AUTH_OIDC_ISSUER", "AUTH_URL", "AUTH_SECRET", "ENGINE_ADMIN_TOKEN"]) delete env[k];
   console.log(`viewer benchmark: ${SLICES} CT slices of ${SIZE} × ${SIZE} (16-bit); starting the stack`);
-  const stack = await startStack({ root, dataDir, ports, env, quiet: true });
+  const stack = await startStack({ root, dataDir, ports, env, quiet: !process.env.BENCH_VERBOSE });
   const target = await startOrthanc({ aeTitle: "BENCHTGT", overwrite: true });
   const browser = await chromium.launch({ executablePath: execSync("command -v chromium", { shell: "/bin/sh" }).toString().trim(), args: ["--no-sandbox", "--headless", "--disable-gpu"] });
   try {
