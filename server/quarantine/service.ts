@@ -18,7 +18,8 @@ import { bindSignature } from "./signature";
 export const QueueSearch = z.object({
   category: QuarantineCategory.optional().catch(undefined),
   state: z.enum(["open", ...QuarantineState.options]).default("open").catch("open"),
-  cursor: z.string().max(500).optional(),
+  // A malformed cursor in the URL starts at the first page rather than failing the page.
+  cursor: z.string().max(500).optional().catch(undefined),
 });
 export type QueueSearch = z.infer<typeof QueueSearch>;
 
