@@ -197,4 +197,27 @@ test.describe("quarantine review", () => {
     expect(replay.status()).toBe(404);
     expect((await quarantineItems("northside", migration.id, "escalated")).map((i) => i.id)).toEqual([items.escalate]);
   });
+
+  test("bulk: studies of one pattern are selected together and signed in one ceremony, a signature each", async ({ browser }) => {
+    test.setTimeout(180_000);
+    const dir = importFolder("northside", "bulk");
+    const studies = [0, 1].map((i) => makeCtStudy(path.join(dir, `s${i}`), 1, { patientId: `E2E-BULK-${i}` }));
+    flipAtTarget(studies.map((s) => sopOf(s[0]!)));
+    const bulk = await migrateFolder("northside", "bulk");
+    const ids = (await quarantineItems("northside", bulk.id)).map((i) => i.id);
+    expect(ids).toHaveLength(2);
+    const { page } = await signedIn(browser, "reviewer@northside.test", `${base}?category=hash_mismatch`);
+    await expect(page.getByTestId("quarantine-queue")).toHaveAttribute("data-ready", "true");
+    for (const id of ids) await page.getByRole("checkbox", { name: `Select ${id}` }).check();
+    const form = page.getByRole("form", { name: "Decide selected studies" });
+    await form.getByPlaceholder("Reason").fill("transit damage; the site re-sends these studies itself");
+    await form.getByRole("button", { name: "Sign 2 decisions" }).click();
+    await expect(form.getByRole("status")).toContainText("Signed 2 decision(s) in one ceremony");
+    expect((await quarantineItems("northside", bulk.id, "skipped")).map((i) => i.id).sort()).toEqual([...ids].sort());
+    for (const id of ids) {
+      await page.goto(`${webUrl()}${base}/${id}`);
+      await expect(page.getByTestId("signatures")).toContainText("I confirm this study is excluded");
+    }
+    await bulk.target.stop();
+  });
 });

@@ -42,6 +42,9 @@ export function QueueTable({ slug, rows, canDecide, claim, bulk, reauthHref, aut
   const [bulkState, bulkAction, bulkPending] = useActionState(bulk, null);
   const [decision, setDecision] = useState<"skip" | "escalate">("skip");
   const pattern = rows.find((r) => r.id === selected[0])?.pattern;
+  // Set once the table is interactive (hydrated): selection made before then would be lost.
+  const [ready, setReady] = useState(false);
+  useEffect(() => setReady(true), []);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -59,7 +62,7 @@ export function QueueTable({ slug, rows, canDecide, claim, bulk, reauthHref, aut
   const toggle = (r: QueueRow) => setSelected((s) => (s.includes(r.id) ? s.filter((x) => x !== r.id) : [...s, r.id]));
   return (
     <div className="space-y-4">
-      <table className="w-full text-left text-sm" data-testid="quarantine-queue">
+      <table className="w-full text-left text-sm" data-testid="quarantine-queue" data-ready={ready || undefined}>
         <thead className="text-slate-500">
           <tr>
             {canDecide && <th className="w-6" aria-label="Select" />}
