@@ -17,7 +17,7 @@ export async function migrateConsoleDatabase(ownerUrl: string, appRole: string) 
       await tx.unsafe(`grant usage on schema public to ${role}`);
       await tx.unsafe(`grant select, insert, update, delete on all tables in schema public to ${role}`);
       await tx.unsafe(`grant usage, select on all sequences in schema public to ${role}`);
-      await tx.unsafe(`revoke update, delete, truncate on audit_entries, audit_checkpoints from ${role}`);
+      await tx.unsafe(`revoke update, delete, truncate on audit_entries, audit_checkpoints, quarantine_signatures from ${role}`);
       // The worker's job queue (pg-boss) creates and owns its tables in its own schema (no tenant data there).
       await tx.unsafe(`create schema if not exists pgboss`);
       await tx.unsafe(`grant usage, create on schema pgboss to ${role}`);

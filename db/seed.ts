@@ -13,6 +13,8 @@ export const DEMO_TENANTS = [
     members: [
       { email: "admin@northside.test", role: "tenant_admin" as const },
       { email: "reviewer@northside.test", role: "clinical_reviewer" as const },
+      { email: "reviewer2@northside.test", role: "clinical_reviewer" as const },
+      { email: "senior@northside.test", role: "senior_reviewer" as const },
     ],
   },
   {
@@ -21,7 +23,10 @@ export const DEMO_TENANTS = [
     ttlDays: 7,
     calledAeTitles: ["LAKEVIEW"],
     allowedCallingAeTitles: [],
-    members: [{ email: "admin@lakeview.test", role: "tenant_admin" as const }],
+    members: [
+      { email: "admin@lakeview.test", role: "tenant_admin" as const },
+      { email: "reviewer@lakeview.test", role: "clinical_reviewer" as const },
+    ],
   },
 ];
 

@@ -1,5 +1,5 @@
 // The authorization matrix: every page, route handler and server action of the built console × every kind of
-// person (tenant admin, clinical reviewer, engineer without a grant, with a read-only grant, with a read-write
+// person (tenant admin, clinical and senior reviewer, engineer without a grant, with a read-only grant, with a read-write
 // grant, signed out) × their own tenant and another one. The list of pages, routes and actions is read from the
 // app directory and from the build's server-action manifest, so a new one without an entry in
 // server/auth/access-catalog.ts fails here; every cell must match that catalog and the permissions catalog.
@@ -10,6 +10,7 @@ import { expect, test, type APIRequestContext, type Browser } from "@playwright/
 import { ACTIONS, PAGES, ROUTES, type AccessRule } from "../server/auth/access-catalog";
 import { can, type AccessRole } from "../server/auth/permissions";
 import { openGrant, signIn, webUrl } from "./helpers";
+import { importFolder, makeCtStudy, migrateFolder, quarantineItems } from "./quarantine-fixture";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const OWN = "northside";
@@ -43,6 +44,7 @@ type Identity = { name: string; signedIn: boolean; engineer: boolean; roles: Rec
 const IDENTITIES: Record<string, Identity> = {
   admin: { name: "tenant admin", signedIn: true, engineer: false, roles: { [OWN]: ["tenant_admin"] } },
   reviewer: { name: "clinical reviewer", signedIn: true, engineer: false, roles: { [OWN]: ["clinical_reviewer"] } },
+  senior: { name: "senior reviewer", signedIn: true, engineer: false, roles: { [OWN]: ["senior_reviewer"] } },
   engineer: { name: "engineer without a grant", signedIn: true, engineer: true, roles: {} },
   engineerRead: { name: "engineer, read-only grant", signedIn: true, engineer: true, roles: { [OWN]: ["engineer_read_only"] } },
   engineerWrite: { name: "engineer, read-write grant", signedIn: true, engineer: true, roles: { [OWN]: ["engineer_read_write"] } },
@@ -93,8 +95,25 @@ test.describe("authorization matrix", () => {
       const list = await engineApi(`/v1/tenants/${slug}/results?limit=1`).then((r) => r.json());
       resultIds[slug] = list.results[0].id;
     }
+    // A quarantined study of each tenant (a character set that does not exist), with one of its evidence instances.
+    const quarantined: Record<string, { id: string; evidenceId: string }> = {};
+    const stops: (() => Promise<void>)[] = [];
+    for (const slug of [OWN, OTHER]) {
+      makeCtStudy(path.join(importFolder(slug, "matrix"), "s"), 1, { extra: ["-i", "(0008,0005)=ISO_IR 999"] });
+      const m = await migrateFolder(slug, "matrix");
+      stops.push(m.target.stop);
+      const [item] = await quarantineItems(slug, m.id);
+      const detail = (await engineApi(`/v1/tenants/${slug}/quarantine/${item!.id}`).then((r) => r.json())) as { instances: { id: string }[] };
+      quarantined[slug] = { id: item!.id, evidenceId: detail.instances[0]!.id };
+    }
     const url = (pattern: string, tenant: string) =>
-      pattern.replace("[tenant]", tenant).replace("[seq]", "1").replace("[id]", resultIds[tenant]!).replace("/confirm", "/confirm?draft=x");
+      pattern
+        .replace("[tenant]", tenant)
+        .replace("[seq]", "1")
+        .replace("/quarantine/[id]", `/quarantine/${quarantined[tenant]!.id}`)
+        .replace("[evidenceId]", quarantined[tenant]!.evidenceId)
+        .replace("[id]", resultIds[tenant]!)
+        .replace("/confirm", "/confirm?draft=x");
     const actions = builtActions().filter((a) => ACTIONS[a.key]!.kind !== "auth-flow");
 
     const failures: string[] = [];
@@ -143,7 +162,7 @@ test.describe("authorization matrix", () => {
       await signIn(page, email);
       return page;
     };
-    for (const [key, email] of [["admin", "admin@northside.test"], ["reviewer", "reviewer@northside.test"]] as const) {
+    for (const [key, email] of [["admin", "admin@northside.test"], ["reviewer", "reviewer@northside.test"], ["senior", "senior@northside.test"]] as const) {
       const page = await signedIn(browser, email);
       await run(IDENTITIES[key]!, page.request);
       await page.close();
@@ -161,6 +180,7 @@ test.describe("authorization matrix", () => {
       await expect(engineer).toHaveURL(/\/ops\?ended=1/);
     }
     await engineer.close();
+    for (const stop of stops) await stop();
     expect(failures, failures.join("\n")).toEqual([]);
   });
 });

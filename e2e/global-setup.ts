@@ -21,6 +21,14 @@ export default async function globalSetup() {
   // The e2e stack always runs the embedded default with demo data, whatever this shell points at.
   const env = { ...process.env };
   for (const k of ["DATABASE_URL", "ENGINE_DATABASE_URL", "DATABASE_OWNER_URL", "AUTH_OIDC_ISSUER", "AUTH_URL", "AUTH_SECRET", "ENGINE_ADMIN_TOKEN"]) delete env[k];
+  // The engine's test-only fault injection: specs write SOP instance UIDs into this file (engine/migration/test-faults.ts).
+  env.ENGINE_TEST_FAULT_FILE = path.join(dataDir, "engine-faults.json");
+  process.env.E2E_ENGINE_FAULT_FILE = env.ENGINE_TEST_FAULT_FILE;
+  // Quarantine specs migrate studies from folders under the tenants' import root (exact bytes, no source archive).
+  env.ENGINE_IMPORT_ROOT = path.join(dataDir, "import");
+  process.env.E2E_IMPORT_ROOT = env.ENGINE_IMPORT_ROOT;
+  // A short step-up window, so a spec can see a signature refused for a stale sign-in without waiting minutes.
+  env.AUTH_STEP_UP_MAX_AGE_SECONDS = "40";
   const stack = await startStack({ root, dataDir, ports, env, quiet: !process.env.E2E_VERBOSE });
   process.env.E2E_WEB_URL = stack.webUrl;
   process.env.E2E_ENGINE_ADMIN_URL = stack.engineAdminUrl;

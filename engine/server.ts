@@ -69,6 +69,8 @@ export async function startEngine(
     pseudonymKey: config.ENGINE_PSEUDONYM_KEY ? Buffer.from(config.ENGINE_PSEUDONYM_KEY, "base64") : undefined,
     importRoot: config.ENGINE_IMPORT_ROOT ? path.resolve(config.ENGINE_IMPORT_ROOT) : undefined,
     moveDestination: config.ENGINE_MOVE_PORT ? { aeTitle: config.ENGINE_MOVE_AE_TITLE, port: config.ENGINE_MOVE_PORT } : undefined,
+    // Quarantined studies' instances, for the reviewer's viewer: encrypted with the tenant's key like held results.
+    evidence: { blobs, keyring },
   };
   const runners = new MigrationRunners(db, log, migration);
   const app = buildAdminApi({

@@ -36,7 +36,7 @@ export const users = pgTable(
   (t) => [unique("users_issuer_subject").on(t.issuer, t.subject), index("users_email").on(t.email)],
 );
 
-export const tenantRole = pgEnum("tenant_role", ["tenant_admin", "clinical_reviewer"]);
+export const tenantRole = pgEnum("tenant_role", ["tenant_admin", "clinical_reviewer", "senior_reviewer"]);
 
 /**
  * A role in a tenant, granted to an e-mail address; `user_id` is filled on that person's first sign-in

@@ -38,6 +38,7 @@ import { eventsAfter, getResult, listResults } from "../relay/results-query";
 
 import { errors, json, SlugParams } from "./route-helpers";
 import { registerMigrationRoutes } from "./migration-routes";
+import { registerQuarantineRoutes } from "./quarantine-routes";
 import type { MigrationRuntime } from "../migration/pipeline";
 import type { MigrationRunners } from "../migration/runners";
 const ResultParams = SlugParams.extend({ id: z.uuid("not a result id").meta({ param: { name: "id", in: "path" } }) });
@@ -292,6 +293,7 @@ export function buildAdminApi(opts: {
   });
 
   registerMigrationRoutes(app, opts);
+  registerQuarantineRoutes(app, { db: opts.db, evidence: opts.migration?.evidence, runners: opts.runners });
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -317,6 +317,27 @@ export const QuarantinedStudy = z
   })
   .meta({ id: "QuarantinedStudy" });
 
+/** One element of a repair patch: set an element's value (dcmodify -i) or remove it (-ea). */
+export const PatchOp = z
+  .object({
+    op: z.enum(["set", "remove"], { error: "op is set or remove" }).default("set"),
+    tag: Tag,
+    value: z.string().max(1024, "at most 1024 characters").optional(),
+  })
+  .strict()
+  .refine((p) => p.op === "remove" || p.value !== undefined, { message: "set needs a value", path: ["value"] })
+  .meta({ id: "PatchOp" });
+
+/** Who signed a decision and what the signature means; the console adds its signature record's id and times. */
+export const Signer = z.object({
+  userId: z.string().min(1),
+  name: z.string().min(1),
+  meaning: z.string().min(3, "what the signature means, e.g. 'reviewed and approved'"),
+  email: z.string().optional(),
+  signatureId: z.string().optional(),
+  signedAt: z.iso.datetime({ offset: true }).optional(),
+});
+
 /** A reviewer's decision, passed by the console with the signer's identity and what the signature means. */
 export const ReviewDecision = z
   .object({
@@ -324,9 +345,92 @@ export const ReviewDecision = z
     studyInstanceUid: Uid,
     decision: z.enum(["repair", "skip", "escalate"], { error: "decision is repair, skip or escalate" }),
     reason: z.string().trim().min(3, "give a reason of at least 3 characters").max(2000),
-    patch: z.array(z.object({ tag: Tag, value: z.string().max(1024) })).max(50).optional(),
-    signer: z.object({ userId: z.string().min(1), name: z.string().min(1), meaning: z.string().min(3, "what the signature means, e.g. 'reviewed and approved'") }),
+    patch: z.array(PatchOp).max(50).optional(),
+    signer: Signer,
   })
   .strict()
   .refine((d) => d.decision !== "repair" || (d.patch?.length ?? 0) > 0, { message: "a repair needs a tag patch", path: ["patch"] })
   .meta({ id: "ReviewDecision" });
+
+/** A quarantined study across a tenant's migrations: `${migrationId}~${sourceId}~${studyInstanceUid}`. */
+export const QuarantineItemId = z
+  .string()
+  .regex(/^[0-9a-f-]{36}~[a-z0-9][a-z0-9-]{0,39}~[0-9.]{1,64}$/, "not a quarantine item id")
+  .meta({ param: { name: "itemId", in: "path" } });
+export const QuarantineCategory = z.enum(["hash_mismatch", "malformed_header", "character_set", "corrupt_pixel_data", "transform_error", "target_rejected", "source_unavailable"]);
+/** Where an item stands in review: open ones are new, escalated or repairing (re-running after a repair). */
+export const QuarantineState = z.enum(["new", "escalated", "repairing", "resolved", "skipped"]);
+
+export const QuarantineItem = z
+  .object({
+    id: QuarantineItemId,
+    migrationId: z.uuid(),
+    migrationName: z.string(),
+    sourceId: z.string(),
+    studyInstanceUid: z.string(),
+    studyDate: z.string().nullable(),
+    modalities: z.array(z.string()),
+    category: z.string(),
+    reason: z.string(),
+    evidence: z.record(z.string(), z.unknown()),
+    state: QuarantineState,
+    decision: z.record(z.string(), z.unknown()).nullable(),
+    quarantinedAt: z.iso.datetime({ offset: true }).nullable(),
+  })
+  .meta({ id: "QuarantineItem" });
+
+export const QuarantineQuery = z.object({
+  category: QuarantineCategory.optional(),
+  state: z.enum(["open", ...QuarantineState.options], { error: "state is open, new, escalated, repairing, resolved or skipped" }).default("open"),
+  cursor: z.string().max(500).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export const QuarantinePage = z
+  .object({
+    items: z.array(QuarantineItem),
+    /** open items per category (the queue's tabs) */
+    counts: z.record(z.string(), z.number().int()),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: "QuarantinePage" });
+
+export const EvidenceInstance = z
+  .object({
+    id: z.uuid(),
+    side: z.enum(["source", "target"]),
+    sopInstanceUid: z.string().nullable(),
+    position: z.number().int(),
+    sizeBytes: z.number().int(),
+    sha256: z.string(),
+  })
+  .meta({ id: "EvidenceInstance" });
+
+export const QuarantineDetail = z.object({ item: QuarantineItem, instances: z.array(EvidenceInstance) }).meta({ id: "QuarantineDetail" });
+
+export const HeaderElement = z.object({ tag: z.string(), path: z.string(), name: z.string(), vr: z.string(), length: z.number(), value: z.string(), problem: z.string().optional() });
+export const EvidenceHeader = z
+  .object({ transferSyntaxUid: z.string().nullable(), elements: z.array(HeaderElement), error: z.string().nullable() })
+  .meta({ id: "EvidenceHeader" });
+
+export const EvidenceDiff = z
+  .object({
+    sopInstanceUid: z.string().nullable(),
+    expectedSha256: z.string().nullable(),
+    targetSha256: z.string().nullable(),
+    /** elements (by path, sequences included) whose values differ between the source and target copies */
+    differences: z.array(z.object({ path: z.string(), tag: z.string(), name: z.string(), vr: z.string(), source: z.string().nullable(), target: z.string().nullable() })),
+  })
+  .meta({ id: "EvidenceDiff" });
+
+/** A decision on one item; the engine knows the study from the item id. */
+export const ItemDecision = z
+  .object({
+    decision: z.enum(["repair", "skip", "escalate"], { error: "decision is repair, skip or escalate" }),
+    reason: z.string().trim().min(3, "give a reason of at least 3 characters").max(2000),
+    patch: z.array(PatchOp).max(50).optional(),
+    signer: Signer,
+  })
+  .strict()
+  .refine((d) => d.decision !== "repair" || (d.patch?.length ?? 0) > 0, { message: "a repair needs a tag patch", path: ["patch"] })
+  .meta({ id: "ItemDecision" });

@@ -23,6 +23,7 @@ import { anonymizeArgs } from "./anonymize";
 import { pixelDataProblem } from "./pixel-data";
 import { ByteRate } from "./bandwidth";
 import { extractStudy, retrieveFromTarget, sendToTarget } from "./endpoints";
+import { keepEvidence, type EvidenceFile, type EvidenceStore } from "./evidence";
 import { windowOpen } from "./windows";
 
 export type QuarantineCategory = "hash_mismatch" | "malformed_header" | "character_set" | "corrupt_pixel_data" | "transform_error" | "target_rejected" | "source_unavailable";
@@ -42,6 +43,8 @@ export type MigrationHooks = {
   /** after extract, before anything reads the files: stands in for an archive that returns damaged files */
   afterExtract?: (files: string[]) => Promise<void>;
   beforeSend?: (file: string, sopInstanceUid: string) => Promise<void>;
+  /** after retrieving the study back from the target: stands in for a target that stored different bytes */
+  afterVerifyRetrieve?: (files: string[]) => Promise<void>;
 };
 
 /** What a migration runner needs from the engine's configuration, beyond the plan. */
@@ -58,7 +61,12 @@ export type MigrationRuntime = {
   instanceId?: string;
   /** true once the engine is shutting down: take no new study */
   stopped?: () => boolean;
+  /** where a quarantined study's instances are kept for the reviewer (encrypted with the tenant's key) */
+  evidence?: EvidenceStore;
 };
+
+/** A reviewer's repair: elements to set or remove (DCMTK dcmodify) before the study is hashed and sent again. */
+export type RepairPatch = { op?: "set" | "remove"; tag: string; value?: string }[];
 
 /** Defined terms of Specific Character Set (0008,0005), PS3.3 C.12.1.1.2. */
 const CHARACTER_SETS = new Set([
@@ -135,9 +143,12 @@ export async function migrateStudy(
   const target = m.plan.target;
   await mkdir(workRoot, { recursive: true });
   const dir = await mkdtemp(path.join(workRoot, "migrate-"));
+  // What the reviewer will see if the study is quarantined: the extracted files and the target's copy of a mismatch.
+  let extracted: string[] = [];
+  const targetCopies = new Map<string, string>();
   try {
     if (!source) throw new Quarantine("source_unavailable", `source ${study.sourceId} is no longer in the plan`);
-    const extracted = await withRetries(() => extractStudy(db, m.id, source, study.studyInstanceUid, path.join(dir, "extract"), runtime.moveDestination)).catch((e: Error) => {
+    extracted = await withRetries(() => extractStudy(db, m.id, source, study.studyInstanceUid, path.join(dir, "extract"), runtime.moveDestination)).catch((e: Error) => {
       throw new Quarantine("source_unavailable", e.message);
     });
     if (!extracted.length) throw new Quarantine("source_unavailable", "the source returned no instances for this study");
@@ -146,7 +157,7 @@ export async function migrateStudy(
     const atExtract = await Promise.all(extracted.map(describe));
     // A reviewer's repair: the tag patch is applied (DCMTK dcmodify) before hashing, so the expected hash is the
     // hash of the repaired dataset.
-    const patch = (study.repairPatch as { tag: string; value: string }[] | null) ?? [];
+    const patch = (study.repairPatch as RepairPatch | null) ?? [];
     if (patch.length) await applyPatch(extracted, patch);
     // The plan's tag rules, per source and modality, also before hashing: the target must hold the transformed dataset.
     const rules = m.plan.transforms.filter((r) => !r.sources || r.sources.includes(study.sourceId));
@@ -165,7 +176,10 @@ export async function migrateStudy(
     const stored = await withRetries(() => retrieveFromTarget(target, targetStudyUid, path.join(dir, "verify"), runtime.moveDestination)).catch((e: Error) => {
       throw new Quarantine("target_rejected", `could not retrieve the study back for verification: ${e.message}`);
     });
-    const atTarget = new Map((await Promise.all(stored.map(describe))).map((i) => [i.sopInstanceUid, i.sha256]));
+    await hooks.afterVerifyRetrieve?.(stored);
+    const storedDescribed = await Promise.all(stored.map(describe));
+    for (const i of storedDescribed) targetCopies.set(i.sopInstanceUid, i.file);
+    const atTarget = new Map(storedDescribed.map((i) => [i.sopInstanceUid, i.sha256]));
     for (const inst of instances) {
       const found = atTarget.get(inst.sopInstanceUid);
       if (!found) throw new Quarantine("target_rejected", `instance ${inst.sopInstanceUid} is not at the target after sending`, { sopInstanceUid: inst.sopInstanceUid });
@@ -233,16 +247,25 @@ export async function migrateStudy(
       });
       return true;
     });
+    if (recorded && runtime.evidence) {
+      const mismatched = q.category === "hash_mismatch" ? targetCopies.get(String(q.evidence.sopInstanceUid)) : undefined;
+      const files: EvidenceFile[] = [...extracted.map((file) => ({ file, side: "source" as const })), ...(mismatched ? [{ file: mismatched, side: "target" as const }] : [])];
+      // The quarantine stands even if the evidence cannot be kept; the reviewer then sees the recorded message.
+      await keepEvidence(db, runtime.evidence, m.tenantSlug, { migrationId: m.id, sourceId: study.sourceId, studyInstanceUid: study.studyInstanceUid }, files).catch((err: Error) =>
+        db.insert(engineEvents).values({ tenantSlug: m.tenantSlug, type: "migration.evidence_failed", payload: { migrationId: m.id, studyInstanceUid: study.studyInstanceUid, message: err.message } }),
+      );
+    }
     return { status: recorded ? ("quarantined" as const) : ("lost" as const), bytes: 0 };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-async function applyPatch(files: string[], patch: { tag: string; value: string }[]) {
-  const args = patch.flatMap((p) => ["-i", `(${p.tag.slice(0, 4)},${p.tag.slice(4)})=${p.value}`]);
+async function applyPatch(files: string[], patch: RepairPatch) {
+  const args = patch.flatMap((p) => (p.op === "remove" ? ["-ea", tagArg(p.tag)] : ["-i", `${tagArg(p.tag)}=${p.value ?? ""}`]));
+  // -imt: removing an element a file does not have is not an error (a study's instances differ).
   await new Promise<void>((resolve, reject) =>
-    execFile("dcmodify", ["-nb", ...args, ...files], (err, _o, stderr) =>
+    execFile("dcmodify", ["-nb", "-imt", ...args, ...files], (err, _o, stderr) =>
       err ? reject(new Quarantine("transform_error", `the repair patch could not be applied: ${String(stderr).trim() || err.message}`, { patch })) : resolve(),
     ),
   );

@@ -47,8 +47,9 @@ export async function decideStudy(db: EngineDb, m: { id: string; tenantSlug: str
       .set({ status, decision, ...(d.decision === "repair" ? { repairPatch: d.patch } : {}) })
       .where(where)
       .returning();
-    // A repaired study must run again: a completed migration goes back to ready so it can be started.
-    if (d.decision === "repair" && m.status === "completed") await tx.update(migrations).set({ status: "ready", updatedAt: new Date() }).where(eq(migrations.id, m.id));
+    // A repaired study must run again: a completed migration runs again (the runners pick it up within a poll);
+    // a paused or scheduled-out one takes it when it resumes.
+    if (d.decision === "repair" && m.status === "completed") await tx.update(migrations).set({ status: "running", updatedAt: new Date() }).where(eq(migrations.id, m.id));
     await tx.insert(engineEvents).values({
       tenantSlug: m.tenantSlug,
       type: `migration.study_${d.decision === "skip" ? "skipped" : d.decision === "repair" ? "repaired" : "escalated"}`,

@@ -193,3 +193,5 @@ export const migrationSourceFiles = pgTable(
   },
   (t) => [primaryKey({ columns: [t.migrationId, t.sourceId, t.path] }), index("migration_source_files_study").on(t.migrationId, t.sourceId, t.studyInstanceUid)],
 );
+
+export * from "./quarantine-schema";

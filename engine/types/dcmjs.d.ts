@@ -4,6 +4,7 @@ declare module "dcmjs" {
   const dcmjs: {
     log: { setLevel(level: string): void };
     data: {
+      DicomMetaDictionary: { dictionary: Record<string, { tag: string; vr: string; vm: string; name: string } | undefined> };
       DicomMessage: {
         readFile(
           buffer: ArrayBuffer,

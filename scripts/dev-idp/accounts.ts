@@ -15,6 +15,9 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
   { sub: "demo-admin-northside", email: "admin@northside.test", name: "Nora Admin", groups: [], description: "tenant admin, Northside Health" },
   { sub: "demo-admin-lakeview", email: "admin@lakeview.test", name: "Liam Admin", groups: [], description: "tenant admin, Lakeview Imaging" },
   { sub: "demo-reviewer-northside", email: "reviewer@northside.test", name: "Rita Reviewer", groups: [], description: "clinical reviewer, Northside Health" },
+  { sub: "demo-reviewer2-northside", email: "reviewer2@northside.test", name: "Rob Second", groups: [], description: "clinical reviewer, Northside Health (countersigns)" },
+  { sub: "demo-senior-northside", email: "senior@northside.test", name: "Sam Senior", groups: [], description: "senior reviewer, Northside Health (escalations)" },
+  { sub: "demo-reviewer-lakeview", email: "reviewer@lakeview.test", name: "Lena Reviewer", groups: [], description: "clinical reviewer, Lakeview Imaging" },
   { sub: "demo-engineer", email: "engineer@vendor.test", name: "Evan Engineer", groups: [DEV_ENGINEER_GROUP], description: "vendor engineer (operations)" },
 ];
 

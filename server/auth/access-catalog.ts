@@ -38,6 +38,8 @@ export const PAGES: Record<string, AccessRule> = {
   "/t/[tenant]/audit": tenant("audit.view"),
   "/t/[tenant]/audit/[seq]": tenant("audit.view"),
   "/t/[tenant]/break-glass": tenant("break-glass.view"),
+  "/t/[tenant]/quarantine": tenant("quarantine.view"),
+  "/t/[tenant]/quarantine/[id]": tenant("quarantine.view"),
 };
 
 export const ROUTES: Record<string, AccessRule> = {
@@ -46,6 +48,7 @@ export const ROUTES: Record<string, AccessRule> = {
   "/api/t/[tenant]/hold-queue": tenant("hold-queue.view"),
   "/api/t/[tenant]/audit/export": tenant("audit.view"),
   "/api/ops/audit/export": ENGINEER,
+  "/api/t/[tenant]/quarantine/[id]/instances/[evidenceId]": tenant("quarantine.view"),
 };
 
 /** Server actions by `file#export`. */
@@ -74,4 +77,11 @@ export const ACTIONS: Record<string, AccessRule> = {
   "server/break-glass/actions.ts#denyGrantAction": tenant("break-glass.manage"),
   "server/break-glass/actions.ts#revokeGrantAction": tenant("break-glass.manage"),
   "server/break-glass/actions.ts#updatePolicyAction": tenant("break-glass.manage"),
+  "server/quarantine/actions.ts#claimItemAction": tenant("quarantine.decide"),
+  "server/quarantine/actions.ts#releaseItemAction": tenant("quarantine.decide"),
+  "server/quarantine/actions.ts#decideItemAction": tenant("quarantine.decide"),
+  "server/quarantine/actions.ts#countersignItemAction": tenant("quarantine.decide"),
+  "server/quarantine/actions.ts#decideBatchAction": tenant("quarantine.decide"),
+  "server/quarantine/actions.ts#previewPatchAction": tenant("quarantine.decide"),
+  "server/quarantine/actions.ts#setReviewPolicyAction": tenant("quarantine.policy"),
 };

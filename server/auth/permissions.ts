@@ -1,6 +1,6 @@
 // The one permissions catalog: roles → permissions. The UI hides what a role can't do; the server enforces it.
 // Engineers hold no tenant role: an active break-glass grant gives them a grant role for that tenant only.
-export const TENANT_ROLES = ["tenant_admin", "clinical_reviewer"] as const;
+export const TENANT_ROLES = ["tenant_admin", "clinical_reviewer", "senior_reviewer"] as const;
 export type TenantRole = (typeof TENANT_ROLES)[number];
 export const GRANT_ROLES = ["engineer_read_only", "engineer_read_write"] as const;
 export type GrantRole = (typeof GRANT_ROLES)[number];
@@ -10,12 +10,13 @@ export type AccessRole = TenantRole | GrantRole;
 export const ROLE_LABELS: Record<AccessRole | "engineer", string> = {
   tenant_admin: "Tenant admin",
   clinical_reviewer: "Clinical reviewer",
+  senior_reviewer: "Senior reviewer",
   engineer_read_only: "Engineer (break-glass, read-only)",
   engineer_read_write: "Engineer (break-glass, read-write)",
   engineer: "Engineer",
 };
 
-const READERS = ["tenant_admin", "clinical_reviewer", "engineer_read_only", "engineer_read_write"] as const;
+const READERS = ["tenant_admin", "clinical_reviewer", "senior_reviewer", "engineer_read_only", "engineer_read_write"] as const;
 const WRITERS = ["tenant_admin", "engineer_read_write"] as const;
 
 export const PERMISSIONS = {
@@ -35,6 +36,12 @@ export const PERMISSIONS = {
   // The tenant's own oversight of vendor access: never through a grant.
   "break-glass.view": ["tenant_admin"],
   "break-glass.manage": ["tenant_admin"],
+  // Quarantine review: admins and engineers under a grant read; only reviewers decide and sign (never a grant).
+  "quarantine.view": READERS,
+  "quarantine.decide": ["clinical_reviewer", "senior_reviewer"],
+  /** escalated studies are decided by senior reviewers */
+  "quarantine.decide-escalated": ["senior_reviewer"],
+  "quarantine.policy": ["tenant_admin"],
 } as const satisfies Record<string, readonly AccessRole[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

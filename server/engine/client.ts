@@ -6,7 +6,13 @@ import {
   EnrolledRouter,
   EnrollRouterRequest,
   EventFeed,
+  EvidenceDiff,
+  EvidenceHeader,
   Health,
+  ItemDecision,
+  QuarantineDetail,
+  QuarantineItem,
+  QuarantinePage,
   PurgeRequest,
   ResultDetail,
   ResultPage,
@@ -39,6 +45,8 @@ export class EngineUnavailableError extends Error {
 }
 
 export type EngineClient = ReturnType<typeof createEngineClient>;
+
+export type QuarantineListQuery = Partial<Record<"category" | "state" | "cursor", string>> & { limit?: number };
 
 /** The hold queue's query as the engine takes it (strings as they go on the URL). */
 export type ResultListQuery = Partial<Record<"status" | "callingAe" | "modality" | "sopClassUid" | "receivedFrom" | "receivedTo" | "uid" | "cursor", string>> & { limit?: number };
@@ -94,6 +102,28 @@ export function createEngineClient(opts: { url: string; token: string; fetch?: t
     listRouters: async (slug: string) => (await call(RouterList, "GET", `${tenantPath(slug)}/routers`))!,
     enrollRouter: async (slug: string, name: string) => (await call(EnrolledRouter, "POST", `${tenantPath(slug)}/routers`, EnrollRouterRequest.parse({ name })))!,
     revokeRouter: (slug: string, id: string) => call(RouterInfo, "DELETE", `${tenantPath(slug)}/routers/${encodeURIComponent(id)}`, undefined, true),
+    listQuarantine: async (slug: string, query: QuarantineListQuery) => (await call(QuarantinePage, "GET", `${tenantPath(slug)}/quarantine${queryString(query)}`))!,
+    getQuarantineItem: (slug: string, id: string) => call(QuarantineDetail, "GET", `${tenantPath(slug)}/quarantine/${encodeURIComponent(id)}`, undefined, true),
+    evidenceHeader: (slug: string, id: string, evidenceId: string) =>
+      call(EvidenceHeader, "GET", `${tenantPath(slug)}/quarantine/${encodeURIComponent(id)}/evidence/${encodeURIComponent(evidenceId)}/header`, undefined, true),
+    evidenceDiff: (slug: string, id: string) => call(EvidenceDiff, "GET", `${tenantPath(slug)}/quarantine/${encodeURIComponent(id)}/diff`, undefined, true),
+    decideQuarantineItem: async (slug: string, id: string, decision: z.input<typeof ItemDecision>) =>
+      (await call(QuarantineItem, "POST", `${tenantPath(slug)}/quarantine/${encodeURIComponent(id)}/decision`, ItemDecision.parse(decision)))!,
+    /** An evidence instance's bytes, streamed through (the browser never talks to the engine); null when not found. */
+    evidenceBytes: async (slug: string, id: string, evidenceId: string) => {
+      let res: Response;
+      try {
+        res = await doFetch(`${base}${tenantPath(slug)}/quarantine/${encodeURIComponent(id)}/evidence/${encodeURIComponent(evidenceId)}`, {
+          headers: { authorization: `Bearer ${opts.token}` },
+          signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
+        });
+      } catch (e) {
+        throw new EngineUnavailableError(base, e);
+      }
+      if (res.status === 404) return null;
+      if (!res.ok || !res.body) throw new EngineError(res.status, "unexpected_response", `The engine answered HTTP ${res.status}`);
+      return { body: res.body, size: Number(res.headers.get("content-length") ?? 0), etag: res.headers.get("etag") };
+    },
     /** The engine's durable event outbox, in order, after `after` (a seq). */
     events: async (after: number, limit = 500) => (await call(EventFeed, "GET", `/v1/events?after=${after}&limit=${limit}`))!,
   };

@@ -16,7 +16,7 @@ export const NewTenantInput = z.object({
   calledAeTitles: z.array(AeTitle).default([]),
   allowedCallingAeTitles: z.array(AeTitle).default([]),
   members: z
-    .array(z.object({ email: z.email().transform((e) => e.toLowerCase()), role: z.enum(["tenant_admin", "clinical_reviewer"]) }))
+    .array(z.object({ email: z.email().transform((e) => e.toLowerCase()), role: z.enum(["tenant_admin", "clinical_reviewer", "senior_reviewer"]) }))
     .default([]),
 });
 
