@@ -1,0 +1,55 @@
+// A migration's dashboard figures from the roll-up tables (kept by triggers, migration 0012): hourly throughput
+// by source and modality, quarantine depth by category, current counts by source, modality and study year, and
+// the migration's own events. With `since`, only the buckets and events that changed after it: a dashboard that
+// polls every few seconds downloads what is new, not whole series.
+import { and, asc, eq, gt, sql } from "drizzle-orm";
+import type { EngineDb } from "../store/db";
+import { engineEvents, migrationHourly, migrationQuarantineHourly, migrationTotals } from "../store/schema";
+
+// Events a dashboard and a report show: control, settings, decisions, completion (not one per study).
+const NOTABLE = ["migration.created", "migration.discovered", "migration.started", "migration.paused", "migration.resumed", "migration.settings_changed", "migration.completed", "migration.study_skipped", "migration.study_repaired", "migration.study_escalated", "migration.files_skipped"];
+
+export async function migrationDashboardData(db: EngineDb, migrationId: string, since: Date | null) {
+  // Read the clock first: a bucket changed while we read is returned again next time rather than missed.
+  const [{ asOf }] = (await db.execute<{ asOf: string }>(sql`select clock_timestamp() as "asOf"`)) as unknown as [{ asOf: string }];
+  const changedSince = (col: typeof migrationHourly.updatedAt | typeof migrationQuarantineHourly.updatedAt) => (since ? gt(col, since) : undefined);
+  const [hourly, quarantine, breakdown, events] = await Promise.all([
+    db
+      .select({ bucket: migrationHourly.bucket, source: migrationHourly.sourceId, modality: migrationHourly.modality, migrated: migrationHourly.migrated, quarantined: migrationHourly.quarantined, bytes: migrationHourly.bytes })
+      .from(migrationHourly)
+      .where(and(eq(migrationHourly.migrationId, migrationId), changedSince(migrationHourly.updatedAt)))
+      .orderBy(asc(migrationHourly.bucket)),
+    db
+      .select({ bucket: migrationQuarantineHourly.bucket, category: migrationQuarantineHourly.category, entered: migrationQuarantineHourly.entered, left: migrationQuarantineHourly.left })
+      .from(migrationQuarantineHourly)
+      .where(and(eq(migrationQuarantineHourly.migrationId, migrationId), changedSince(migrationQuarantineHourly.updatedAt)))
+      .orderBy(asc(migrationQuarantineHourly.bucket)),
+    db
+      .select({ source: migrationTotals.sourceId, modality: migrationTotals.modality, studyYear: migrationTotals.studyYear, status: migrationTotals.status, studies: migrationTotals.studies })
+      .from(migrationTotals)
+      .where(and(eq(migrationTotals.migrationId, migrationId), gt(migrationTotals.studies, 0))),
+    db
+      .select()
+      .from(engineEvents)
+      .where(and(sql`${engineEvents.payload}->>'migrationId' = ${migrationId}`, sql`${engineEvents.type} in ${NOTABLE}`, since ? gt(engineEvents.createdAt, since) : undefined))
+      .orderBy(asc(engineEvents.id))
+      .limit(500),
+  ]);
+  return {
+    asOf: new Date(asOf).toISOString(),
+    hourly: hourly.map((h) => ({ ...h, bucket: h.bucket.toISOString(), bytes: Number(h.bytes) })),
+    quarantine: quarantine.map((q) => ({ ...q, bucket: q.bucket.toISOString() })),
+    breakdown,
+    events: events.map((e) => ({ id: e.id, type: e.type, createdAt: e.createdAt.toISOString(), payload: e.payload as Record<string, unknown> })),
+  };
+}
+
+/** Counts by status from the roll-up (a migration of millions of studies is not counted row by row). */
+export async function countsByStatus(db: EngineDb, migrationId: string) {
+  const rows = await db
+    .select({ status: migrationTotals.status, n: sql<number>`sum(${migrationTotals.studies})::int` })
+    .from(migrationTotals)
+    .where(eq(migrationTotals.migrationId, migrationId))
+    .groupBy(migrationTotals.status);
+  return (s: string) => rows.find((r) => r.status === s)?.n ?? 0;
+}
