@@ -38,6 +38,8 @@ export const PAGES: Record<string, AccessRule> = {
   "/t/[tenant]/audit": tenant("audit.view"),
   "/t/[tenant]/audit/[seq]": tenant("audit.view"),
   "/t/[tenant]/break-glass": tenant("break-glass.view"),
+  "/t/[tenant]/migrations": tenant("migrations.view"),
+  "/t/[tenant]/migrations/[id]": tenant("migrations.view"),
 };
 
 export const ROUTES: Record<string, AccessRule> = {
@@ -46,6 +48,8 @@ export const ROUTES: Record<string, AccessRule> = {
   "/api/t/[tenant]/hold-queue": tenant("hold-queue.view"),
   "/api/t/[tenant]/audit/export": tenant("audit.view"),
   "/api/ops/audit/export": ENGINEER,
+  "/api/t/[tenant]/migrations/[id]/dashboard": tenant("migrations.view"),
+  "/api/t/[tenant]/migrations/[id]/closeout": tenant("migrations.view"),
 };
 
 /** Server actions by `file#export`. */
@@ -74,4 +78,7 @@ export const ACTIONS: Record<string, AccessRule> = {
   "server/break-glass/actions.ts#denyGrantAction": tenant("break-glass.manage"),
   "server/break-glass/actions.ts#revokeGrantAction": tenant("break-glass.manage"),
   "server/break-glass/actions.ts#updatePolicyAction": tenant("break-glass.manage"),
+  "server/migrations/actions.ts#pauseMigrationAction": tenant("migrations.control"),
+  "server/migrations/actions.ts#resumeMigrationAction": tenant("migrations.control"),
+  "server/migrations/actions.ts#updateMigrationSettingsAction": tenant("migrations.control"),
 };
