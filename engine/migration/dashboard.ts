@@ -14,11 +14,14 @@ export async function migrationDashboardData(db: EngineDb, migrationId: string, 
   const [{ asOf }] = (await db.execute<{ asOf: string }>(sql`select clock_timestamp() as "asOf"`)) as unknown as [{ asOf: string }];
   const changedSince = (col: typeof migrationHourly.updatedAt | typeof migrationQuarantineHourly.updatedAt) => (since ? gt(col, since) : undefined);
   const [hourly, quarantine, breakdown, events] = await Promise.all([
-    db
-      .select({ bucket: migrationHourly.bucket, source: migrationHourly.sourceId, modality: migrationHourly.modality, migrated: migrationHourly.migrated, quarantined: migrationHourly.quarantined, bytes: migrationHourly.bytes })
-      .from(migrationHourly)
-      .where(and(eq(migrationHourly.migrationId, migrationId), changedSince(migrationHourly.updatedAt)))
-      .orderBy(asc(migrationHourly.bucket)),
+    // Per hour and source (summed over modalities: breakdowns by modality come from the totals). With `since`,
+    // every (hour, source) with a changed row, summed whole.
+    db.execute<{ bucket: Date; source: string; migrated: number; quarantined: number; bytes: string }>(sql`
+      select bucket, source_id as source, sum(migrated)::int as migrated, sum(quarantined)::int as quarantined, sum(bytes)::bigint as bytes
+      from migration_hourly h
+      where migration_id = ${migrationId}
+        ${since ? sql`and (bucket, source_id) in (select bucket, source_id from migration_hourly where migration_id = ${migrationId} and updated_at > ${since.toISOString()}::timestamptz)` : sql``}
+      group by bucket, source_id order by bucket, source_id`),
     db
       .select({ bucket: migrationQuarantineHourly.bucket, category: migrationQuarantineHourly.category, entered: migrationQuarantineHourly.entered, left: migrationQuarantineHourly.left })
       .from(migrationQuarantineHourly)
@@ -37,7 +40,7 @@ export async function migrationDashboardData(db: EngineDb, migrationId: string, 
   ]);
   return {
     asOf: new Date(asOf).toISOString(),
-    hourly: hourly.map((h) => ({ ...h, bucket: h.bucket.toISOString(), bytes: Number(h.bytes) })),
+    hourly: [...hourly].map((h) => ({ ...h, bucket: new Date(h.bucket).toISOString(), bytes: Number(h.bytes) })),
     quarantine: quarantine.map((q) => ({ ...q, bucket: q.bucket.toISOString() })),
     breakdown,
     events: events.map((e) => ({ id: e.id, type: e.type, createdAt: e.createdAt.toISOString(), payload: e.payload as Record<string, unknown> })),

@@ -9,7 +9,7 @@ const HOUR = 3_600_000;
 
 /** A since-poll merged into the figures held: changed buckets replace theirs, new events are appended. */
 export function mergeDashboard(held: Dashboard, poll: Dashboard): Dashboard {
-  const hk = (h: Dashboard["hourly"][number]) => `${h.bucket}|${h.source}|${h.modality}`;
+  const hk = (h: Dashboard["hourly"][number]) => `${h.bucket}|${h.source}`;
   const qk = (q: Dashboard["quarantine"][number]) => `${q.bucket}|${q.category}`;
   const hourly = new Map(held.hourly.map((h) => [hk(h), h]));
   for (const h of poll.hourly) hourly.set(hk(h), h);

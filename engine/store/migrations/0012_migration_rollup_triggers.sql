@@ -8,6 +8,18 @@ BEGIN
   SELECT migration_id, source_id, coalesce(modalities[1], ''), coalesce(substr(study_date, 1, 4), ''), status, count(*)::int
   FROM new_rows GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
   ON CONFLICT (migration_id, source_id, modality, study_year, status) DO UPDATE SET studies = migration_totals.studies + excluded.studies;
+  -- Rows inserted already finished (an import of another tool's history) count in the hour they finished.
+  INSERT INTO migration_hourly (migration_id, bucket, source_id, modality, migrated, quarantined, updated_at)
+  SELECT migration_id, date_trunc('hour', finished_at, 'UTC'), source_id, coalesce(modalities[1], ''),
+    count(*) FILTER (WHERE status = 'migrated')::int, count(*) FILTER (WHERE status = 'quarantined')::int, clock_timestamp()
+  FROM new_rows WHERE status IN ('migrated', 'quarantined') AND finished_at IS NOT NULL
+  GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+  ON CONFLICT (migration_id, bucket, source_id, modality) DO UPDATE SET
+    migrated = migration_hourly.migrated + excluded.migrated, quarantined = migration_hourly.quarantined + excluded.quarantined, updated_at = excluded.updated_at;
+  INSERT INTO migration_quarantine_hourly (migration_id, bucket, category, entered, updated_at)
+  SELECT migration_id, date_trunc('hour', coalesce(finished_at, now()), 'UTC'), coalesce(quarantine_category, 'unknown'), count(*)::int, clock_timestamp()
+  FROM new_rows WHERE status = 'quarantined' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+  ON CONFLICT (migration_id, bucket, category) DO UPDATE SET entered = migration_quarantine_hourly.entered + excluded.entered, updated_at = excluded.updated_at;
   RETURN NULL;
 END $$;
 --> statement-breakpoint

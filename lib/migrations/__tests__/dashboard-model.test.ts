@@ -29,8 +29,8 @@ function dashboard(over: Partial<Dashboard> = {}): Dashboard {
     asOf: iso(T0 + 6 * HOUR),
     windowOpenNow: false,
     hourly: [
-      { bucket: iso(T0), source: "a", modality: "CT", migrated: 10, quarantined: 1, bytes: 100 },
-      { bucket: iso(T0 + 2 * HOUR), source: "a", modality: "CT", migrated: 20, quarantined: 1, bytes: 200 },
+      { bucket: iso(T0), source: "a", migrated: 10, quarantined: 1, bytes: 100 },
+      { bucket: iso(T0 + 2 * HOUR), source: "a", migrated: 20, quarantined: 1, bytes: 200 },
     ],
     quarantine: [
       { bucket: iso(T0), category: "hash_mismatch", entered: 2, left: 0 },
@@ -67,7 +67,7 @@ describe("dashboard model", () => {
   it("merges a since-poll: changed buckets replace theirs, new events are appended once", () => {
     const held = dashboard();
     const poll = dashboard({
-      hourly: [{ bucket: iso(T0 + 2 * HOUR), source: "a", modality: "CT", migrated: 25, quarantined: 1, bytes: 250 }],
+      hourly: [{ bucket: iso(T0 + 2 * HOUR), source: "a", migrated: 25, quarantined: 1, bytes: 250 }],
       quarantine: [],
       events: [{ id: 1, type: "migration.started", createdAt: iso(T0), payload: {} }, { id: 2, type: "migration.paused", createdAt: iso(T0 + 4 * HOUR), payload: {} }],
     });
