@@ -2,3 +2,4 @@ export * from "./tenancy";
 export * from "./tenant-config";
 export * from "./audit";
 export * from "./break-glass";
+export * from "./migration-reports";

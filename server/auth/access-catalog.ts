@@ -40,6 +40,8 @@ export const PAGES: Record<string, AccessRule> = {
   "/t/[tenant]/break-glass": tenant("break-glass.view"),
   "/t/[tenant]/migrations": tenant("migrations.view"),
   "/t/[tenant]/migrations/[id]": tenant("migrations.view"),
+  "/t/[tenant]/migrations/[id]/reports/[reportId]": tenant("migrations.view"),
+  "/t/[tenant]/webhooks": tenant("webhooks.view"),
 };
 
 export const ROUTES: Record<string, AccessRule> = {
@@ -50,6 +52,7 @@ export const ROUTES: Record<string, AccessRule> = {
   "/api/ops/audit/export": ENGINEER,
   "/api/t/[tenant]/migrations/[id]/dashboard": tenant("migrations.view"),
   "/api/t/[tenant]/migrations/[id]/closeout": tenant("migrations.view"),
+  "/api/t/[tenant]/migrations/[id]/reports/[reportId]/pdf": tenant("migrations.view"),
 };
 
 /** Server actions by `file#export`. */
@@ -81,4 +84,8 @@ export const ACTIONS: Record<string, AccessRule> = {
   "server/migrations/actions.ts#pauseMigrationAction": tenant("migrations.control"),
   "server/migrations/actions.ts#resumeMigrationAction": tenant("migrations.control"),
   "server/migrations/actions.ts#updateMigrationSettingsAction": tenant("migrations.control"),
+  "server/migrations/actions.ts#generateReportAction": tenant("migrations.report"),
+  "server/webhooks/actions.ts#createWebhookAction": tenant("webhooks.manage"),
+  "server/webhooks/actions.ts#removeWebhookAction": tenant("webhooks.manage"),
+  "server/webhooks/actions.ts#sendTestWebhookAction": tenant("webhooks.manage"),
 };

@@ -3,6 +3,7 @@
 import { actionResult, formFields } from "../action-result";
 import { rolesFor } from "../auth/permissions";
 import { requireTenantRole } from "../auth/session";
+import { generateReport } from "./reports";
 import { pauseMigration, resumeMigration, updateMigrationSettings } from "./service";
 
 export async function pauseMigrationAction(slug: string, id: string) {
@@ -33,5 +34,13 @@ export async function updateMigrationSettingsAction(slug: string, id: string, _p
       concurrency: f.concurrency ?? "",
     });
     return { message: "Saved: the runners apply it before their next study." };
+  });
+}
+
+export async function generateReportAction(slug: string, id: string) {
+  const ctx = await requireTenantRole(slug, ...rolesFor("migrations.report"));
+  return actionResult(async () => {
+    const r = await generateReport(ctx, id, "on_demand");
+    return { message: "Report ready.", data: { id: r.id } };
   });
 }

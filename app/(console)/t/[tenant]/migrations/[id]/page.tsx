@@ -3,12 +3,14 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { ControlPanel } from "@/components/migrations/control-panel";
 import { MigrationDashboard } from "@/components/migrations/migration-dashboard";
+import { ReportList } from "@/components/migrations/report-list";
 import { EngineUnreachable } from "@/components/ui/engine-unreachable";
 import { can, rolesFor } from "@/server/auth/permissions";
 import { requireTenantRole } from "@/server/auth/session";
 import { tryEngine } from "@/server/engine/client";
 import { NotFoundError } from "@/server/errors";
-import { pauseMigrationAction, resumeMigrationAction, updateMigrationSettingsAction } from "@/server/migrations/actions";
+import { generateReportAction, pauseMigrationAction, resumeMigrationAction, updateMigrationSettingsAction } from "@/server/migrations/actions";
+import { listReports } from "@/server/migrations/reports";
 import { migrationDashboard } from "@/server/migrations/service";
 
 export const metadata: Metadata = { title: "Migration" };
@@ -20,6 +22,7 @@ export default async function MigrationPage({ params }: { params: Promise<{ tena
   const data = await tryEngine(() => migrationDashboard(ctx, id).catch((e) => (e instanceof NotFoundError ? null : Promise.reject(e))));
   if (data.ok && !data.value) notFound();
   const control = can(ctx.roles, "migrations.control");
+  const reports = data.ok && data.value ? await listReports(ctx, id) : [];
   return (
     <div className="space-y-5">
       <div>
@@ -44,6 +47,14 @@ export default async function MigrationPage({ params }: { params: Promise<{ tena
               />
             ) : undefined
           }
+        />
+      )}
+      {data.ok && (
+        <ReportList
+          slug={ctx.tenantSlug}
+          migrationId={id}
+          reports={reports.map((r) => ({ id: r.id, kind: r.kind, createdAt: r.createdAt.toISOString(), requestedBy: r.requestedBy }))}
+          generate={can(ctx.roles, "migrations.report") ? generateReportAction.bind(null, ctx.tenantSlug, id) : undefined}
         />
       )}
     </div>
