@@ -21,6 +21,9 @@ export default async function globalSetup() {
   // The e2e stack always runs the embedded default with demo data, whatever this shell points at.
   const env = { ...process.env };
   for (const k of ["DATABASE_URL", "ENGINE_DATABASE_URL", "DATABASE_OWNER_URL", "AUTH_OIDC_ISSUER", "AUTH_URL", "AUTH_SECRET", "ENGINE_ADMIN_TOKEN"]) delete env[k];
+  // The webhook receivers in the specs listen on loopback, which production refuses.
+  env.WEBHOOKS_ALLOW_PRIVATE = "1";
+  env.WORKER_MIGRATION_WATCH_SECONDS = "2";
   const stack = await startStack({ root, dataDir, ports, env, quiet: !process.env.E2E_VERBOSE });
   process.env.E2E_WEB_URL = stack.webUrl;
   process.env.E2E_ENGINE_ADMIN_URL = stack.engineAdminUrl;
