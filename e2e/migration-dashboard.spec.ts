@@ -129,8 +129,11 @@ test.describe("migration dashboard", () => {
       await expect(page.getByTestId("progress")).toContainText("100 %");
 
       // Audited, with the grant: pause, resume and both settings changes.
-      await page.goto(`${webUrl()}/t/northside/audit`);
-      for (const action of ["migrations.pause", "migrations.resume", "migrations.settings"]) await expect(page.getByTestId("audit-entries")).toContainText(action);
+      for (const action of ["migrations.pause", "migrations.resume", "migrations.settings"]) {
+        await page.goto(`${webUrl()}/t/northside/audit?action=${action}&target=migration:${id}`);
+        await expect(page.getByTestId("audit-entries")).toContainText(action);
+        await expect(page.getByTestId("audit-entries")).toContainText("engineer@vendor.test");
+      }
 
       // Milestones, correctly signed, at the good receiver; the failing one retried and logged.
       await expect.poll(() => good.got.filter((d) => JSON.parse(d.body).event === "migration.milestone").length, { timeout: 60_000 }).toBe(4);
