@@ -132,7 +132,7 @@ export function MigrationDashboard({ slug, initial, control }: { slug: string; i
         </Section>
       </div>
 
-      <Section title="Throughput per source (windows shaded)" testId="throughput">
+      <Section title="Throughput per source, hourly over the last five weeks (windows shaded)" testId="throughput">
         <ThroughputChart rows={throughput.rows} sources={throughput.sources} open={openStretches(data, first - HOUR, now + HOUR)} />
       </Section>
 

@@ -354,13 +354,18 @@ export const MigrationSettings = z
   .meta({ id: "MigrationSettings" });
 export type MigrationSettings = z.infer<typeof MigrationSettings>;
 
+const ThroughputBucket = z.object({ bucket: z.string(), source: z.string(), migrated: z.number().int(), quarantined: z.number().int(), bytes: z.number() });
+
 export const MigrationDashboard = z
   .object({
     migration: Migration,
     /** when these figures were read: pass it back as `since` to get only what changed after it */
     asOf: z.iso.datetime({ offset: true }),
     windowOpenNow: z.boolean(),
-    hourly: z.array(z.object({ bucket: z.string(), source: z.string(), migrated: z.number().int(), quarantined: z.number().int(), bytes: z.number() })),
+    /** hourly buckets from here on, daily ones before */
+    hourlyFrom: z.iso.datetime({ offset: true }),
+    hourly: z.array(ThroughputBucket),
+    daily: z.array(ThroughputBucket),
     quarantine: z.array(z.object({ bucket: z.string(), category: z.string(), entered: z.number().int(), left: z.number().int() })),
     breakdown: z.array(z.object({ source: z.string(), modality: z.string(), studyYear: z.string(), status: z.string(), studies: z.number().int() })),
     events: z.array(z.object({ id: z.number().int(), type: z.string(), createdAt: z.string(), payload: z.record(z.string(), z.unknown()) })),

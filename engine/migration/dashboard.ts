@@ -9,19 +9,31 @@ import { engineEvents, migrationHourly, migrationQuarantineHourly, migrationTota
 // Events a dashboard and a report show: control, settings, decisions, completion (not one per study).
 const NOTABLE = ["migration.created", "migration.discovered", "migration.started", "migration.paused", "migration.resumed", "migration.settings_changed", "migration.completed", "migration.study_skipped", "migration.study_repaired", "migration.study_escalated", "migration.files_skipped"];
 
+/** Days of hourly detail: the forecast's recency weighting and the four-week back-test need no more. */
+const HOURLY_DAYS = 35;
+
 export async function migrationDashboardData(db: EngineDb, migrationId: string, since: Date | null) {
   // Read the clock first: a bucket changed while we read is returned again next time rather than missed.
   const [{ asOf }] = (await db.execute<{ asOf: string }>(sql`select clock_timestamp() as "asOf"`)) as unknown as [{ asOf: string }];
   const changedSince = (col: typeof migrationHourly.updatedAt | typeof migrationQuarantineHourly.updatedAt) => (since ? gt(col, since) : undefined);
-  const [hourly, quarantine, breakdown, events] = await Promise.all([
-    // Per hour and source (summed over modalities: breakdowns by modality come from the totals). With `since`,
-    // every (hour, source) with a changed row, summed whole.
+  // Whole UTC days, so a day is either all hourly or one daily bucket.
+  const hourlyFrom = new Date(Math.floor(Date.parse(asOf) / 86_400_000) * 86_400_000 - HOURLY_DAYS * 86_400_000);
+  const [hourly, daily, quarantine, breakdown, events] = await Promise.all([
+    // Per hour and source (summed over modalities: breakdowns by modality come from the totals) for the last
+    // HOURLY_DAYS, per day before that (a year of hours per source would be most of the answer). With `since`,
+    // every (hour or day, source) with a changed row, summed whole.
     db.execute<{ bucket: Date; source: string; migrated: number; quarantined: number; bytes: string }>(sql`
       select bucket, source_id as source, sum(migrated)::int as migrated, sum(quarantined)::int as quarantined, sum(bytes)::bigint as bytes
-      from migration_hourly h
-      where migration_id = ${migrationId}
+      from migration_hourly
+      where migration_id = ${migrationId} and bucket >= ${hourlyFrom.toISOString()}::timestamptz
         ${since ? sql`and (bucket, source_id) in (select bucket, source_id from migration_hourly where migration_id = ${migrationId} and updated_at > ${since.toISOString()}::timestamptz)` : sql``}
       group by bucket, source_id order by bucket, source_id`),
+    db.execute<{ bucket: Date; source: string; migrated: number; quarantined: number; bytes: string }>(sql`
+      select date_trunc('day', bucket, 'UTC') as bucket, source_id as source, sum(migrated)::int as migrated, sum(quarantined)::int as quarantined, sum(bytes)::bigint as bytes
+      from migration_hourly
+      where migration_id = ${migrationId} and bucket < ${hourlyFrom.toISOString()}::timestamptz
+        ${since ? sql`and (date_trunc('day', bucket, 'UTC'), source_id) in (select date_trunc('day', bucket, 'UTC'), source_id from migration_hourly where migration_id = ${migrationId} and bucket < ${hourlyFrom.toISOString()}::timestamptz and updated_at > ${since.toISOString()}::timestamptz)` : sql``}
+      group by 1, 2 order by 1, 2`),
     db
       .select({ bucket: migrationQuarantineHourly.bucket, category: migrationQuarantineHourly.category, entered: migrationQuarantineHourly.entered, left: migrationQuarantineHourly.left })
       .from(migrationQuarantineHourly)
@@ -40,7 +52,9 @@ export async function migrationDashboardData(db: EngineDb, migrationId: string, 
   ]);
   return {
     asOf: new Date(asOf).toISOString(),
+    hourlyFrom: hourlyFrom.toISOString(),
     hourly: [...hourly].map((h) => ({ ...h, bucket: new Date(h.bucket).toISOString(), bytes: Number(h.bytes) })),
+    daily: [...daily].map((h) => ({ ...h, bucket: new Date(h.bucket).toISOString(), bytes: Number(h.bytes) })),
     quarantine: quarantine.map((q) => ({ ...q, bucket: q.bucket.toISOString() })),
     breakdown,
     events: events.map((e) => ({ id: e.id, type: e.type, createdAt: e.createdAt.toISOString(), payload: e.payload as Record<string, unknown> })),

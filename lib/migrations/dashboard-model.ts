@@ -13,12 +13,17 @@ export function mergeDashboard(held: Dashboard, poll: Dashboard): Dashboard {
   const qk = (q: Dashboard["quarantine"][number]) => `${q.bucket}|${q.category}`;
   const hourly = new Map(held.hourly.map((h) => [hk(h), h]));
   for (const h of poll.hourly) hourly.set(hk(h), h);
+  const daily = new Map(held.daily.map((h) => [hk(h), h]));
+  for (const h of poll.daily) daily.set(hk(h), h);
   const quarantine = new Map(held.quarantine.map((q) => [qk(q), q]));
   for (const q of poll.quarantine) quarantine.set(qk(q), q);
   const seen = new Set(held.events.map((e) => e.id));
   return {
     ...poll,
+    // Hours that aged past the hourly window stay as held (the next full load folds them into days).
+    hourlyFrom: held.hourlyFrom,
     hourly: [...hourly.values()].sort((a, b) => a.bucket.localeCompare(b.bucket)),
+    daily: [...daily.values()].sort((a, b) => a.bucket.localeCompare(b.bucket)),
     quarantine: [...quarantine.values()].sort((a, b) => a.bucket.localeCompare(b.bucket)),
     events: [...held.events, ...poll.events.filter((e) => !seen.has(e.id))],
   };
@@ -71,10 +76,12 @@ export function workedHours(d: Dashboard, now: number, source?: string): HourSam
     done.set(at, cur);
   }
   const current = Math.floor(now / HOUR) * HOUR;
+  // Only the hourly window: older hours weigh next to nothing (half-life 24 worked hours) and are kept per day.
+  const from = Date.parse(d.hourlyFrom);
   const samples: HourSample[] = [];
   const seen = new Set<number>();
   for (const iv of intervals) {
-    for (let at = Math.floor(iv.from / HOUR) * HOUR; at < Math.min(iv.to ?? now, current); at += HOUR) {
+    for (let at = Math.max(from, Math.floor(iv.from / HOUR) * HOUR); at < Math.min(iv.to ?? now, current); at += HOUR) {
       if (seen.has(at)) continue;
       const s = settingsAt(at + HOUR / 2);
       // A partly worked hour (started or paused mid-hour) counts only if something finished in it.
@@ -126,15 +133,16 @@ export function backtestFor(d: Dashboard, now: number) {
   });
 }
 
-/** Remaining studies at the end of each hour, back from now (for the burn-down's observed part). */
+/** Remaining studies at the end of each hour (each day before the hourly window), back from now: the burn-down's observed part. */
 export function burnDownObserved(d: Dashboard, now: number) {
   const perHour = new Map<number, number>();
-  for (const h of d.hourly) perHour.set(Date.parse(h.bucket), (perHour.get(Date.parse(h.bucket)) ?? 0) + h.migrated + h.quarantined);
+  for (const h of [...d.daily, ...d.hourly]) perHour.set(Date.parse(h.bucket), (perHour.get(Date.parse(h.bucket)) ?? 0) + h.migrated + h.quarantined);
   const hours = [...perHour.keys()].sort((a, b) => a - b);
   let remaining = remainingOf(d.migration.counts);
   const points = [{ at: now, remaining }];
+  const hourlyFrom = Date.parse(d.hourlyFrom);
   for (const at of hours.reverse()) {
-    points.push({ at: Math.min(now, at + HOUR), remaining });
+    points.push({ at: Math.min(now, at + (at < hourlyFrom ? 24 * HOUR : HOUR)), remaining });
     remaining += perHour.get(at)!;
     points.push({ at, remaining });
   }

@@ -18,7 +18,7 @@ export async function listMigrationSummaries(ctx: Pick<TenantContext, "tenantSlu
     migrations.map(async (m) => {
       const d = (await engine.migrationDashboard(ctx.tenantSlug, m.id))!;
       const forecast = m.status === "running" || m.status === "paused" ? forecastFor(d, now, { runs: 400 }) : null;
-      const bytesDone = d.hourly.reduce((n, h) => n + h.bytes, 0);
+      const bytesDone = [...d.daily, ...d.hourly].reduce((n, h) => n + h.bytes, 0);
       const last = [...d.hourly.map((h) => h.bucket), ...d.events.map((e) => e.createdAt)].sort().at(-1) ?? m.createdAt;
       return {
         id: m.id,

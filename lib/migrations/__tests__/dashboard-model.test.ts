@@ -27,6 +27,8 @@ function dashboard(over: Partial<Dashboard> = {}): Dashboard {
       },
     },
     asOf: iso(T0 + 6 * HOUR),
+    hourlyFrom: iso(T0 - 35 * 24 * HOUR),
+    daily: [],
     windowOpenNow: false,
     hourly: [
       { bucket: iso(T0), source: "a", migrated: 10, quarantined: 1, bytes: 100 },
