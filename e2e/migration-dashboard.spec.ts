@@ -167,7 +167,9 @@ test.describe("migration dashboard", () => {
       const dark = [...pgm.subarray(20)].filter((v) => v < 128).length;
       expect(dark, "dark pixels on the report's first page").toBeGreaterThan(500);
       // The report-ready webhook reached the good receiver.
-      await expect.poll(() => good.got.some((d) => JSON.parse(d.body).event === "migration.report_ready"), { timeout: 30_000 }).toBe(true);
+      await expect
+        .poll(() => good.got.some((d) => JSON.parse(d.body).event === "migration.report_ready"), { timeout: 30_000, message: `received: ${good.got.map((d) => JSON.parse(d.body).event).join(", ")}` })
+        .toBe(true);
 
       // Closeout downloads.
       const rec = await page.request.get(`${webUrl()}/api/t/northside/migrations/${id}/closeout?part=reconciliation&format=json`);

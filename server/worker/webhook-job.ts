@@ -12,14 +12,16 @@ export const MAX_ATTEMPTS = 6;
 
 type Job = { tenantId: string; deliveryId: string };
 
-/** Deliveries not yet made (and not given up on) become queue jobs; the singleton key keeps one job per delivery. */
+/** Deliveries not yet made (and not given up on) become queue jobs, one per delivery. */
 export async function enqueueDeliveries(boss: PgBoss) {
   const ids = await withSystem((tx) => tx.select({ id: tenants.id }).from(tenants));
   for (const { id: tenantId } of ids) {
     const due = await withTenant(systemContext(tenantId), (tx) =>
       tx.select({ id: webhookDeliveries.id }).from(webhookDeliveries).where(and(isNull(webhookDeliveries.deliveredAt), lt(webhookDeliveries.attempts, MAX_ATTEMPTS))),
     );
-    for (const d of due) await boss.send(DELIVER_QUEUE, { tenantId, deliveryId: d.id } satisfies Job, { singletonKey: d.id, retryLimit: MAX_ATTEMPTS - 1, retryDelay: 2, retryBackoff: true });
+    // The job's id is the delivery's: sending it again while the job exists is a no-op (a singleton key alone does
+    // not dedupe on a standard queue, and retries would pile up behind the sweep).
+    for (const d of due) await boss.send(DELIVER_QUEUE, { tenantId, deliveryId: d.id } satisfies Job, { id: d.id });
   }
 }
 
