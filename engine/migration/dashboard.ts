@@ -2,9 +2,9 @@
 // by source and modality, quarantine depth by category, current counts by source, modality and study year, and
 // the migration's own events. With `since`, only the buckets and events that changed after it: a dashboard that
 // polls every few seconds downloads what is new, not whole series.
-import { and, asc, eq, gt, sql } from "drizzle-orm";
+import { and, asc, eq, gt, lt, sql } from "drizzle-orm";
 import type { EngineDb } from "../store/db";
-import { engineEvents, migrationHourly, migrationQuarantineHourly, migrationTotals } from "../store/schema";
+import { engineEvents, migrationDaily, migrationHourly, migrationQuarantineHourly, migrationTotals } from "../store/schema";
 
 // Events a dashboard and a report show: control, settings, decisions, completion (not one per study).
 const NOTABLE = ["migration.created", "migration.discovered", "migration.started", "migration.paused", "migration.resumed", "migration.settings_changed", "migration.completed", "migration.study_skipped", "migration.study_repaired", "migration.study_escalated", "migration.files_skipped"];
@@ -20,20 +20,19 @@ export async function migrationDashboardData(db: EngineDb, migrationId: string, 
   const hourlyFrom = new Date(Math.floor(Date.parse(asOf) / 86_400_000) * 86_400_000 - HOURLY_DAYS * 86_400_000);
   const [hourly, daily, quarantine, breakdown, events] = await Promise.all([
     // Per hour and source (summed over modalities: breakdowns by modality come from the totals) for the last
-    // HOURLY_DAYS, per day before that (a year of hours per source would be most of the answer). With `since`,
-    // every (hour or day, source) with a changed row, summed whole.
+    // HOURLY_DAYS, per day before that (migration_daily; a year of hours per source would be most of the answer).
+    // With `since`, every (hour, source) with a changed row, summed whole, and the changed days.
     db.execute<{ bucket: Date; source: string; migrated: number; quarantined: number; bytes: string }>(sql`
       select bucket, source_id as source, sum(migrated)::int as migrated, sum(quarantined)::int as quarantined, sum(bytes)::bigint as bytes
       from migration_hourly
       where migration_id = ${migrationId} and bucket >= ${hourlyFrom.toISOString()}::timestamptz
         ${since ? sql`and (bucket, source_id) in (select bucket, source_id from migration_hourly where migration_id = ${migrationId} and updated_at > ${since.toISOString()}::timestamptz)` : sql``}
       group by bucket, source_id order by bucket, source_id`),
-    db.execute<{ bucket: Date; source: string; migrated: number; quarantined: number; bytes: string }>(sql`
-      select date_trunc('day', bucket, 'UTC') as bucket, source_id as source, sum(migrated)::int as migrated, sum(quarantined)::int as quarantined, sum(bytes)::bigint as bytes
-      from migration_hourly
-      where migration_id = ${migrationId} and bucket < ${hourlyFrom.toISOString()}::timestamptz
-        ${since ? sql`and (date_trunc('day', bucket, 'UTC'), source_id) in (select date_trunc('day', bucket, 'UTC'), source_id from migration_hourly where migration_id = ${migrationId} and bucket < ${hourlyFrom.toISOString()}::timestamptz and updated_at > ${since.toISOString()}::timestamptz)` : sql``}
-      group by 1, 2 order by 1, 2`),
+    db
+      .select({ bucket: migrationDaily.day, source: migrationDaily.sourceId, migrated: migrationDaily.migrated, quarantined: migrationDaily.quarantined, bytes: migrationDaily.bytes })
+      .from(migrationDaily)
+      .where(and(eq(migrationDaily.migrationId, migrationId), lt(migrationDaily.day, hourlyFrom), since ? gt(migrationDaily.updatedAt, since) : undefined))
+      .orderBy(asc(migrationDaily.day), asc(migrationDaily.sourceId)),
     db
       .select({ bucket: migrationQuarantineHourly.bucket, category: migrationQuarantineHourly.category, entered: migrationQuarantineHourly.entered, left: migrationQuarantineHourly.left })
       .from(migrationQuarantineHourly)

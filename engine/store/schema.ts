@@ -225,6 +225,23 @@ export const migrationHourly = pgTable(
   (t) => [primaryKey({ columns: [t.migrationId, t.bucket, t.sourceId, t.modality] }), index("migration_hourly_updated").on(t.migrationId, t.updatedAt)],
 );
 
+/** The same per UTC day and source: the dashboard's history before its hourly window, without scanning hours. */
+export const migrationDaily = pgTable(
+  "migration_daily",
+  {
+    migrationId: uuid("migration_id")
+      .notNull()
+      .references(() => migrations.id, { onDelete: "cascade" }),
+    day: timestamp("day", { withTimezone: true }).notNull(),
+    sourceId: text("source_id").notNull(),
+    migrated: integer("migrated").notNull().default(0),
+    quarantined: integer("quarantined").notNull().default(0),
+    bytes: bigint("bytes", { mode: "number" }).notNull().default(0),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.migrationId, t.day, t.sourceId] }), index("migration_daily_updated").on(t.migrationId, t.updatedAt)],
+);
+
 /** Studies entering (+) and leaving (−, by a review decision) quarantine per hour and category: depth over time. */
 export const migrationQuarantineHourly = pgTable(
   "migration_quarantine_hourly",

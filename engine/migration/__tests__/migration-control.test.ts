@@ -121,6 +121,9 @@ describe("migration control and dashboard data", () => {
     for (const b of end.breakdown as { modality: string; studies: number }[]) fromTotals[b.modality] = (fromTotals[b.modality] ?? 0) + b.studies;
     expect(fromTotals).toEqual(totals);
     expect(fromRollup).toEqual(fromRows);
+    // The daily roll-up (the dashboard's history before its hourly window) sums the same.
+    const [daily] = await sql`select sum(migrated)::int as n, sum(bytes)::bigint as bytes from migration_daily where migration_id = ${id}`;
+    expect({ n: daily!.n, bytes: Number(daily!.bytes) }).toEqual({ n: STUDIES, bytes: rows.reduce((n, r) => n + Number(r.bytes), 0) });
     expect(end.breakdown.reduce((n: number, b: { studies: number }) => n + b.studies, 0)).toBe(STUDIES);
     expect(new Set(end.breakdown.map((b: { studyYear: string }) => b.studyYear))).toEqual(new Set(["2022", "2023", "2024"]));
     expect(end.migration.counts).toMatchObject({ discovered: STUDIES, migrated: STUDIES, pending: 0, inFlight: 0 });

@@ -1,6 +1,6 @@
 -- Migration roll-ups kept by statement-level triggers (one aggregated upsert per statement, rows locked in key
 -- order so concurrent workers don't deadlock on the shared counters), then backfilled from the existing rows.
--- Buckets are UTC hours; a study counts under its first modality ('' when none) and its study date's year.
+-- Buckets are UTC hours (and UTC days, for the history before the dashboard's hourly window); a study counts under its first modality ('' when none) and its study date's year.
 
 CREATE FUNCTION migration_studies_rollup_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -16,6 +16,13 @@ BEGIN
   GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
   ON CONFLICT (migration_id, bucket, source_id, modality) DO UPDATE SET
     migrated = migration_hourly.migrated + excluded.migrated, quarantined = migration_hourly.quarantined + excluded.quarantined, updated_at = excluded.updated_at;
+  INSERT INTO migration_daily (migration_id, day, source_id, migrated, quarantined, updated_at)
+  SELECT migration_id, date_bin('1 day', finished_at, timestamptz '2000-01-01 00:00Z'), source_id,
+    count(*) FILTER (WHERE status = 'migrated')::int, count(*) FILTER (WHERE status = 'quarantined')::int, clock_timestamp()
+  FROM new_rows WHERE status IN ('migrated', 'quarantined') AND finished_at IS NOT NULL
+  GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+  ON CONFLICT (migration_id, day, source_id) DO UPDATE SET
+    migrated = migration_daily.migrated + excluded.migrated, quarantined = migration_daily.quarantined + excluded.quarantined, updated_at = excluded.updated_at;
   INSERT INTO migration_quarantine_hourly (migration_id, bucket, category, entered, updated_at)
   SELECT migration_id, date_trunc('hour', coalesce(finished_at, now()), 'UTC'), coalesce(quarantine_category, 'unknown'), count(*)::int, clock_timestamp()
   FROM new_rows WHERE status = 'quarantined' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
@@ -63,6 +70,16 @@ BEGIN
     ON CONFLICT (migration_id, bucket, source_id, modality) DO UPDATE SET
       migrated = migration_hourly.migrated + excluded.migrated, quarantined = migration_hourly.quarantined + excluded.quarantined, updated_at = excluded.updated_at
     RETURNING 1
+  ),
+  daily AS (
+    INSERT INTO migration_daily (migration_id, day, source_id, migrated, quarantined, updated_at)
+    SELECT migration_id, date_bin('1 day', finished_at, timestamptz '2000-01-01 00:00Z'), source_id,
+      count(*) FILTER (WHERE new_status = 'migrated')::int, count(*) FILTER (WHERE new_status = 'quarantined')::int, clock_timestamp()
+    FROM changed WHERE new_status IN ('migrated', 'quarantined') AND finished_at IS NOT NULL
+    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+    ON CONFLICT (migration_id, day, source_id) DO UPDATE SET
+      migrated = migration_daily.migrated + excluded.migrated, quarantined = migration_daily.quarantined + excluded.quarantined, updated_at = excluded.updated_at
+    RETURNING 1
   )
   -- Quarantine depth: in when a study is quarantined, out when a decision sends it elsewhere (skip, repair).
   INSERT INTO migration_quarantine_hourly (migration_id, bucket, category, entered, "left", updated_at)
@@ -89,6 +106,15 @@ BEGIN
   ) s ON true
   GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
   ON CONFLICT (migration_id, bucket, source_id, modality) DO UPDATE SET bytes = migration_hourly.bytes + excluded.bytes, updated_at = excluded.updated_at;
+  INSERT INTO migration_daily (migration_id, day, source_id, bytes, updated_at)
+  SELECT i.migration_id, date_bin('1 day', i.verified_at, timestamptz '2000-01-01 00:00Z'), s.source_id, sum(i.size_bytes), clock_timestamp()
+  FROM new_rows i
+  JOIN LATERAL (
+    SELECT source_id FROM migration_studies s
+    WHERE s.migration_id = i.migration_id AND s.study_instance_uid = i.study_instance_uid AND s.status = 'migrated' LIMIT 1
+  ) s ON true
+  GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+  ON CONFLICT (migration_id, day, source_id) DO UPDATE SET bytes = migration_daily.bytes + excluded.bytes, updated_at = excluded.updated_at;
   RETURN NULL;
 END $$;
 --> statement-breakpoint
@@ -114,6 +140,10 @@ LEFT JOIN (SELECT migration_id, study_instance_uid, sum(size_bytes) AS bytes FRO
   ON i.migration_id = s.migration_id AND i.study_instance_uid = s.study_instance_uid AND s.status = 'migrated'
 WHERE s.status IN ('migrated', 'quarantined') AND s.finished_at IS NOT NULL
 GROUP BY 1, 2, 3, 4;
+--> statement-breakpoint
+INSERT INTO migration_daily (migration_id, day, source_id, migrated, quarantined, bytes)
+SELECT migration_id, date_bin('1 day', bucket, timestamptz '2000-01-01 00:00Z'), source_id, sum(migrated)::int, sum(quarantined)::int, sum(bytes)::bigint
+FROM migration_hourly GROUP BY 1, 2, 3;
 --> statement-breakpoint
 INSERT INTO migration_quarantine_hourly (migration_id, bucket, category, entered)
 SELECT migration_id, date_trunc('hour', coalesce(finished_at, now()), 'UTC'), coalesce(quarantine_category, 'unknown'), count(*)::int
