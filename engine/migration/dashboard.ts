@@ -33,11 +33,15 @@ export async function migrationDashboardData(db: EngineDb, migrationId: string, 
       .from(migrationDaily)
       .where(and(eq(migrationDaily.migrationId, migrationId), lt(migrationDaily.day, hourlyFrom), since ? gt(migrationDaily.updatedAt, since) : undefined))
       .orderBy(asc(migrationDaily.day), asc(migrationDaily.sourceId)),
-    db
-      .select({ bucket: migrationQuarantineHourly.bucket, category: migrationQuarantineHourly.category, entered: migrationQuarantineHourly.entered, left: migrationQuarantineHourly.left })
-      .from(migrationQuarantineHourly)
-      .where(and(eq(migrationQuarantineHourly.migrationId, migrationId), changedSince(migrationQuarantineHourly.updatedAt)))
-      .orderBy(asc(migrationQuarantineHourly.bucket)),
+    // Quarantine entries and exits: per hour in the hourly window, per day before it (whole days by date_bin's
+    // arithmetic, not a time-zone conversion per row).
+    db.execute<{ bucket: Date; category: string; entered: number; left: number }>(sql`
+      select case when bucket >= ${hourlyFrom.toISOString()}::timestamptz then bucket else date_bin('1 day', bucket, timestamptz '2000-01-01 00:00Z') end as bucket,
+        category, sum(entered)::int as entered, sum("left")::int as "left"
+      from migration_quarantine_hourly
+      where migration_id = ${migrationId}
+        ${since ? sql`and (date_bin('1 day', bucket, timestamptz '2000-01-01 00:00Z'), category) in (select date_bin('1 day', bucket, timestamptz '2000-01-01 00:00Z'), category from migration_quarantine_hourly where migration_id = ${migrationId} and updated_at > ${since.toISOString()}::timestamptz)` : sql``}
+      group by 1, 2 order by 1, 2`),
     db
       .select({ source: migrationTotals.sourceId, modality: migrationTotals.modality, studyYear: migrationTotals.studyYear, status: migrationTotals.status, studies: migrationTotals.studies })
       .from(migrationTotals)
@@ -54,7 +58,7 @@ export async function migrationDashboardData(db: EngineDb, migrationId: string, 
     hourlyFrom: hourlyFrom.toISOString(),
     hourly: [...hourly].map((h) => ({ ...h, bucket: new Date(h.bucket).toISOString(), bytes: Number(h.bytes) })),
     daily: [...daily].map((h) => ({ ...h, bucket: new Date(h.bucket).toISOString(), bytes: Number(h.bytes) })),
-    quarantine: quarantine.map((q) => ({ ...q, bucket: q.bucket.toISOString() })),
+    quarantine: [...quarantine].map((q) => ({ ...q, bucket: new Date(q.bucket).toISOString() })),
     breakdown,
     events: events.map((e) => ({ id: e.id, type: e.type, createdAt: e.createdAt.toISOString(), payload: e.payload as Record<string, unknown> })),
   };

@@ -43,7 +43,7 @@ const HOUR = 3_600_000;
 const CAPPED = 0.9; // a sample at 90 % of its cap or more is taken to be cap-bound
 
 /**
- * Cumulative recency weights for drawing samples by binary search. Age is counted in observed hours (samples
+ * Cumulative recency weights (for the alias table and the weighted mean). Age is counted in observed hours (samples
  * newer than this one), not wall-clock time, so a weekend-only schedule weighs last weekend against the one
  * before as a round-the-clock one weighs yesterday against the day before.
  */
@@ -63,16 +63,32 @@ function weighted(history: HourSample[], halfLifeHours: number) {
   return { cdf, sum, effective: (sum * sum) / squares };
 }
 
-function draw(cdf: Float64Array, sum: number, random: Random) {
-  const x = random() * sum;
-  let lo = 0;
-  let hi = cdf.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (cdf[mid]! < x) lo = mid + 1;
-    else hi = mid;
+/**
+ * Walker's alias table for the weights: a draw is one random number and two lookups, whatever the history's
+ * length (a binary search over a year of hours was most of the forecast's time).
+ */
+function aliasTable(cdf: Float64Array, sum: number) {
+  const n = cdf.length;
+  const prob = new Float64Array(n);
+  const alias = new Uint32Array(n);
+  const scaled = Float64Array.from(cdf, (c, i) => ((c - (i ? cdf[i - 1]! : 0)) * n) / sum);
+  const small: number[] = [];
+  const large: number[] = [];
+  scaled.forEach((p, i) => (p < 1 ? small : large).push(i));
+  while (small.length && large.length) {
+    const s = small.pop()!;
+    const l = large.pop()!;
+    prob[s] = scaled[s]!;
+    alias[s] = l;
+    scaled[l] = scaled[l]! + scaled[s]! - 1;
+    (scaled[l]! < 1 ? small : large).push(l);
   }
-  return lo;
+  for (const i of [...small, ...large]) prob[i] = 1;
+  return (random: Random) => {
+    const x = random() * n;
+    const i = Math.floor(x);
+    return x - i < prob[i]! ? i : alias[i]!;
+  };
 }
 
 /**
@@ -124,6 +140,7 @@ export function forecastFinish(input: ForecastInput): Forecast {
   const open: number[] = [];
   for (let h = 0; h < horizon && open.length < needed; h++) if (!input.isOpen || input.isOpen(start + h * HOUR)) open.push(h);
   const random = mulberry32(input.seed ?? 1);
+  const draw = aliasTable(cdf, sum);
   const finishes = new Float64Array(runs).fill(Infinity);
   // Each run's studies done after every `stride`-th open hour, for the burn-down band (bounded memory over a
   // long horizon: at most ~4,000 points a run).
@@ -136,12 +153,12 @@ export function forecastFinish(input: ForecastInput): Forecast {
     // history is worth) and scales its hours by that, so the band carries the uncertainty of the mean too and not
     // only the hour-to-hour noise.
     let runMean = 0;
-    for (let d = 0; d < meanDraws; d++) runMean += rates[draw(cdf, sum, random)]!;
+    for (let d = 0; d < meanDraws; d++) runMean += rates[draw(random)]!;
     const scale = runMean / meanDraws / mean;
     let left = input.remainingStudies;
     let i = 0;
     for (; i < open.length && left > 0; i++) {
-      const rate = rates[draw(cdf, sum, random)]! * scale;
+      const rate = rates[draw(random)]! * scale;
       if (rate > 0 && rate >= left) {
         finishes[r] = start + open[i]! * HOUR + (left / rate) * HOUR;
         left = 0;
