@@ -77,6 +77,10 @@ test.describe("migration dashboard", () => {
         await expect(page.getByTestId("webhook-secret")).toHaveCount(0);
       }
       expect(secrets[0]).toMatch(/^whsec_/);
+      // "Send test" reaches the receiver it was pressed for.
+      await page.getByTestId("webhook-row").filter({ hasText: good.url }).getByRole("button", { name: "Send test" }).click();
+      await expect.poll(() => good.got.filter((d) => JSON.parse(d.body).event === "test").length, { timeout: 30_000 }).toBe(1);
+      expect(failing.got).toHaveLength(0);
 
       await engineApi(`/v1/tenants/northside/migrations/${id}/start`, { method: "POST" });
       await page.goto(`${webUrl()}/t/northside/migrations`);
@@ -143,8 +147,11 @@ test.describe("migration dashboard", () => {
         expect(d.headers["x-webhook-signature"]).toBe(`sha256=${expected}`);
         expect(Math.abs(Date.now() / 1000 - Number(ts))).toBeLessThan(300);
       }
-      expect(good.got.map((d) => JSON.parse(d.body).data.percent).sort((a, b) => a - b)).toEqual([25, 50, 75, 100]);
+      const milestones = good.got.map((d) => JSON.parse(d.body)).filter((b) => b.event === "migration.milestone");
+      expect(milestones.map((b) => b.data.percent).sort((a, b) => a - b)).toEqual([25, 50, 75, 100]);
+      expect(milestones.every((b) => b.data.migrationId === id)).toBe(true);
       await expect.poll(() => failing.got.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(8); // 4 milestones, each tried again
+      expect(new Set(failing.got.map((d) => JSON.parse(d.body).id)).size).toBe(4); // the same 4 deliveries, retried
       await page.goto(`${webUrl()}/t/northside/webhooks`);
       await expect(page.getByTestId("deliveries")).toContainText("500");
       await expect.poll(async () => Math.max(...(await page.getByTestId("delivery-attempts").allTextContents()).map(Number)), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
