@@ -5,6 +5,7 @@ import { tenants, webhookDeliveries, webhookEndpoints } from "@/db/schema";
 import { systemContext } from "../context";
 import { withSystem, withTenant } from "../db";
 import { decryptSecret, signature } from "../webhooks/signing";
+import { webhookUrlProblem } from "../webhooks/url-check";
 
 export const DELIVER_QUEUE = "webhook-deliver";
 /** Attempts per delivery: the first and five retries, 2 s, 4 s, 8 s … apart (pg-boss's exponential backoff). */
@@ -40,25 +41,28 @@ export async function deliver(job: Job, fetchImpl: typeof fetch = fetch) {
   const timestamp = Math.floor(Date.now() / 1000);
   const body = JSON.stringify({ id: row.d.id, event: row.d.event, createdAt: row.d.createdAt.toISOString(), data: row.d.payload });
   let status: number | null = null;
-  let error: string | null = null;
-  try {
-    const res = await fetchImpl(row.url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "user-agent": "imaging-ops-console-webhooks",
-        "x-webhook-id": row.d.id,
-        "x-webhook-timestamp": String(timestamp),
-        "x-webhook-signature": `sha256=${signature(decryptSecret(row.secret), timestamp, body)}`,
-      },
-      body,
-      redirect: "manual",
-      signal: AbortSignal.timeout(10_000),
-    });
-    status = res.status;
-    await res.body?.cancel();
-  } catch (e) {
-    error = e instanceof Error ? e.message : String(e);
+  // Checked again at send time: a name may resolve elsewhere now than when the receiver was added.
+  let error: string | null = await webhookUrlProblem(row.url);
+  if (!error) {
+    try {
+      const res = await fetchImpl(row.url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "imaging-ops-console-webhooks",
+          "x-webhook-id": row.d.id,
+          "x-webhook-timestamp": String(timestamp),
+          "x-webhook-signature": `sha256=${signature(decryptSecret(row.secret), timestamp, body)}`,
+        },
+        body,
+        redirect: "manual",
+        signal: AbortSignal.timeout(10_000),
+      });
+      status = res.status;
+      await res.body?.cancel();
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+    }
   }
   const ok = status !== null && status >= 200 && status < 300;
   await withTenant(ctx, (tx) =>

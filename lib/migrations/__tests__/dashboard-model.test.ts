@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { breakdownBy, mergeDashboard, quarantineDepth, workedHours, type Dashboard } from "../dashboard-model";
+import { breakdownBy, forecastFor, mergeDashboard, quarantineDepth, workedHours, type Dashboard } from "../dashboard-model";
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5, 8); // a Monday 08:00 UTC
@@ -82,5 +82,24 @@ describe("dashboard model", () => {
   it("quarantine depth accumulates entries minus exits; breakdowns split done and remaining", () => {
     expect(quarantineDepth(dashboard()).rows.map((r) => r.hash_mismatch)).toEqual([2, 1]);
     expect(breakdownBy(dashboard(), "studyYear")).toEqual([{ name: "2020", done: 40, remaining: 60 }]);
+  });
+
+  it("what-if: a cap at half the observed bytes per hour doubles the time to finish; more window hours shorten it", () => {
+    // Always open, 20 studies an hour at 1 MB each, 200 studies left: ten hours.
+    const hourly = Array.from({ length: 24 }, (_, i) => ({ bucket: iso(T0 - (24 - i) * HOUR), source: "a", migrated: 20, quarantined: 0, bytes: 20e6 }));
+    const d = dashboard({
+      hourly,
+      events: [{ id: 1, type: "migration.started", createdAt: iso(T0 - 24 * HOUR), payload: {} }],
+      migration: { ...dashboard().migration, counts: { discovered: 680, pending: 200, inFlight: 0, migrated: 480, quarantined: 0, skipped: 0 }, plan: { ...dashboard().migration.plan, windows: undefined } },
+    });
+    const hours = (t: number | null) => (t! - T0) / HOUR;
+    const now = forecastFor(d, T0).finish.p50;
+    const halfCap = forecastFor(d, T0, { whatIf: { capBytesPerSecond: 10e6 / 3600 } }).finish.p50;
+    expect(hours(now)).toBeCloseTo(11, 0); // from the next full hour
+    expect(hours(halfCap)).toBeCloseTo(21, 0);
+    // Mondays 08–12 only: 200 studies need ten window hours, i.e. three Mondays.
+    const mondays = forecastFor(d, T0, { whatIf: { windows: { timeZone: "UTC", intervals: [{ days: ["mon"], start: "08:00", end: "12:00" }] } } }).finish.p50;
+    expect(new Date(mondays!).getUTCDay()).toBe(1);
+    expect(hours(mondays)).toBeGreaterThan(14 * 24);
   });
 });
