@@ -6,7 +6,7 @@ const nextConfig: NextConfig = {
   turbopack: { root: import.meta.dirname, resolveAlias: { fs: { browser: "./components/viewer/empty-module.ts" } } },
   outputFileTracingRoot: import.meta.dirname,
   poweredByHeader: false,
-  serverExternalPackages: ["postgres"],
+  serverExternalPackages: ["postgres", "playwright-core"],
 };
 
 export default nextConfig;

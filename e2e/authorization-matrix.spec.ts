@@ -9,6 +9,7 @@ import path from "node:path";
 import { expect, test, type APIRequestContext, type Browser } from "@playwright/test";
 import { ACTIONS, PAGES, ROUTES, type AccessRule } from "../server/auth/access-catalog";
 import { can, type AccessRole } from "../server/auth/permissions";
+import { startOrthanc } from "../test/orthanc";
 import { openGrant, signIn, webUrl } from "./helpers";
 import { importFolder, makeCtStudy, migrateFolder, quarantineItems } from "./quarantine-fixture";
 
@@ -106,14 +107,39 @@ test.describe("authorization matrix", () => {
       const detail = (await engineApi(`/v1/tenants/${slug}/quarantine/${item!.id}`).then((r) => r.json())) as { instances: { id: string }[] };
       quarantined[slug] = { id: item!.id, evidenceId: detail.instances[0]!.id };
     }
-    const url = (pattern: string, tenant: string) =>
-      pattern
+    // A migration of each tenant (an archive that answers C-ECHO is all a plan needs), and a report on it.
+    const archive = await startOrthanc({ aeTitle: "MATRIXPACS" });
+    const migrationIds: Record<string, string> = {};
+    const reportIds: Record<string, string> = {};
+    for (const [slug, email] of [[OWN, "admin@northside.test"], [OTHER, "admin@lakeview.test"]] as const) {
+      const peer = { kind: "dicom", aeTitle: "MATRIXPACS", host: "127.0.0.1", port: archive.port };
+      const created = await fetch(`${process.env.E2E_ENGINE_ADMIN_URL}/v1/tenants/${slug}/migrations`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${process.env.E2E_ENGINE_ADMIN_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ name: `matrix ${slug}`, sources: [{ ...peer, id: "legacy" }], target: peer, filters: { studyDateFrom: "2020-01-01", studyDateTo: "2020-12-31" } }),
+      }).then((r) => r.json());
+      migrationIds[slug] = created.id;
+      const admin = await browser.newPage();
+      await signIn(admin, email, "demo", `/t/${slug}/migrations/${created.id}`);
+      await admin.getByRole("button", { name: "Generate report now" }).click();
+      const link = admin.getByTestId("report-row").getByRole("link", { name: "page" });
+      await expect(link).toBeVisible({ timeout: 60_000 });
+      reportIds[slug] = (await link.getAttribute("href"))!.split("/").at(-1)!;
+      await admin.close();
+    }
+    await archive.stop();
+    const url = (pattern: string, tenant: string) => {
+      const id = pattern.includes("/migrations/[id]") ? migrationIds[tenant]! : resultIds[tenant]!;
+      const u = pattern
         .replace("[tenant]", tenant)
         .replace("[seq]", "1")
         .replace("/quarantine/[id]", `/quarantine/${quarantined[tenant]!.id}`)
         .replace("[evidenceId]", quarantined[tenant]!.evidenceId)
-        .replace("[id]", resultIds[tenant]!)
+        .replace("[id]", id)
+        .replace("[reportId]", reportIds[tenant]!)
         .replace("/confirm", "/confirm?draft=x");
+      return u.endsWith("/closeout") ? `${u}?part=reconciliation&format=json` : u;
+    };
     const actions = builtActions().filter((a) => ACTIONS[a.key]!.kind !== "auth-flow");
 
     const failures: string[] = [];

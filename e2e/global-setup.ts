@@ -29,6 +29,9 @@ export default async function globalSetup() {
   process.env.E2E_IMPORT_ROOT = env.ENGINE_IMPORT_ROOT;
   // A short step-up window, so a spec can see a signature refused for a stale sign-in without waiting minutes.
   env.AUTH_STEP_UP_MAX_AGE_SECONDS = "40";
+  // The webhook receivers in the specs listen on loopback, which production refuses.
+  env.WEBHOOKS_ALLOW_PRIVATE = "1";
+  env.WORKER_MIGRATION_WATCH_SECONDS = "2";
   const stack = await startStack({ root, dataDir, ports, env, quiet: !process.env.E2E_VERBOSE });
   process.env.E2E_WEB_URL = stack.webUrl;
   process.env.E2E_ENGINE_ADMIN_URL = stack.engineAdminUrl;

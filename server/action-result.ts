@@ -1,7 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import { EngineError, EngineUnavailableError } from "./engine/client";
-import { ForbiddenError, InputError, StepUpRequiredError } from "./errors";
+import { ForbiddenError, InputError, NotFoundError, StepUpRequiredError } from "./errors";
 
 /** What a form's server action returns: a message for the person, field messages next to the inputs. */
 export type ActionResult<T = unknown> = { ok: true; message: string; data?: T } | { ok: false; message: string; fields?: Record<string, string[]>; reauth?: boolean };
@@ -17,7 +17,7 @@ export async function actionResult<T>(fn: () => Promise<{ message: string; data?
   } catch (e) {
     if (e instanceof z.ZodError) return { ok: false, message: e.issues[0]?.message ?? "Check the form.", fields: z.flattenError(e).fieldErrors as Record<string, string[]> };
     if (e instanceof InputError) return { ok: false, message: e.message, fields: e.fields };
-    if (e instanceof ForbiddenError) return { ok: false, message: e.message };
+    if (e instanceof ForbiddenError || e instanceof NotFoundError) return { ok: false, message: e.message };
     if (e instanceof StepUpRequiredError) return { ok: false, message: `${e.message} Re-authenticate, then sign.`, reauth: true };
     if (e instanceof EngineUnavailableError) return { ok: false, message: "The engine is unreachable right now; nothing was changed. Try again shortly." };
     if (e instanceof EngineError && e.status < 500) return { ok: false, message: e.message, fields: e.fields };

@@ -26,3 +26,11 @@ export class StepUpRequiredError extends Error {
     this.name = "StepUpRequiredError";
   }
 }
+
+/** Nothing by that id in the caller's tenant (pages answer 404, handlers 404, actions a message). */
+export class NotFoundError extends Error {
+  constructor(message = "Not found.") {
+    super(message);
+    this.name = "NotFoundError";
+  }
+}

@@ -1,7 +1,7 @@
 "use client";
 
 import clsx from "clsx";
-import { Clock, FileWarning, Inbox, KeyRound, LayoutDashboard, Network, RadioTower, ScrollText, ShieldCheck } from "lucide-react";
+import { Clock, FileWarning, Inbox, KeyRound, LayoutDashboard, Network, RadioTower, ScrollText, ShieldCheck, Truck, Webhook } from "lucide-react";
 import Link from "next/link";
 import { useParams, usePathname } from "next/navigation";
 import { can } from "@/server/auth/permissions";
@@ -20,7 +20,9 @@ export function Sidebar({ tenants, isEngineer }: { tenants: MyTenant[]; isEngine
           { href: `/t/${current.slug}/routers`, label: "Routers", icon: RadioTower, permission: "routers.view" as const },
           { href: `/t/${current.slug}/retention`, label: "Retention", icon: Clock, permission: "retention.view" as const },
           { href: `/t/${current.slug}/ae-titles`, label: "AE titles", icon: Network, permission: "ae-titles.view" as const },
+          { href: `/t/${current.slug}/migrations`, label: "Migrations", icon: Truck, permission: "migrations.view" as const },
           { href: `/t/${current.slug}/quarantine`, label: "Quarantine review", icon: FileWarning, permission: "quarantine.view" as const },
+          { href: `/t/${current.slug}/webhooks`, label: "Webhooks", icon: Webhook, permission: "webhooks.view" as const },
           { href: `/t/${current.slug}/audit`, label: "Audit log", icon: ScrollText, permission: "audit.view" as const },
           { href: `/t/${current.slug}/break-glass`, label: "Vendor access", icon: KeyRound, permission: "break-glass.view" as const },
         ].filter((i) => can(current.roles, i.permission))

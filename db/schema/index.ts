@@ -3,3 +3,4 @@ export * from "./tenant-config";
 export * from "./audit";
 export * from "./break-glass";
 export * from "./quarantine";
+export * from "./migration-reports";

@@ -434,3 +434,44 @@ export const ItemDecision = z
   .strict()
   .refine((d) => d.decision !== "repair" || (d.patch?.length ?? 0) > 0, { message: "a repair needs a tag patch", path: ["patch"] })
   .meta({ id: "ItemDecision" });
+// ---- Migration control and dashboards --------------------------------------------------------------------------
+
+/** Settings an engineer may change on a migration while it runs; runners pick them up before their next study. */
+export const MigrationSettings = z
+  .object({
+    windows: MigrationWindows.nullable().optional().meta({ description: "null: run at any time" }),
+    bandwidth: z
+      .object({
+        overallBytesPerSecond: z.number().int().positive("a cap is a positive number of bytes per second").nullable().optional(),
+        perSourceBytesPerSecond: z.number().int().positive("a cap is a positive number of bytes per second").nullable().optional(),
+      })
+      .strict()
+      .optional()
+      .meta({ description: "null removes a cap" }),
+    priority: z.number().int().min(0, "priority is 0..100").max(100, "priority is 0..100").optional(),
+    concurrency: z.number().int().min(1, "at least 1 worker").max(16, "at most 16 workers").optional(),
+    changedBy: z.object({ userId: z.string().min(1), name: z.string().min(1) }).optional().meta({ description: "who changed it, for the event feed" }),
+  })
+  .strict()
+  .refine((s) => s.windows !== undefined || s.bandwidth !== undefined || s.priority !== undefined || s.concurrency !== undefined, "change at least one setting")
+  .meta({ id: "MigrationSettings" });
+export type MigrationSettings = z.infer<typeof MigrationSettings>;
+
+const ThroughputBucket = z.object({ bucket: z.string(), source: z.string(), migrated: z.number().int(), quarantined: z.number().int(), bytes: z.number() });
+
+export const MigrationDashboard = z
+  .object({
+    migration: Migration,
+    /** when these figures were read: pass it back as `since` to get only what changed after it */
+    asOf: z.iso.datetime({ offset: true }),
+    windowOpenNow: z.boolean(),
+    /** hourly buckets from here on, daily ones before */
+    hourlyFrom: z.iso.datetime({ offset: true }),
+    hourly: z.array(ThroughputBucket),
+    daily: z.array(ThroughputBucket),
+    quarantine: z.array(z.object({ bucket: z.string(), category: z.string(), entered: z.number().int(), left: z.number().int() })),
+    breakdown: z.array(z.object({ source: z.string(), modality: z.string(), studyYear: z.string(), status: z.string(), studies: z.number().int() })),
+    events: z.array(z.object({ id: z.number().int(), type: z.string(), createdAt: z.string(), payload: z.record(z.string(), z.unknown()) })),
+  })
+  .meta({ id: "MigrationDashboard" });
+export type MigrationDashboard = z.infer<typeof MigrationDashboard>;

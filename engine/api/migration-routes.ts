@@ -8,7 +8,11 @@ import { decideStudy, listQuarantine, pauseMigration } from "../migration/review
 import { migrationProgress, verificationReport } from "../migration/progress";
 import { resolveImportPath } from "../migration/filesystem";
 import { claimDiscovery, claimRun, connectionTest, createMigration, discoverMigration, getMigration, listMigrations } from "../migration/plans";
-import { ApiError, Migration, MigrationPlan, QuarantinedStudy, ReviewDecision } from "./contract";
+import { migrationDashboardData } from "../migration/dashboard";
+import { resumeMigration, updateSettings } from "../migration/settings";
+import { windowOpen } from "../migration/windows";
+import { engineEvents } from "../store/schema";
+import { ApiError, Migration, MigrationDashboard, MigrationPlan, MigrationSettings, QuarantinedStudy, ReviewDecision } from "./contract";
 import { errors, json, SlugParams } from "./route-helpers";
 
 const MigrationParams = SlugParams.extend({ id: z.uuid("not a migration id").meta({ param: { name: "id", in: "path" } }) });
@@ -83,6 +87,34 @@ const routes = {
     security: [{ bearer: [] }],
     request: { params: MigrationParams },
     responses: { 200: json(Migration, "Paused: nothing new starts; studies in flight finish"), ...errors, 404: json(ApiError, "No such migration"), 409: json(ApiError, "Not running") },
+  }),
+  resume: createRoute({
+    method: "post",
+    path: "/v1/tenants/{slug}/migrations/{id}/resume",
+    security: [{ bearer: [] }],
+    request: { params: MigrationParams },
+    responses: { 200: json(Migration, "Running again: studies start at the next window and cap turn"), ...errors, 404: json(ApiError, "No such migration"), 409: json(ApiError, "Not paused") },
+  }),
+  settings: createRoute({
+    method: "patch",
+    path: "/v1/tenants/{slug}/migrations/{id}/settings",
+    security: [{ bearer: [] }],
+    request: { params: MigrationParams, body: { content: { "application/json": { schema: MigrationSettings } }, required: true } },
+    responses: { 200: json(Migration, "Changed: runners apply it before their next study; the change is in the event feed"), ...errors, 404: json(ApiError, "No such migration") },
+  }),
+  dashboard: createRoute({
+    method: "get",
+    path: "/v1/tenants/{slug}/migrations/{id}/dashboard",
+    security: [{ bearer: [] }],
+    request: {
+      params: MigrationParams,
+      query: z.object({ since: z.iso.datetime({ offset: true, error: "since is an ISO 8601 instant (a previous answer's asOf)" }).optional() }),
+    },
+    responses: {
+      200: json(MigrationDashboard, "Roll-ups (hourly throughput by source and modality, quarantine depth by category), breakdowns and events; with since, only what changed after it"),
+      ...errors,
+      404: json(ApiError, "No such migration"),
+    },
   }),
   quarantine: createRoute({
     method: "get",
@@ -178,6 +210,7 @@ export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; 
     const m = await getMigration(opts.db, slug, id);
     if (!m) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
     if (!(await claimRun(opts.db, id))) return c.json({ error: "not_ready", message: `The migration is ${m.status}; it starts from ready (after discovery) or paused.` }, 409);
+    await opts.db.insert(engineEvents).values({ tenantSlug: slug, type: "migration.started", payload: { migrationId: id } });
     opts.runners?.kick(id);
     return c.json(toApi({ ...m, status: "running" }), 202);
   });
@@ -204,6 +237,29 @@ export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; 
     if (!(await getMigration(opts.db, slug, id))) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
     if (!(await pauseMigration(opts.db, slug, id))) return c.json({ error: "not_running", message: "Only a running migration can be paused." }, 409);
     return c.json(toApi((await getMigration(opts.db, slug, id))!), 200);
+  });
+
+  app.openapi(routes.resume, async (c) => {
+    const { slug, id } = c.req.valid("param");
+    if (!(await getMigration(opts.db, slug, id))) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
+    if (!(await resumeMigration(opts.db, slug, id))) return c.json({ error: "not_paused", message: "Only a paused migration can be resumed." }, 409);
+    opts.runners?.kick(id);
+    return c.json(toApi((await getMigration(opts.db, slug, id))!), 200);
+  });
+
+  app.openapi(routes.settings, async (c) => {
+    const { slug, id } = c.req.valid("param");
+    if (!(await updateSettings(opts.db, slug, id, c.req.valid("json")))) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
+    return c.json(toApi((await getMigration(opts.db, slug, id))!), 200);
+  });
+
+  app.openapi(routes.dashboard, async (c) => {
+    const { slug, id } = c.req.valid("param");
+    const m = await getMigration(opts.db, slug, id);
+    if (!m) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
+    const since = c.req.valid("query").since;
+    const data = await migrationDashboardData(opts.db, id, since ? new Date(since) : null);
+    return c.json({ migration: toApi(m), windowOpenNow: windowOpen((m.plan as z.infer<typeof MigrationPlan>).windows, new Date()), ...data }, 200);
   });
 
   app.openapi(routes.quarantine, async (c) => {

@@ -351,6 +351,8 @@ async function claimNext(db: EngineDb, migrationId: string, worker: string) {
     with next as materialized (
       select source_id, study_instance_uid from migration_studies
       where migration_id = ${migrationId} and (status = 'pending' or (status = 'in_flight' and lease_until < now()))
+        -- a pause that came while this worker waited for its cap turn stops the claim too
+        and exists (select 1 from migrations where id = ${migrationId} and status = 'running')
       order by study_date nulls last limit 1 for update skip locked)
     update migration_studies s set status = 'in_flight', worker = ${worker}, lease_until = now() + make_interval(secs => ${LEASE_SECONDS})
     from next
@@ -366,18 +368,37 @@ async function claimNext(db: EngineDb, migrationId: string, worker: string) {
 export async function runMigration(db: EngineDb, migrationId: string, log: (s: string) => void, runtime: MigrationRuntime = {}) {
   const [m] = await db.select().from(migrations).where(eq(migrations.id, migrationId));
   if (!m) return;
-  const plan = m.plan as MigrationPlan;
+  let plan = m.plan as MigrationPlan;
   const worker = `${runtime.instanceId ?? `engine-${process.pid}`}/${randomUUID().slice(0, 8)}`;
   const tally = { migrated: 0, quarantined: 0, lost: 0 };
   // Caps are per running migration in this process (a second engine process has its own).
-  const overall = plan.bandwidth.overallBytesPerSecond ? new ByteRate(plan.bandwidth.overallBytesPerSecond) : null;
-  const perSource = new Map(plan.sources.map((s) => [s.id, plan.bandwidth.perSourceBytesPerSecond ? new ByteRate(plan.bandwidth.perSourceBytesPerSecond) : null]));
+  const rate = (bps: number | undefined) => (bps ? new ByteRate(bps) : null);
+  let overall = rate(plan.bandwidth.overallBytesPerSecond);
+  const perSource = new Map(plan.sources.map((s) => [s.id, rate(plan.bandwidth.perSourceBytesPerSecond)]));
+  // Settings changed while running (settings.ts) apply before each worker's next study: a changed cap starts a
+  // fresh budget, changed windows and concurrency are read from the plan.
+  const applyPlan = (next: MigrationPlan) => {
+    if (next.bandwidth.overallBytesPerSecond !== plan.bandwidth.overallBytesPerSecond) overall = rate(next.bandwidth.overallBytesPerSecond);
+    if (next.bandwidth.perSourceBytesPerSecond !== plan.bandwidth.perSourceBytesPerSecond) for (const id of perSource.keys()) perSource.set(id, rate(next.bandwidth.perSourceBytesPerSecond));
+    plan = next;
+  };
   // The leases of this runner's studies in flight, renewed while it works on them.
   const renew = setInterval(
     () => void db.update(migrationStudies).set({ leaseUntil: sql`now() + make_interval(secs => ${LEASE_SECONDS})` }).where(and(eq(migrationStudies.worker, worker), eq(migrationStudies.status, "in_flight"))).catch(() => {}),
     (LEASE_SECONDS * 1000) / 4,
   );
-  const runWorker = async () => {
+  // Workers by index: a lowered concurrency ends the highest ones, a raised one starts more (until drained).
+  const live = new Set<number>();
+  const running: Promise<void>[] = [];
+  let drained = false;
+  const spawn = () => {
+    for (let i = 0; !drained && live.size < plan.concurrency && i < 16; i++) {
+      if (live.has(i)) continue;
+      live.add(i);
+      running.push(runWorker(i).finally(() => live.delete(i)));
+    }
+  };
+  const runWorker = async (index: number) => {
     // Each worker verifies one study while it extracts and sends the next: verification's second retrieval
     // overlaps the next study's transfer instead of adding to it. At most one verification runs behind.
     let verifying: Promise<void> = Promise.resolve();
@@ -385,8 +406,11 @@ export async function runMigration(db: EngineDb, migrationId: string, log: (s: s
       for (;;) {
         if (runtime.stopped?.()) return;
         // Pause takes effect before the next study: the ones in flight finish.
-        const [now] = await db.select({ status: migrations.status }).from(migrations).where(eq(migrations.id, migrationId));
+        const [now] = await db.select({ status: migrations.status, plan: migrations.plan }).from(migrations).where(eq(migrations.id, migrationId));
         if (now?.status !== "running") return;
+        applyPlan(now.plan as MigrationPlan);
+        if (index >= plan.concurrency) return;
+        spawn();
         // Outside the plan's windows nothing new starts (what is in flight has finished); check again shortly.
         if (!windowOpen(plan.windows, new Date())) {
           await new Promise((r) => setTimeout(r, WINDOW_POLL_MS));
@@ -400,6 +424,7 @@ export async function runMigration(db: EngineDb, migrationId: string, log: (s: s
         });
         if (!next) {
           payOverall?.(0);
+          drained = true;
           return;
         }
         const [row] = await db
@@ -428,7 +453,12 @@ export async function runMigration(db: EngineDb, migrationId: string, log: (s: s
       await verifying;
     }
   };
-  await Promise.all(Array.from({ length: plan.concurrency }, runWorker)).finally(() => clearInterval(renew));
+  spawn();
+  try {
+    while (running.length) await Promise.all(running.splice(0));
+  } finally {
+    clearInterval(renew);
+  }
   const completed = await db.transaction(async (tx) => {
     const done = await tx
       .update(migrations)

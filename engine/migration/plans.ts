@@ -1,7 +1,7 @@
 // Migration plans: validated by the contract, proven reachable before they are accepted (a C-ECHO to every DICOM
 // source and target, so an unreachable archive is reported now, not discovered hours later), then discovered.
 import { randomUUID } from "node:crypto";
-import { and, count, eq, inArray, ne } from "drizzle-orm";
+import { and, eq, inArray, ne } from "drizzle-orm";
 import type { MigrationPlan } from "../api/contract";
 import { access } from "node:fs/promises";
 import { constants as fsConstants } from "node:fs";
@@ -9,6 +9,7 @@ import { pingDicomWeb } from "../dicom/dicomweb";
 import { echo, findStudies, type DicomPeer } from "../dicom/scu";
 import type { EngineDb } from "../store/db";
 import { engineEvents, migrations, migrationSourceFiles, migrationStudies } from "../store/schema";
+import { countsByStatus } from "./dashboard";
 import { discoverStudies } from "./discovery";
 import { listSourceFiles, studiesOf } from "./filesystem";
 
@@ -42,8 +43,8 @@ export async function createMigration(db: EngineDb, slug: string, plan: Migratio
 export async function getMigration(db: EngineDb, slug: string, id: string) {
   const [row] = await db.select().from(migrations).where(and(eq(migrations.id, id), eq(migrations.tenantSlug, slug)));
   if (!row) return null;
-  const byStatus = await db.select({ status: migrationStudies.status, n: count() }).from(migrationStudies).where(eq(migrationStudies.migrationId, id)).groupBy(migrationStudies.status);
-  const n = (s: string) => byStatus.find((b) => b.status === s)?.n ?? 0;
+  // From the roll-up kept by triggers: a migration of millions of studies is not counted row by row.
+  const n = await countsByStatus(db, id);
   const counts = { pending: n("pending"), inFlight: n("in_flight"), migrated: n("migrated"), quarantined: n("quarantined"), skipped: n("skipped") };
   return { ...row, counts: { discovered: Object.values(counts).reduce((a, b) => a + b, 0), ...counts } };
 }

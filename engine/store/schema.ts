@@ -28,7 +28,12 @@ export const engineEvents = pgTable(
     payload: jsonb("payload").notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("engine_events_tenant").on(t.tenantSlug, t.id), index("engine_events_result").on(sql`(${t.payload}->>'resultId')`)],
+  (t) => [
+    index("engine_events_tenant").on(t.tenantSlug, t.id),
+    index("engine_events_result").on(sql`(${t.payload}->>'resultId')`),
+    // A migration's own events (control, settings, decisions) for its dashboard and report.
+    index("engine_events_migration").on(sql`(${t.payload}->>'migrationId')`, t.id),
+  ],
 );
 
 const bytea = customType<{ data: Buffer }>({ dataType: () => "bytea" });
@@ -154,7 +159,12 @@ export const migrationStudies = pgTable(
     /** what was applied on the way: the plan's tag rules for this study and any repair patch */
     transformApplied: jsonb("transform_applied"),
   },
-  (t) => [primaryKey({ columns: [t.migrationId, t.sourceId, t.studyInstanceUid] }), index("migration_studies_status").on(t.migrationId, t.status)],
+  (t) => [
+    primaryKey({ columns: [t.migrationId, t.sourceId, t.studyInstanceUid] }),
+    index("migration_studies_status").on(t.migrationId, t.status),
+    // The roll-up trigger on migration_instances finds an instance's study by its UID (migration 0014).
+    index("migration_studies_study").on(t.migrationId, t.studyInstanceUid),
+  ],
 );
 
 /** Every instance a migration moved: both hashes (of the dataset without its file meta group) and when it was verified. */
@@ -195,3 +205,72 @@ export const migrationSourceFiles = pgTable(
 );
 
 export * from "./quarantine-schema";
+// ---- Migration roll-ups: kept by triggers (migration 0014's custom SQL), so dashboards never scan study rows ----
+
+/** Studies and bytes finished per hour, by source and modality (the study's first modality). */
+export const migrationHourly = pgTable(
+  "migration_hourly",
+  {
+    migrationId: uuid("migration_id")
+      .notNull()
+      .references(() => migrations.id, { onDelete: "cascade" }),
+    bucket: timestamp("bucket", { withTimezone: true }).notNull(),
+    sourceId: text("source_id").notNull(),
+    modality: text("modality").notNull(),
+    migrated: integer("migrated").notNull().default(0),
+    quarantined: integer("quarantined").notNull().default(0),
+    bytes: bigint("bytes", { mode: "number" }).notNull().default(0),
+    /** last change to this bucket: the dashboard's `since` poll returns buckets changed after it */
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.migrationId, t.bucket, t.sourceId, t.modality] }), index("migration_hourly_updated").on(t.migrationId, t.updatedAt)],
+);
+
+/** The same per UTC day and source: the dashboard's history before its hourly window, without scanning hours. */
+export const migrationDaily = pgTable(
+  "migration_daily",
+  {
+    migrationId: uuid("migration_id")
+      .notNull()
+      .references(() => migrations.id, { onDelete: "cascade" }),
+    day: timestamp("day", { withTimezone: true }).notNull(),
+    sourceId: text("source_id").notNull(),
+    migrated: integer("migrated").notNull().default(0),
+    quarantined: integer("quarantined").notNull().default(0),
+    bytes: bigint("bytes", { mode: "number" }).notNull().default(0),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.migrationId, t.day, t.sourceId] }), index("migration_daily_updated").on(t.migrationId, t.updatedAt)],
+);
+
+/** Studies entering (+) and leaving (−, by a review decision) quarantine per hour and category: depth over time. */
+export const migrationQuarantineHourly = pgTable(
+  "migration_quarantine_hourly",
+  {
+    migrationId: uuid("migration_id")
+      .notNull()
+      .references(() => migrations.id, { onDelete: "cascade" }),
+    bucket: timestamp("bucket", { withTimezone: true }).notNull(),
+    category: text("category").notNull(),
+    entered: integer("entered").notNull().default(0),
+    left: integer("left").notNull().default(0),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.migrationId, t.bucket, t.category] }), index("migration_quarantine_hourly_updated").on(t.migrationId, t.updatedAt)],
+);
+
+/** Current study counts by source, modality, study year and status: breakdowns and totals without a scan. */
+export const migrationTotals = pgTable(
+  "migration_totals",
+  {
+    migrationId: uuid("migration_id")
+      .notNull()
+      .references(() => migrations.id, { onDelete: "cascade" }),
+    sourceId: text("source_id").notNull(),
+    modality: text("modality").notNull(),
+    studyYear: text("study_year").notNull(),
+    status: migrationStudyStatus("status").notNull(),
+    studies: integer("studies").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.migrationId, t.sourceId, t.modality, t.studyYear, t.status] })],
+);

@@ -3,7 +3,9 @@ import { auth } from "../auth";
 import { findTenantContext } from "../auth/session";
 import { rolesFor, type Permission } from "../auth/permissions";
 import type { TenantContext } from "../context";
-import { ForbiddenError, InputError } from "../errors";
+import { ForbiddenError, InputError, NotFoundError } from "../errors";
+import { z } from "zod";
+import { EngineError, EngineUnavailableError } from "../engine/client";
 
 type RouteArgs = { params: Promise<{ tenant: string }> };
 
@@ -17,6 +19,10 @@ async function guarded(fn: () => Promise<Response>) {
   } catch (e) {
     if (e instanceof InputError) return problem(400, "invalid_input", e.message, e.fields);
     if (e instanceof ForbiddenError) return problem(403, "forbidden", e.message);
+    if (e instanceof NotFoundError) return problem(404, "not_found", e.message);
+    if (e instanceof z.ZodError) return problem(400, "invalid_input", e.issues[0]?.message ?? "Invalid input.", z.flattenError(e).fieldErrors as Record<string, string[]>);
+    if (e instanceof EngineUnavailableError) return problem(503, "engine_unavailable", "The engine is unreachable right now. Try again shortly.");
+    if (e instanceof EngineError && e.status === 404) return problem(404, "not_found", e.message);
     const id = crypto.randomUUID();
     console.error(`[api] ${id}:`, e);
     return problem(500, "internal", `Something went wrong on our side (reference ${id}).`);

@@ -40,6 +40,10 @@ export const PAGES: Record<string, AccessRule> = {
   "/t/[tenant]/break-glass": tenant("break-glass.view"),
   "/t/[tenant]/quarantine": tenant("quarantine.view"),
   "/t/[tenant]/quarantine/[id]": tenant("quarantine.view"),
+  "/t/[tenant]/migrations": tenant("migrations.view"),
+  "/t/[tenant]/migrations/[id]": tenant("migrations.view"),
+  "/t/[tenant]/migrations/[id]/reports/[reportId]": tenant("migrations.view"),
+  "/t/[tenant]/webhooks": tenant("webhooks.view"),
 };
 
 export const ROUTES: Record<string, AccessRule> = {
@@ -49,6 +53,9 @@ export const ROUTES: Record<string, AccessRule> = {
   "/api/t/[tenant]/audit/export": tenant("audit.view"),
   "/api/ops/audit/export": ENGINEER,
   "/api/t/[tenant]/quarantine/[id]/instances/[evidenceId]": tenant("quarantine.view"),
+  "/api/t/[tenant]/migrations/[id]/dashboard": tenant("migrations.view"),
+  "/api/t/[tenant]/migrations/[id]/closeout": tenant("migrations.view"),
+  "/api/t/[tenant]/migrations/[id]/reports/[reportId]/pdf": tenant("migrations.view"),
 };
 
 /** Server actions by `file#export`. */
@@ -84,4 +91,11 @@ export const ACTIONS: Record<string, AccessRule> = {
   "server/quarantine/actions.ts#decideBatchAction": tenant("quarantine.decide"),
   "server/quarantine/actions.ts#previewPatchAction": tenant("quarantine.decide"),
   "server/quarantine/actions.ts#setReviewPolicyAction": tenant("quarantine.policy"),
+  "server/migrations/actions.ts#pauseMigrationAction": tenant("migrations.control"),
+  "server/migrations/actions.ts#resumeMigrationAction": tenant("migrations.control"),
+  "server/migrations/actions.ts#updateMigrationSettingsAction": tenant("migrations.control"),
+  "server/migrations/actions.ts#generateReportAction": tenant("migrations.report"),
+  "server/webhooks/actions.ts#createWebhookAction": tenant("webhooks.manage"),
+  "server/webhooks/actions.ts#removeWebhookAction": tenant("webhooks.manage"),
+  "server/webhooks/actions.ts#sendTestWebhookAction": tenant("webhooks.manage"),
 };

@@ -33,6 +33,12 @@ export const PERMISSIONS = {
   "ae-titles.update": WRITERS,
   "audit.view": ["tenant_admin", "engineer_read_only", "engineer_read_write"],
   "audit.checkpoint": WRITERS,
+  "migrations.view": READERS,
+  // Changing a running migration is engineering work done under a read-write grant; tenant admins follow it read-only.
+  "migrations.control": ["engineer_read_write"],
+  "migrations.report": WRITERS,
+  "webhooks.view": ["tenant_admin", "engineer_read_only", "engineer_read_write"],
+  "webhooks.manage": WRITERS,
   // The tenant's own oversight of vendor access: never through a grant.
   "break-glass.view": ["tenant_admin"],
   "break-glass.manage": ["tenant_admin"],

@@ -13,6 +13,9 @@ import {
   QuarantineDetail,
   QuarantineItem,
   QuarantinePage,
+  Migration,
+  MigrationDashboard,
+  MigrationSettings,
   PurgeRequest,
   ResultDetail,
   ResultPage,
@@ -22,6 +25,21 @@ import {
   TenantConfig,
 } from "@/engine/api/contract";
 import { engineEnv } from "../env";
+
+/** The parts of the engine's progress answer the console uses (the reconciliation). */
+const MigrationProgress = z.object({
+  sources: z.array(z.object({ source: z.string(), discovered: z.number(), pending: z.number(), inFlight: z.number(), migrated: z.number(), quarantined: z.number(), skipped: z.number() })),
+  reconciliation: z.object({
+    discovered: z.number(),
+    migrated: z.number(),
+    quarantined: z.record(z.string(), z.number()),
+    skipped: z.number(),
+    remaining: z.number(),
+    balanced: z.boolean(),
+    differences: z.array(z.string()),
+  }),
+});
+export type MigrationProgress = z.infer<typeof MigrationProgress>;
 
 /** The engine answered with an error (4xx/5xx); `code` and `fields` come from its ApiError body. */
 export class EngineError extends Error {
@@ -123,6 +141,27 @@ export function createEngineClient(opts: { url: string; token: string; fetch?: t
       if (res.status === 404) return null;
       if (!res.ok || !res.body) throw new EngineError(res.status, "unexpected_response", `The engine answered HTTP ${res.status}`);
       return { body: res.body, size: Number(res.headers.get("content-length") ?? 0), etag: res.headers.get("etag") };
+    },
+    listMigrations: async (slug: string) => (await call(z.object({ migrations: z.array(Migration) }), "GET", `${tenantPath(slug)}/migrations`))!.migrations,
+    getMigration: (slug: string, id: string) => call(Migration, "GET", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}`, undefined, true),
+    pauseMigration: async (slug: string, id: string) => (await call(Migration, "POST", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/pause`, {}))!,
+    resumeMigration: async (slug: string, id: string) => (await call(Migration, "POST", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/resume`, {}))!,
+    updateMigrationSettings: async (slug: string, id: string, settings: MigrationSettings) =>
+      (await call(Migration, "PATCH", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/settings`, MigrationSettings.parse(settings)))!,
+    /** Roll-ups for the dashboard; with `since` (a previous answer's asOf) only what changed after it. */
+    migrationDashboard: (slug: string, id: string, since?: string) =>
+      call(MigrationDashboard, "GET", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/dashboard${queryString({ since })}`, undefined, true),
+    /** Counts per source and the reconciliation (source = migrated + quarantined + skipped + remaining, with reasons). */
+    migrationProgress: (slug: string, id: string) => call(MigrationProgress, "GET", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/progress`, undefined, true),
+    /** The verification report as the engine renders it (CSV or JSON), for the console to pass through. */
+    migrationVerification: async (slug: string, id: string, format: "csv" | "json") => {
+      const res = await doFetch(`${base}${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/report?format=${format}`, {
+        headers: { authorization: `Bearer ${opts.token}` },
+        signal: AbortSignal.timeout(opts.timeoutMs ?? 60_000),
+      }).catch((e) => Promise.reject(new EngineUnavailableError(base, e)));
+      if (res.status === 404) return null;
+      if (!res.ok) throw new EngineError(res.status, "unexpected_response", `The engine answered HTTP ${res.status}`);
+      return res.text();
     },
     /** The engine's durable event outbox, in order, after `after` (a seq). */
     events: async (after: number, limit = 500) => (await call(EventFeed, "GET", `/v1/events?after=${after}&limit=${limit}`))!,

@@ -9,13 +9,21 @@ import { drainEngineEvents } from "../audit/engine-events";
 import { closeDueGrants } from "../break-glass/service";
 import { auditEnv, databaseEnv } from "../env";
 import { engineClientFromEnv } from "../engine/client";
+import { announceMigrationNotices } from "../migrations/notices";
+import { generateScheduledReports } from "../migrations/reports";
 import { checkDrift, enqueuePending, registerReconcile } from "./reconcile-job";
+import { enqueueDeliveries, registerWebhookDelivery } from "./webhook-job";
+
+const WEEKLY_REPORTS_QUEUE = "migration-reports-weekly";
 
 const Options = z.object({
   WORKER_SWEEP_SECONDS: z.coerce.number().positive().default(3),
   WORKER_DRIFT_CHECK_SECONDS: z.coerce.number().positive().default(60),
   WORKER_ENGINE_EVENTS_SECONDS: z.coerce.number().positive().default(1),
   WORKER_ENGINE_EVENTS_BATCH: z.coerce.number().int().min(1).max(1000).default(500),
+  WORKER_MIGRATION_WATCH_SECONDS: z.coerce.number().positive().default(10),
+  /** when the weekly stakeholder reports are generated (cron, UTC): Mondays 06:00 */
+  WORKER_WEEKLY_REPORTS_CRON: z.string().min(9).default("0 6 * * 1"),
 });
 
 export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
@@ -31,6 +39,12 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
   boss.on("error", (e) => log(`queue error: ${e.message}`));
   await boss.start();
   await registerReconcile(boss, engine, log);
+  await registerWebhookDelivery(boss, log);
+  // The weekly reports: one pg-boss schedule (shared by every worker process, run once per tick by the queue),
+  // a report per migration that is running, paused or finished.
+  await boss.createQueue(WEEKLY_REPORTS_QUEUE, { policy: "singleton", expireInSeconds: 3600 });
+  await boss.schedule(WEEKLY_REPORTS_QUEUE, opts.WORKER_WEEKLY_REPORTS_CRON, {}, { tz: "UTC" });
+  await boss.work(WEEKLY_REPORTS_QUEUE, async () => generateScheduledReports(engine, log));
 
   // Periodic sweeps run in every worker process; the queue's singleton keys dedupe what they enqueue, the event
   // cursor's row lock and the checkpoints' unique (chain, seq) keep concurrent workers from doing anything twice.
@@ -60,8 +74,15 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
     const n = await closeDueGrants();
     if (n) log(`closed ${n} break-glass grant(s) (expired or lapsed)`);
   });
+  const deliveries = guard("webhook sweep", () => enqueueDeliveries(boss));
+  const notices = guard("migration notices", async () => {
+    const n = await announceMigrationNotices(engine);
+    if (n) log(`recorded ${n} webhook deliveries for migration milestones and anomalies`);
+  });
   await sweep();
   const timers = [
+    setInterval(deliveries, opts.WORKER_SWEEP_SECONDS * 1000),
+    setInterval(notices, opts.WORKER_MIGRATION_WATCH_SECONDS * 1000),
     setInterval(sweep, opts.WORKER_SWEEP_SECONDS * 1000),
     setInterval(drift, opts.WORKER_DRIFT_CHECK_SECONDS * 1000),
     setInterval(events, opts.WORKER_ENGINE_EVENTS_SECONDS * 1000),

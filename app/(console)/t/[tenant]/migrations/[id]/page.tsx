@@ -1,0 +1,62 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { ControlPanel } from "@/components/migrations/control-panel";
+import { MigrationDashboard } from "@/components/migrations/migration-dashboard";
+import { ReportList } from "@/components/migrations/report-list";
+import { EngineUnreachable } from "@/components/ui/engine-unreachable";
+import { can, rolesFor } from "@/server/auth/permissions";
+import { requireTenantRole } from "@/server/auth/session";
+import { tryEngine } from "@/server/engine/client";
+import { NotFoundError } from "@/server/errors";
+import { generateReportAction, pauseMigrationAction, resumeMigrationAction, updateMigrationSettingsAction } from "@/server/migrations/actions";
+import { listReports } from "@/server/migrations/reports";
+import { migrationDashboard } from "@/server/migrations/service";
+
+export const metadata: Metadata = { title: "Migration" };
+
+export default async function MigrationPage({ params }: { params: Promise<{ tenant: string; id: string }> }) {
+  const { tenant, id } = await params;
+  const ctx = await requireTenantRole(tenant, ...rolesFor("migrations.view"));
+  if (!/^[0-9a-f-]{36}$/i.test(id)) notFound();
+  const data = await tryEngine(() => migrationDashboard(ctx, id).catch((e) => (e instanceof NotFoundError ? null : Promise.reject(e))));
+  if (data.ok && !data.value) notFound();
+  const control = can(ctx.roles, "migrations.control");
+  const reports = data.ok && data.value ? await listReports(ctx, id) : [];
+  return (
+    <div className="space-y-5">
+      <div>
+        <Link href={`/t/${ctx.tenantSlug}/migrations`} className="text-sm text-sky-700 underline">← Migrations</Link>
+        <h1 className="text-2xl font-semibold">{data.ok ? data.value!.migration.plan.name : "Migration"}</h1>
+        {!control && <p className="text-sm text-slate-500" data-testid="read-only">Read-only: engineers change a migration under a read-write grant.</p>}
+      </div>
+      {!data.ok ? (
+        <EngineUnreachable message={data.message} />
+      ) : (
+        <MigrationDashboard
+          slug={ctx.tenantSlug}
+          initial={data.value!}
+          control={
+            control ? (
+              <ControlPanel
+                status={data.value!.migration.status}
+                plan={data.value!.migration.plan}
+                pause={pauseMigrationAction.bind(null, ctx.tenantSlug, id)}
+                resume={resumeMigrationAction.bind(null, ctx.tenantSlug, id)}
+                save={updateMigrationSettingsAction.bind(null, ctx.tenantSlug, id)}
+              />
+            ) : undefined
+          }
+        />
+      )}
+      {data.ok && (
+        <ReportList
+          slug={ctx.tenantSlug}
+          migrationId={id}
+          reports={reports.map((r) => ({ id: r.id, kind: r.kind, createdAt: r.createdAt.toISOString(), requestedBy: r.requestedBy }))}
+          generate={can(ctx.roles, "migrations.report") ? generateReportAction.bind(null, ctx.tenantSlug, id) : undefined}
+        />
+      )}
+    </div>
+  );
+}
