@@ -21,6 +21,7 @@ import type { EngineDb } from "../store/db";
 import { engineEvents, migrationInstances, migrations, migrationStudies } from "../store/schema";
 import { anonymizeArgs } from "./anonymize";
 import { pixelDataProblem } from "./pixel-data";
+import { outranked } from "./priority";
 import { ByteRate } from "./bandwidth";
 import { extractStudy, retrieveFromTarget, sendToTarget } from "./endpoints";
 import { keepEvidence, type EvidenceFile, type EvidenceStore } from "./evidence";
@@ -413,6 +414,11 @@ export async function runMigration(db: EngineDb, migrationId: string, log: (s: s
         spawn();
         // Outside the plan's windows nothing new starts (what is in flight has finished); check again shortly.
         if (!windowOpen(plan.windows, new Date())) {
+          await new Promise((r) => setTimeout(r, WINDOW_POLL_MS));
+          continue;
+        }
+        // A higher-priority migration from the same archive goes first; this one waits its turn.
+        if (await outranked(db, m.tenantSlug, migrationId, plan)) {
           await new Promise((r) => setTimeout(r, WINDOW_POLL_MS));
           continue;
         }
