@@ -15,14 +15,22 @@ export function faultHooksFromFile(file: string): MigrationHooks {
         const sop = /\[(.*)\]/.exec(execFileSync("dcmdump", ["+P", "0008,0018", f]).toString())?.[1];
         if (!sop || !wanted.includes(sop) || done.has(sop)) continue;
         done.add(sop);
-        const fh = await open(f, "r+");
-        const { size } = await fh.stat();
-        const b = Buffer.alloc(1);
-        await fh.read(b, 0, 1, size - 10);
-        b[0] = b[0]! ^ 0xff;
-        await fh.write(b, 0, 1, size - 10);
-        await fh.close();
+        await flipPixelByte(f);
       }
     },
   };
+}
+
+/** Flips one byte near the end of a file (inside the pixel data of the test images): a real corruption in transit. */
+export async function flipPixelByte(file: string) {
+  const fh = await open(file, "r+");
+  try {
+    const { size } = await fh.stat();
+    const b = Buffer.alloc(1);
+    await fh.read(b, 0, 1, size - 10);
+    b[0] = b[0]! ^ 0xff;
+    await fh.write(b, 0, 1, size - 10);
+  } finally {
+    await fh.close();
+  }
 }

@@ -3,14 +3,20 @@
 import type { z } from "zod";
 import type { MigrationWindows } from "../api/contract";
 
-type Windows = z.infer<typeof MigrationWindows>;
+export type Windows = z.infer<typeof MigrationWindows>;
 const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
+
+// One formatter per time zone: the forecast asks about thousands of hours.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const formatter = (timeZone: string) => {
+  let f = formatters.get(timeZone);
+  if (!f) formatters.set(timeZone, (f = new Intl.DateTimeFormat("en-US", { timeZone, weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })));
+  return f;
+};
 
 /** Weekday and minute of the day at `at` in `timeZone`. */
 function localTime(at: Date, timeZone: string) {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("en-US", { timeZone, weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(at).map((p) => [p.type, p.value]),
-  );
+  const parts = Object.fromEntries(formatter(timeZone).formatToParts(at).map((p) => [p.type, p.value]));
   const day = DAYS.indexOf(parts.weekday!.toLowerCase().slice(0, 3) as (typeof DAYS)[number]);
   return { day, minute: Number(parts.hour) * 60 + Number(parts.minute) };
 }
@@ -18,7 +24,7 @@ function localTime(at: Date, timeZone: string) {
 const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
 /** Whether new work may start at `at` (no windows: always). */
-export function windowOpen(windows: Windows | undefined, at: Date): boolean {
+export function windowOpen(windows: Windows | null | undefined, at: Date): boolean {
   if (!windows) return true;
   const { day, minute } = localTime(at, windows.timeZone);
   const today = DAYS[day]!;

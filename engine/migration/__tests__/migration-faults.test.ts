@@ -10,6 +10,7 @@ import { startTestEngine } from "../../../test/engine";
 import { startOrthanc } from "../../../test/orthanc";
 import { makeStudies } from "../../../test/studies";
 import { until } from "../../../test/until";
+import { flipPixelByte } from "../test-faults";
 
 const TOKEN = "migration-faults-".padEnd(48, "f");
 
@@ -70,13 +71,7 @@ describe("migration faults, review decisions and control", () => {
           beforeSend: async (file, sopInstanceUid) => {
             if (slowDown) await new Promise((r) => setTimeout(r, slowDown));
             if (!corruptOnce.delete(sopInstanceUid)) return;
-            const fh = await open(file, "r+"); // flip one byte of the pixel data, after the extract hash
-            const { size } = await fh.stat();
-            const b = Buffer.alloc(1);
-            await fh.read(b, 0, 1, size - 10);
-            b[0] = b[0]! ^ 0xff;
-            await fh.write(b, 0, 1, size - 10);
-            await fh.close();
+            await flipPixelByte(file); // flip one byte of the pixel data, after the extract hash
           },
         },
       },

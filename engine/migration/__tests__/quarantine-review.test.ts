@@ -4,7 +4,7 @@
 // nothing, and a signed repair re-runs the study of the completed migration by itself until it verifies.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { open, readdir, readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabases } from "../../../test/databases";
@@ -12,6 +12,7 @@ import { startTestEngine } from "../../../test/engine";
 import { startOrthanc } from "../../../test/orthanc";
 import { makeStudies } from "../../../test/studies";
 import { until } from "../../../test/until";
+import { flipPixelByte } from "../test-faults";
 
 const TOKEN = "quarantine-review-".padEnd(48, "q");
 const uidOf = (tag: string, file: string) => /\[(.*)\]/.exec(execFileSync("dcmdump", ["+P", tag, file]).toString())![1]!;
@@ -41,13 +42,7 @@ describe("quarantine review API", () => {
           afterVerifyRetrieve: async (files) => {
             for (const file of files) {
               if (!corruptOnce.delete(uidOf("0008,0018", file))) continue;
-              const fh = await open(file, "r+");
-              const { size } = await fh.stat();
-              const b = Buffer.alloc(1);
-              await fh.read(b, 0, 1, size - 10);
-              b[0] = b[0]! ^ 0xff;
-              await fh.write(b, 0, 1, size - 10);
-              await fh.close();
+              await flipPixelByte(file);
             }
           },
         },
