@@ -184,6 +184,10 @@ test.describe("migration dashboard", () => {
       expect(await rec.json()).toMatchObject({ discovered: STUDIES, migrated: STUDIES, balanced: true });
       const csv = await page.request.get(`${webUrl()}/api/t/northside/migrations/${id}/closeout?part=verification&format=csv`);
       expect((await csv.text()).trimEnd().split("\r\n")).toHaveLength(STUDIES + 1);
+      // The engineer is done: the grant ends (later specs expect an engineer without access).
+      await page.goto(`${webUrl()}/t/northside/migrations/${id}`);
+      await page.getByTestId("end-grant").click();
+      await expect(page).toHaveURL(/\/ops\?ended=1/);
 
       // The tenant admin sees it, read-only; another tenant's admin gets a 404.
       const admin = await browser.newPage();
