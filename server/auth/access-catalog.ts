@@ -49,6 +49,7 @@ export const ROUTES: Record<string, AccessRule> = {
   "/api/t/[tenant]/audit/export": tenant("audit.view"),
   "/api/ops/audit/export": ENGINEER,
   "/api/t/[tenant]/quarantine/[id]/instances/[evidenceId]": tenant("quarantine.view"),
+  "/api/t/[tenant]/quarantine/[id]/instances/[evidenceId]/preview": tenant("quarantine.view"),
 };
 
 /** Server actions by `file#export`. */
