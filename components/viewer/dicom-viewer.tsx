@@ -299,7 +299,8 @@ export function DicomViewer({ instances, preview, keyboard = true }: { instances
           <img
             ref={previewImg}
             src={preview}
-            alt="Preview of the first image (the viewer is loading)"
+            // Empty: one the engine could not render then shows nothing (no broken-image icon, no text over the viewer).
+            alt=""
             data-testid="viewer-preview"
             data-viewer-preview=""
             fetchPriority="high"

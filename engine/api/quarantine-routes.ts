@@ -126,7 +126,8 @@ export function registerQuarantineRoutes(app: OpenAPIHono, opts: { db: EngineDb;
     const row = await findEvidence(opts.db, parseItemId(itemId), evidenceId);
     if (!row) return c.json(missing, 404);
     const store = opts.evidence;
-    const png = await evidencePreview(row.id, () => readEvidence(store, row));
+    // No preview this time when it could not be made (a timeout on a busy machine): the viewer still shows the image.
+    const png = await evidencePreview(row.id, () => readEvidence(store, row)).catch(() => null);
     if (!png) return c.json({ error: "not_renderable", message: "DCMTK cannot render this instance's pixel data." }, 422);
     return c.body(new Uint8Array(png), 200, { "content-type": "image/png", "content-length": String(png.length), etag: `"${row.sha256}-preview"` });
   });

@@ -13,9 +13,14 @@ const cache = new Map<string, Promise<Buffer | null>>();
 const sizes = new Map<string, number>();
 let cachedBytes = 0;
 
+/** dcmj2pnm ran out of time: not a property of the file (a busy machine), so not remembered as "no preview". */
+export class PreviewTimeoutError extends Error {}
+
 function dcmj2pnm(args: string[]) {
   return new Promise<void>((resolve, reject) =>
-    execFile("dcmj2pnm", args, { timeout: 20_000 }, (err, _o, stderr) => (err ? reject(new Error(stderr.trim() || err.message)) : resolve())),
+    execFile("dcmj2pnm", args, { timeout: 20_000 }, (err, _o, stderr) =>
+      err ? reject(err.killed ? new PreviewTimeoutError("dcmj2pnm timed out") : new Error(stderr.trim() || err.message)) : resolve(),
+    ),
   );
 }
 
@@ -37,12 +42,13 @@ export async function renderPreview(part10: Buffer): Promise<Buffer | null> {
     const common = ["-q", "+on", "-il", "+F", "1"];
     try {
       await dcmj2pnm([...common, hasWindow ? "+Wi" : "+Wm", ...(hasWindow ? ["1"] : []), input, output]);
-    } catch {
-      if (!hasWindow) return null;
+    } catch (e) {
+      if (!hasWindow || e instanceof PreviewTimeoutError) throw e;
       await dcmj2pnm([...common, "+Wm", input, output]);
     }
     return await readFile(output);
-  } catch {
+  } catch (e) {
+    if (e instanceof PreviewTimeoutError) throw e;
     return null;
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -74,7 +80,8 @@ export function evidencePreview(evidenceId: string, read: () => Promise<Buffer>)
       }
       return png;
     });
-  // A failure to read the blob is not cached (it may be transient); a failure to render is (the bytes never change).
+  // A failure to read the blob or a timeout is not cached (either may be transient); a failure to render is (the
+  // bytes never change).
   p.catch(() => cache.delete(evidenceId));
   cache.set(evidenceId, p);
   return p;
