@@ -193,6 +193,7 @@ export function DicomViewer({ instances, preview, keyboard = true }: { instances
       setStatus("ready");
     })().catch((e) => {
       report(`The viewer could not start: ${reasonOf(e)}`);
+      setPreviewing(false);
       setStatus("error");
     });
     return () => {
