@@ -72,6 +72,18 @@ test.describe("quarantine review", () => {
     // The viewer draws the stack (not a blank canvas) and scrolls it.
     await expect(page.getByTestId("viewer")).toHaveAttribute("data-state", "ready", { timeout: 30_000 });
     await expect(page.getByTestId("viewer-position")).toHaveText("1 / 6");
+    // The page's HTML already shows the first image, before any script: a PNG preview rendered by the engine,
+    // through the console's authorized route; the viewer has replaced it once it drew.
+    await expect(page.getByTestId("viewer-preview")).toHaveCount(0);
+    const html = await (await page.request.get(page.url())).text();
+    const previewSrc = /<img[^>]*\ssrc="([^"]+\/preview)"[^>]*data-testid="viewer-preview"/.exec(html)?.[1];
+    expect(previewSrc, "a server-rendered preview img").toBeTruthy();
+    const preview = await page.request.get(new URL(previewSrc!, page.url()).toString());
+    expect(preview.status()).toBe(200);
+    expect(preview.headers()["content-type"]).toBe("image/png");
+    const png = await preview.body();
+    expect(png.subarray(0, 8).toString("hex")).toBe("89504e470d0a1a0a");
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)].every((n) => n > 0)).toBe(true);
     const stats = await canvasStats(page);
     expect(stats.drawn, JSON.stringify(stats)).toBeGreaterThan(0.2);
     expect(stats.levels).toBeGreaterThan(20);

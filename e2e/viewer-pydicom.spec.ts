@@ -58,7 +58,7 @@ test("the viewer renders pydicom's supported images and names the problem with t
   const m = await migrateFolder("northside", "pydicom");
   const [item] = await quarantineItems("northside", m.id);
   expect(item, "the study is quarantined").toBeTruthy();
-  const detail = (await (await fetch(`${process.env.E2E_ENGINE_ADMIN_URL}/v1/tenants/northside/quarantine/${item!.id}`, { headers: { authorization: `Bearer ${process.env.E2E_ENGINE_ADMIN_TOKEN}` } })).json()) as { instances: { side: string; sopInstanceUid: string | null }[] };
+  const detail = (await (await fetch(`${process.env.E2E_ENGINE_ADMIN_URL}/v1/tenants/northside/quarantine/${item!.id}`, { headers: { authorization: `Bearer ${process.env.E2E_ENGINE_ADMIN_TOKEN}` } })).json()) as { instances: { id: string; side: string; sopInstanceUid: string | null }[] };
   const stack = detail.instances.filter((i) => i.side === "source").map((i) => files.get(i.sopInstanceUid ?? "") ?? `(unknown ${i.sopInstanceUid})`);
   // Files the migration's discovery did not take (not Part 10 files) are named in the table, not viewed.
   const notTaken = [...files.values()].filter((n) => !stack.includes(n));
@@ -92,5 +92,16 @@ test("the viewer renders pydicom's supported images and names the problem with t
   expect(outcome.get("SC_rgb_rle_2frame.dcm")?.frames).toBe(2);
   // Nothing is left blank: each file is drawn or its problem is named.
   for (const [name, o] of outcome) expect(o.rendered || !!o.message, `${name}: drawn or explained`).toBe(true);
+  // The review screen's preview (DCMTK): a PNG of a file it renders; none (404) for one it cannot, the viewer's
+  // message being what the reviewer sees for it.
+  const previewOf = async (name: string) => {
+    const ev = detail.instances.find((i) => i.side === "source" && files.get(i.sopInstanceUid ?? "") === name)!;
+    return page.request.get(new URL(`/api/t/northside/quarantine/${item!.id}/instances/${ev.id}/preview`, page.url()).toString());
+  };
+  const ct = await previewOf("CT_small.dcm");
+  expect(ct.status()).toBe(200);
+  const png = await ct.body();
+  expect([png.subarray(0, 8).toString("hex"), png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual(["89504e470d0a1a0a", 128, 128]);
+  expect((await previewOf("JPEG2000.dcm")).status()).toBe(404);
   await m.target.stop();
 });

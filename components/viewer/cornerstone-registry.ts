@@ -1,4 +1,4 @@
-// Cornerstone's modules, handed over by cornerstone-boot.tsx once its chunk has loaded (see there for why).
+// Cornerstone's modules, handed over by cornerstone-boot.ts once its chunk has loaded (see there for why).
 type Modules = { cs: typeof import("@cornerstonejs/core"); loader: typeof import("@cornerstonejs/dicom-image-loader") };
 
 let provide!: (m: Modules) => void;

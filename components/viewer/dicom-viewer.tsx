@@ -1,7 +1,6 @@
 "use client";
 
 import { useCallback, useEffect, useRef, useState } from "react";
-import dynamic from "next/dynamic";
 import { preload } from "react-dom";
 import { cornerstoneModules } from "./cornerstone-registry";
 import { loadStack, type LoadedInstance, type StackInstance } from "./load-stack";
@@ -26,10 +25,31 @@ function cornerstone() {
   })();
   return ready;
 }
-// Initialize as soon as the modules arrive (they are preloaded with the page), not after the first render.
-if (typeof window !== "undefined") void cornerstone().catch(() => (ready = null));
-const CornerstoneBoot = dynamic(() => import("./cornerstone-boot"));
+let imported: Promise<unknown> | null = null;
+const importCornerstone = () => (imported ??= import("./cornerstone-boot").catch((e) => ((imported = null), Promise.reject(e))));
 
+/**
+ * Resolves once the preview has been painted, or at once when there is none (or it failed), but never later than
+ * `cap` ms: Cornerstone's chunk is run after it so that the preview is not held back, nor Cornerstone by a slow one.
+ */
+function afterPreviewPainted(img: HTMLImageElement | null, cap = 500) {
+  return new Promise<void>((resolve) => {
+    const paintedThen = () => requestAnimationFrame(() => setTimeout(resolve, 0)); // the frame after it is on screen
+    if (!img || img.complete) return paintedThen();
+    img.addEventListener("load", paintedThen, { once: true });
+    img.addEventListener("error", () => resolve(), { once: true });
+    setTimeout(resolve, cap);
+  });
+}
+
+// Initialize as soon as the modules arrive, not after the next render; import them as soon as the server-rendered
+// preview is on screen (before hydration: the chunk downloads and compiles while the page's own scripts run).
+if (typeof window !== "undefined") {
+  void cornerstone().catch(() => (ready = null));
+  void afterPreviewPainted(document.querySelector<HTMLImageElement>("img[data-viewer-preview]"))
+    .then(importCornerstone)
+    .catch(() => {});
+}
 const framesOf = (loaded: LoadedInstance, add: (b: Blob) => string): Frame[] => {
   if ("error" in loaded) return [{ error: `could not be fetched: ${loaded.error}`, instance: loaded.index }];
   const id = add(new Blob([loaded.bytes], { type: "application/dicom" }));
@@ -57,9 +77,11 @@ const reasonOf = (e: unknown) => {
  * window/level, right- or shift-drag pans, ctrl-wheel zooms; presets 1-4; reset. An instance that cannot be decoded
  * shows why instead of a blank canvas: for a reviewer that is evidence too.
  */
-export function DicomViewer({ instances, keyboard = true }: { instances: StackInstance[]; keyboard?: boolean }) {
-  // The first instance is requested with the page's HTML; the viewer's fetch then takes it from the preload.
-  if (instances[0]) preload(instances[0].url, { as: "fetch", crossOrigin: "anonymous" });
+export function DicomViewer({ instances, preview, keyboard = true }: { instances: StackInstance[]; preview?: string; keyboard?: boolean }) {
+  // With a preview, it is what the page's head asks for first; without one, the first instance's bytes (the
+  // viewer's fetch then takes them from the preload).
+  if (preview) preload(preview, { as: "image", fetchPriority: "high" });
+  else if (instances[0]) preload(instances[0].url, { as: "fetch", crossOrigin: "anonymous" });
   const element = useRef<HTMLDivElement>(null);
   const viewport = useRef<Viewport | null>(null);
   const frames = useRef<Frame[]>([]);
@@ -68,6 +90,9 @@ export function DicomViewer({ instances, keyboard = true }: { instances: StackIn
   const [problem, setProblem] = useState<string | null>(null);
   const [status, setStatus] = useState<"loading" | "ready" | "error">("loading");
   const [voi, setVoi] = useState<string>("");
+  // The server-rendered preview of the first image (a PNG, no script needed) until the viewer has drawn it.
+  const previewImg = useRef<HTMLImageElement>(null);
+  const [previewing, setPreviewing] = useState(!!preview);
   // The problem shown for the current image, readable at once (React state reaches the DOM a little later).
   const problemNow = useRef<string | null>(null);
   const report = useCallback((p: string | null) => {
@@ -129,6 +154,12 @@ export function DicomViewer({ instances, keyboard = true }: { instances: StackIn
       ),
     );
     performance.mark("viewer:effect");
+    // A preview that failed before hydration (no onError then): the engine could not render it, show none.
+    if (previewImg.current?.complete && !previewImg.current.naturalWidth) setPreviewing(false);
+    void afterPreviewPainted(previewImg.current).then(importCornerstone).catch((e) => {
+      report(`The viewer could not load: ${reasonOf(e)}`);
+      setStatus("error");
+    });
     void first.then(() => performance.mark("viewer:first-bytes"));
     void (async () => {
       const { cs, fileManager } = await cornerstone();
@@ -142,6 +173,8 @@ export function DicomViewer({ instances, keyboard = true }: { instances: StackIn
       frames.current = [...framesOf(loaded, fileManager.add), ...frames.current];
       setCount(Math.max(frames.current.length, instances.length));
       await show(0);
+      // The viewer's own image (or why it cannot be decoded) replaces the preview.
+      setPreviewing(false);
       const ms = performance.now() - started;
       performance.mark("viewer:first-image", { detail: { ms } });
       (window as unknown as { __viewer?: unknown }).__viewer = {
@@ -160,6 +193,7 @@ export function DicomViewer({ instances, keyboard = true }: { instances: StackIn
       setStatus("ready");
     })().catch((e) => {
       report(`The viewer could not start: ${reasonOf(e)}`);
+      setPreviewing(false);
       setStatus("error");
     });
     return () => {
@@ -234,7 +268,6 @@ export function DicomViewer({ instances, keyboard = true }: { instances: StackIn
 
   return (
     <div className="space-y-2" data-testid="viewer" data-state={status}>
-      <CornerstoneBoot />
       <div className="flex flex-wrap items-center gap-2 text-sm">
         <span data-testid="viewer-position">
           {Math.min(index + 1, count)} / {count}
@@ -262,6 +295,21 @@ export function DicomViewer({ instances, keyboard = true }: { instances: StackIn
           onPointerMove={onPointerMove}
           onPointerUp={() => (drag.current = null)}
         />
+        {preview && previewing && (
+          // A plain img, not next/image: it must show before any script runs.
+          <img
+            ref={previewImg}
+            src={preview}
+            // Empty: one the engine could not render then shows nothing (no broken-image icon, no text over the viewer).
+            alt=""
+            data-testid="viewer-preview"
+            data-viewer-preview=""
+            fetchPriority="high"
+            className="pointer-events-none absolute inset-0 h-full w-full object-contain"
+            onError={() => setPreviewing(false)}
+            {...{ elementtiming: "viewer-preview" }}
+          />
+        )}
         {problem && (
           <div role="alert" data-testid="viewer-problem" className="absolute inset-0 flex items-center justify-center bg-slate-900/95 p-6 text-center text-sm text-amber-200">
             {problem}

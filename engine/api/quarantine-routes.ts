@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { MigrationRunners } from "../migration/runners";
 import type { EngineDb } from "../store/db";
 import { findEvidence, listEvidence, readEvidence, type EvidenceStore } from "../migration/evidence";
+import { evidencePreview } from "../migration/evidence-preview";
 import { diffElements, parseElements } from "../migration/header";
 import { getTenantQuarantineItem, listTenantQuarantine, parseItemId } from "../migration/quarantine-queue";
 import { decideStudy } from "../migration/review";
@@ -39,6 +40,18 @@ const routes = {
     security: [{ bearer: [] }],
     request: { params: EvidenceParams },
     responses: { 200: { description: "The instance's Part 10 bytes (application/dicom), decrypted" }, ...errors, 404: notFound },
+  }),
+  preview: createRoute({
+    method: "get",
+    path: `${base}/{itemId}/evidence/{evidenceId}/preview`,
+    security: [{ bearer: [] }],
+    request: { params: EvidenceParams },
+    responses: {
+      200: { description: "The instance's first frame as an 8-bit PNG (image/png), windowed with its first VOI window or min-max: shown while the viewer loads" },
+      ...errors,
+      404: notFound,
+      422: json(ApiError, "DCMTK cannot render this instance (unsupported or corrupt pixel data): there is no preview, the viewer says why"),
+    },
   }),
   header: createRoute({
     method: "get",
@@ -90,7 +103,12 @@ export function registerQuarantineRoutes(app: OpenAPIHono, opts: { db: EngineDb;
     const { slug, itemId } = c.req.valid("param");
     const item = await getTenantQuarantineItem(opts.db, slug, itemId);
     if (!item) return c.json(missing, 404);
-    const instances = (await listEvidence(opts.db, parseItemId(itemId))).map((r) => ({ id: r.id, side: r.side, sopInstanceUid: r.sopInstanceUid, position: r.position, sizeBytes: r.sizeBytes, sha256: r.sha256 }));
+    const rows = await listEvidence(opts.db, parseItemId(itemId));
+    // The review screen asks for the first instance's preview right after this: start rendering it now.
+    const first = rows.find((r) => r.side === "source");
+    const store = opts.evidence;
+    if (first && store) void evidencePreview(first.id, () => readEvidence(store, first)).catch(() => {});
+    const instances = rows.map((r) => ({ id: r.id, side: r.side, sopInstanceUid: r.sopInstanceUid, position: r.position, sizeBytes: r.sizeBytes, sha256: r.sha256 }));
     return c.json({ item, instances }, 200);
   });
 
@@ -100,6 +118,18 @@ export function registerQuarantineRoutes(app: OpenAPIHono, opts: { db: EngineDb;
     if (!found) return c.json(missing, 404);
     // Evidence of one attempt never changes (a new quarantine writes new ids): cacheable by the console.
     return c.body(new Uint8Array(found.bytes), 200, { "content-type": "application/dicom", "content-length": String(found.bytes.length), etag: `"${found.row.sha256}"` });
+  });
+
+  app.openapi(routes.preview, async (c) => {
+    const { slug, itemId, evidenceId } = c.req.valid("param");
+    if (!(await getTenantQuarantineItem(opts.db, slug, itemId)) || !opts.evidence) return c.json(missing, 404);
+    const row = await findEvidence(opts.db, parseItemId(itemId), evidenceId);
+    if (!row) return c.json(missing, 404);
+    const store = opts.evidence;
+    // No preview this time when it could not be made (a timeout on a busy machine): the viewer still shows the image.
+    const png = await evidencePreview(row.id, () => readEvidence(store, row)).catch(() => null);
+    if (!png) return c.json({ error: "not_renderable", message: "DCMTK cannot render this instance's pixel data." }, 422);
+    return c.body(new Uint8Array(png), 200, { "content-type": "image/png", "content-length": String(png.length), etag: `"${row.sha256}-preview"` });
   });
 
   app.openapi(routes.header, async (c) => {

@@ -56,6 +56,7 @@ export const ROUTES: Record<string, AccessRule> = {
   "/api/t/[tenant]/migrations/[id]/dashboard": tenant("migrations.view"),
   "/api/t/[tenant]/migrations/[id]/closeout": tenant("migrations.view"),
   "/api/t/[tenant]/migrations/[id]/reports/[reportId]/pdf": tenant("migrations.view"),
+  "/api/t/[tenant]/quarantine/[id]/instances/[evidenceId]/preview": tenant("quarantine.view"),
 };
 
 /** Server actions by `file#export`. */

@@ -105,6 +105,22 @@ export function createEngineClient(opts: { url: string; token: string; fetch?: t
     return schema.parse(payload) as z.infer<T>;
   }
 
+  /** A binary response streamed through; null for the statuses that mean "none" (a 404, or what `none` names). */
+  async function stream(path: string, none = [404]) {
+    let res: Response;
+    try {
+      res = await doFetch(base + path, { headers: { authorization: `Bearer ${opts.token}` }, signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000) });
+    } catch (e) {
+      throw new EngineUnavailableError(base, e);
+    }
+    if (none.includes(res.status)) {
+      await res.body?.cancel();
+      return null;
+    }
+    if (!res.ok || !res.body) throw new EngineError(res.status, "unexpected_response", `The engine answered HTTP ${res.status}`);
+    return { body: res.body, size: Number(res.headers.get("content-length") ?? 0), etag: res.headers.get("etag") };
+  }
+
   return {
     health: () => call(Health, "GET", "/healthz"),
     getTenantConfig: (slug: string) => call(AppliedTenantConfig, "GET", `/v1/tenants/${encodeURIComponent(slug)}`, undefined, true),
@@ -128,20 +144,10 @@ export function createEngineClient(opts: { url: string; token: string; fetch?: t
     decideQuarantineItem: async (slug: string, id: string, decision: z.input<typeof ItemDecision>) =>
       (await call(QuarantineItem, "POST", `${tenantPath(slug)}/quarantine/${encodeURIComponent(id)}/decision`, ItemDecision.parse(decision)))!,
     /** An evidence instance's bytes, streamed through (the browser never talks to the engine); null when not found. */
-    evidenceBytes: async (slug: string, id: string, evidenceId: string) => {
-      let res: Response;
-      try {
-        res = await doFetch(`${base}${tenantPath(slug)}/quarantine/${encodeURIComponent(id)}/evidence/${encodeURIComponent(evidenceId)}`, {
-          headers: { authorization: `Bearer ${opts.token}` },
-          signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
-        });
-      } catch (e) {
-        throw new EngineUnavailableError(base, e);
-      }
-      if (res.status === 404) return null;
-      if (!res.ok || !res.body) throw new EngineError(res.status, "unexpected_response", `The engine answered HTTP ${res.status}`);
-      return { body: res.body, size: Number(res.headers.get("content-length") ?? 0), etag: res.headers.get("etag") };
-    },
+    evidenceBytes: (slug: string, id: string, evidenceId: string) => stream(`${tenantPath(slug)}/quarantine/${encodeURIComponent(id)}/evidence/${encodeURIComponent(evidenceId)}`),
+    /** A PNG preview of an evidence instance's first frame; null when not found or when the engine cannot render it. */
+    evidencePreview: (slug: string, id: string, evidenceId: string) =>
+      stream(`${tenantPath(slug)}/quarantine/${encodeURIComponent(id)}/evidence/${encodeURIComponent(evidenceId)}/preview`, [404, 422]),
     listMigrations: async (slug: string) => (await call(z.object({ migrations: z.array(Migration) }), "GET", `${tenantPath(slug)}/migrations`))!.migrations,
     getMigration: (slug: string, id: string) => call(Migration, "GET", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}`, undefined, true),
     pauseMigration: async (slug: string, id: string) => (await call(Migration, "POST", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/pause`, {}))!,

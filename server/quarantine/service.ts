@@ -106,6 +106,13 @@ export async function evidenceBytes(ctx: TenantContext, id: string, evidenceId: 
   return engine().evidenceBytes(ctx.tenantSlug, itemIdOf(id), parsed.data);
 }
 
+/** A PNG preview of an evidence instance's first frame, or null (no such instance, or the engine cannot render it). */
+export async function evidencePreview(ctx: TenantContext, id: string, evidenceId: string) {
+  const parsed = z.uuid().safeParse(evidenceId);
+  if (!parsed.success) return null;
+  return engine().evidencePreview(ctx.tenantSlug, itemIdOf(id), parsed.data);
+}
+
 function mayDecide(ctx: TenantContext) {
   // Engineers act through a grant role, which never holds quarantine.decide: they can read, never sign.
   if (ctx.grant || !can(ctx.roles, "quarantine.decide")) throw new ForbiddenError("Only clinical and senior reviewers decide quarantined studies.");

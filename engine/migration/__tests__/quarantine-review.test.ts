@@ -107,6 +107,17 @@ describe("quarantine review API", () => {
       expect(raw.includes(Buffer.from("PAT1"))).toBe(false);
     }
 
+    // The preview the review screen shows before its viewer loads: a PNG of the instance's own size.
+    const preview = await api(`/v1/tenants/north/quarantine/${item.id}/evidence/${src.id}/preview`);
+    expect(preview.status).toBe(200);
+    expect(preview.headers.get("content-type")).toBe("image/png");
+    const png = preview.body as Buffer;
+    expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    const dims = (tag: string) => Number(execFileSync("dcmdump", ["+P", tag, corrupted]).toString().split(/\s+/)[2]); // "(0028,0010) US 64 …"
+    expect({ width: png.readUInt32BE(16), height: png.readUInt32BE(20) }).toEqual({ width: dims("0028,0011"), height: dims("0028,0010") });
+    expect((await api(`/v1/tenants/north/quarantine/${item.id}/evidence/${src.id}/preview`)).body).toEqual(png); // cached, same bytes
+    expect((await api(`/v1/tenants/north/quarantine/${item.id}/evidence/00000000-0000-4000-8000-000000000000/preview`)).status).toBe(404);
+
     const header = await api(`/v1/tenants/north/quarantine/${item.id}/evidence/${src.id}/header`);
     expect(header.body.error).toBeNull();
     expect(header.body.elements).toEqual(expect.arrayContaining([expect.objectContaining({ tag: "00100020", name: "PatientID", vr: "LO", value: "PAT1" })]));
@@ -120,6 +131,7 @@ describe("quarantine review API", () => {
     expect((await api("/v1/tenants/south/quarantine")).body).toEqual({ items: [], counts: {}, nextCursor: null });
     expect((await api(`/v1/tenants/south/quarantine/${item.id}`)).status).toBe(404);
     expect((await api(`/v1/tenants/south/quarantine/${item.id}/evidence/${src.id}`)).status).toBe(404);
+    expect((await api(`/v1/tenants/south/quarantine/${item.id}/evidence/${src.id}/preview`)).status).toBe(404);
 
     const signer = { userId: "u-1", name: "Rita Reviewer", meaning: "I approve this repair", signatureId: "sig-1" };
     const noValue = await api(`/v1/tenants/north/quarantine/${item.id}/decision`, { method: "POST", body: JSON.stringify({ decision: "repair", reason: "resend", patch: [{ op: "set", tag: "00081030" }], signer }) });

@@ -36,12 +36,12 @@ export default async function QuarantineItemPage({ params }: { params: Promise<{
   const base = `/t/${ctx.tenantSlug}/quarantine`;
   const here = `${base}/${item.id}`;
 
-  const queue = await tryEngine(() => listQueue(ctx, { state: "open" }));
-  const ids = queue.ok ? queue.value.items.map((i) => i.id) : [];
-  const at = ids.indexOf(item.id);
   const sources = r.instances.filter((i) => i.side === "source");
   const offending = sources.find((i) => i.sopInstanceUid && i.sopInstanceUid === item.evidence.sopInstanceUid) ?? sources[0];
-  const header = offending ? await evidenceHeader(ctx, item.id, offending.id) : null;
+  // Both at once: the page's response time is what delays its first image.
+  const [queue, header] = await Promise.all([tryEngine(() => listQueue(ctx, { state: "open" })), offending ? evidenceHeader(ctx, item.id, offending.id) : null]);
+  const ids = queue.ok ? queue.value.items.map((i) => i.id) : [];
+  const at = ids.indexOf(item.id);
   const canDecide = can(ctx.roles, "quarantine.decide") && !ctx.grant && (item.state === "new" || (item.state === "escalated" && can(ctx.roles, "quarantine.decide-escalated")));
   const maxAge = authEnv().AUTH_STEP_UP_MAX_AGE_SECONDS;
   const authFresh = isRecentAuth(user.authTime, maxAge);
@@ -83,7 +83,10 @@ export default async function QuarantineItemPage({ params }: { params: Promise<{
       <div className="grid gap-5 xl:grid-cols-2">
         <Card title={`Images (${sources.length} instance${sources.length === 1 ? "" : "s"})`}>
           {sources.length ? (
-            <DicomViewer instances={sources.map((s, n) => ({ id: s.id, url: `/api/t/${ctx.tenantSlug}/quarantine/${item.id}/instances/${s.id}`, label: `${n + 1}` }))} />
+            <DicomViewer
+              instances={sources.map((s, n) => ({ id: s.id, url: `/api/t/${ctx.tenantSlug}/quarantine/${item.id}/instances/${s.id}`, label: `${n + 1}` }))}
+              preview={`/api/t/${ctx.tenantSlug}/quarantine/${item.id}/instances/${sources[0]!.id}/preview`}
+            />
           ) : (
             <p className="text-sm text-slate-500">No instances were kept for this study (the source returned none, or it was quarantined before evidence was kept).</p>
           )}
