@@ -338,18 +338,21 @@ export const Signer = z.object({
   signedAt: z.iso.datetime({ offset: true }).optional(),
 });
 
+/** What every review decision carries: the decision, its reason, a repair's patch, the signer and its meaning. */
+const DecisionFields = {
+  decision: z.enum(["repair", "skip", "escalate"], { error: "decision is repair, skip or escalate" }),
+  reason: z.string().trim().min(3, "give a reason of at least 3 characters").max(2000),
+  patch: z.array(PatchOp).max(50).optional(),
+  signer: Signer,
+};
+const repairHasPatch = (d: { decision: string; patch?: unknown[] }) => d.decision !== "repair" || (d.patch?.length ?? 0) > 0;
+const REPAIR_NEEDS_PATCH = { message: "a repair needs a tag patch", path: ["patch"] };
+
 /** A reviewer's decision, passed by the console with the signer's identity and what the signature means. */
 export const ReviewDecision = z
-  .object({
-    sourceId: z.string().min(1),
-    studyInstanceUid: Uid,
-    decision: z.enum(["repair", "skip", "escalate"], { error: "decision is repair, skip or escalate" }),
-    reason: z.string().trim().min(3, "give a reason of at least 3 characters").max(2000),
-    patch: z.array(PatchOp).max(50).optional(),
-    signer: Signer,
-  })
+  .object({ sourceId: z.string().min(1), studyInstanceUid: Uid, ...DecisionFields })
   .strict()
-  .refine((d) => d.decision !== "repair" || (d.patch?.length ?? 0) > 0, { message: "a repair needs a tag patch", path: ["patch"] })
+  .refine(repairHasPatch, REPAIR_NEEDS_PATCH)
   .meta({ id: "ReviewDecision" });
 
 /** A quarantined study across a tenant's migrations: `${migrationId}~${sourceId}~${studyInstanceUid}`. */
@@ -424,16 +427,8 @@ export const EvidenceDiff = z
   .meta({ id: "EvidenceDiff" });
 
 /** A decision on one item; the engine knows the study from the item id. */
-export const ItemDecision = z
-  .object({
-    decision: z.enum(["repair", "skip", "escalate"], { error: "decision is repair, skip or escalate" }),
-    reason: z.string().trim().min(3, "give a reason of at least 3 characters").max(2000),
-    patch: z.array(PatchOp).max(50).optional(),
-    signer: Signer,
-  })
-  .strict()
-  .refine((d) => d.decision !== "repair" || (d.patch?.length ?? 0) > 0, { message: "a repair needs a tag patch", path: ["patch"] })
-  .meta({ id: "ItemDecision" });
+export const ItemDecision = z.object(DecisionFields).strict().refine(repairHasPatch, REPAIR_NEEDS_PATCH).meta({ id: "ItemDecision" });
+
 // ---- Migration control and dashboards --------------------------------------------------------------------------
 
 /** Settings an engineer may change on a migration while it runs; runners pick them up before their next study. */
