@@ -45,6 +45,8 @@ export async function startEngine(
   const recovered = await recoverUndurableResults(db, blobs, keyring, clock.now());
   if (recovered.kept || recovered.purged || recovered.missing)
     log(`start-up blob check: ${recovered.kept} completed, ${recovered.purged} purged (bytes not durable), ${recovered.missing} with no blob at all (left as they are)`);
+  const swept = await blobs.sweepStalePartials();
+  if (swept) log(`start-up blob check: removed ${swept} stale temporary file(s)`);
 
   const ca = await loadCertificateAuthority(config, db, masterKey);
   const hostnames = config.ENGINE_GATEWAY_HOSTNAMES.split(",").map((h) => h.trim()).filter(Boolean);
@@ -162,6 +164,7 @@ export async function startEngine(
       await gateway.close();
       dicom.close();
       await holdQueue.close();
+      await blobs.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await closeDb();
     },

@@ -51,9 +51,19 @@ export function parseHeader(part10Prefix: Buffer, untilTag = "x7fe00010"): dicom
   }
 }
 
-/** The few header elements the hold queue needs, from the start of a Part 10 file (kept off the ingest profile). */
-export function readHeaderFields(part10Prefix: Buffer): HeaderFields {
-  const dataSet = parseHeader(part10Prefix);
+/** The last of the header elements the hold queue needs, in tag order (0008,0060) < (0020,000D) < (0020,000E). */
+const LAST_HEADER_TAG = "x0020000e";
+
+/**
+ * The few header elements the hold queue needs, from the start of a Part 10 file (kept off the ingest profile).
+ * Parsing stops at the last of them, which halves the cost on a typical CT header. With `onlyIfComplete`, null
+ * unless the prefix reached that element (so a caller can try again with more bytes).
+ */
+export function readHeaderFields(part10Prefix: Buffer, onlyIfComplete?: false): HeaderFields;
+export function readHeaderFields(part10Prefix: Buffer, onlyIfComplete: true): HeaderFields | null;
+export function readHeaderFields(part10Prefix: Buffer, onlyIfComplete = false): HeaderFields | null {
+  const dataSet = parseHeader(part10Prefix, LAST_HEADER_TAG);
+  if (onlyIfComplete && !dataSet?.elements[LAST_HEADER_TAG]) return null;
   const v = (tag: string) => {
     try {
       return dataSet?.string(tag)?.trim() || null;

@@ -1,11 +1,10 @@
 // The relay's DICOM endpoint: C-ECHO and C-STORE for vendors. The tenant is the one whose called AE title the
 // association names; each instance streams (Part 10 framed, encrypted) into the blob store without being held in
 // memory, and becomes a held result once its bytes are durably stored.
-import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
 import { Writable } from "node:stream";
 import dimse from "dcmjs-dimse";
-import type { BlobStore, BlobWriter } from "../store/blob-store";
+import type { BlobStore, NewBlobWriter } from "../store/blob-store";
 import type { Keyring } from "../store/keyring";
 import { cStoreResponseCommand, commandPdu } from "./dimse-wire";
 import { fileMetaHeader, readHeaderFields, type HeaderFields } from "./part10";
@@ -26,6 +25,11 @@ const STORAGE_CLASSES = new Set<string>(Object.values(StorageClass));
 const isStorageClass = (uid: string) => STORAGE_CLASSES.has(uid) || uid.startsWith("1.2.840.10008.5.1.4.1.1.");
 /** Enough of the dataset's start to hold the header elements we index (pixel data comes last). */
 const HEADER_PREFIX_BYTES = 256 * 1024;
+/**
+ * While this little has arrived, the header is read as chunks come (the engine waits for the network then), so
+ * the end of the instance does not wait for it; past it, once, at the end.
+ */
+const EARLY_HEADER_BYTES = 64 * 1024;
 
 export type TenantRoute = { slug: string; allowedCallingAeTitles: string[] };
 
@@ -42,8 +46,9 @@ export type StoredInstance = {
   sha256: string;
   header: HeaderFields;
   /**
-   * Every byte is written when onStored is called; this resolves once the blob is durable (fsynced, in place), or
-   * rejects. onStored may record the row meanwhile, and must not resolve before this has.
+   * Every byte has been received and hashed when onStored is called; this resolves once the blob is durable
+   * (written, fsynced, in place), or rejects. onStored may record the row meanwhile, and must not resolve before
+   * this has.
    */
   durable: Promise<void>;
 };
@@ -63,10 +68,12 @@ export type ScpDeps = {
 };
 
 type Pending = {
-  writerReady: Promise<BlobWriter>;
-  instance: Omit<StoredInstance, "sizeBytes" | "sha256" | "header" | "durable">;
+  writerReady: Promise<NewBlobWriter>;
+  instance: Omit<StoredInstance, "id" | "sizeBytes" | "sha256" | "header" | "durable">;
   prefix: Buffer[];
   prefixBytes: number;
+  /** read while the instance arrived, once the prefix held every element */
+  header: HeaderFields | null;
   presentationContextId: number;
 };
 
@@ -144,9 +151,8 @@ export function createDicomServer(deps: ScpDeps) {
 
     createStoreWritableStream(pc: InstanceType<typeof dimse.association.PresentationContext>, request: CStoreRequest) {
       const tenant = this.tenant!;
-      const id = randomUUID();
+      // The result's id is its blob's, which the blob store chose (its file was opened ahead).
       const instance = {
-        id,
         tenantSlug: tenant.slug,
         callingAe: this.calling,
         calledAe: this.called,
@@ -157,31 +163,32 @@ export function createDicomServer(deps: ScpDeps) {
       };
       const meta = fileMetaHeader({ ...instance, sourceAeTitle: this.calling });
       const writerReady = deps.keyring.dataKey(tenant.slug).then((key) => {
-        const writer = deps.blobs.writer(key, tenant.slug, id);
+        const writer = deps.blobs.newBlob(key, tenant.slug);
         writer.input.write(meta);
         return writer;
       });
       writerReady.catch(() => {});
-      const pending: Pending = { writerReady, instance, prefix: [meta], prefixBytes: 0, presentationContextId: pc.getPresentationContextId() };
+      const pending: Pending = { writerReady, instance, prefix: [meta], prefixBytes: 0, header: null, presentationContextId: pc.getPresentationContextId() };
       this.pending = pending;
       this.outcome = null;
       return new Writable({
         highWaterMark: 1 << 20,
         write: (chunk: Buffer, _enc, cb) => {
-          if (pending.prefixBytes < HEADER_PREFIX_BYTES) {
+          if (!pending.header && pending.prefixBytes < HEADER_PREFIX_BYTES) {
             pending.prefix.push(chunk);
             pending.prefixBytes += chunk.length;
+            if (pending.prefixBytes <= EARLY_HEADER_BYTES) pending.header = readHeaderFields(Buffer.concat(pending.prefix), true);
           }
           writerReady.then((w) => (w.input.write(chunk) ? cb() : w.input.once("drain", () => cb())), cb);
         },
         final: (cb) => {
           this.outcome = writerReady.then(async (w) => {
             w.input.end();
-            const { size, sha256 } = await w.written;
+            const { size, sha256 } = await w.hashed;
             const durable = w.done.then(() => {});
             durable.catch(() => {}); // onStored reports it
-            const header = readHeaderFields(Buffer.concat(pending.prefix));
-            return { ...instance, sizeBytes: size, sha256, header, durable };
+            const header = pending.header ?? readHeaderFields(Buffer.concat(pending.prefix));
+            return { ...instance, id: w.id, sizeBytes: size, sha256, header, durable };
           });
           this.outcome.catch(() => {});
           cb();

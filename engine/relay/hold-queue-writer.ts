@@ -1,13 +1,13 @@
-// Group commit for the hold queue. Every write the ingest path makes — a received instance, or a result moved
-// held → notified after a router was told of it — joins the next batch; a batch is one statement
-// (`hold_queue_write`, engine/store/migrations) and one commit, and at most one batch is in flight. Instances that
-// arrive together on many associations share a commit; on one busy association the notified marks of the last
-// instance ride with the next instance's row. A C-STORE is answered only once its own row has committed.
+// Group commit for the hold queue. Every write the ingest path makes (a received instance, or a result moved
+// held → notified after a router was told of it) joins the next batch of its lane; a batch is one statement
+// (`hold_queue_write`, engine/store/migrations) and one commit, and each lane has at most one batch in flight.
+// Instances that arrive together on many associations share a commit. Received instances and notified marks have
+// lanes of their own: a mark (written right after its notification, while the vendor prepares the next
+// instance) never lengthens the commit a C-STORE response waits for. A C-STORE is answered only once its own row
+// has committed.
 import type { EngineDb } from "../store/db";
 import type { Received, Result } from "./hold-queue";
 
-/** How long a batch of only notified marks waits for a received instance to ride with (bounds notify latency). */
-const NOTIFIED_LINGER_MS = 5;
 /** Items per statement; more wait for the next batch. */
 const MAX_BATCH = 256;
 
@@ -15,7 +15,7 @@ const WRITE_SQL = "select * from hold_queue_write($1::text::jsonb, $2::text::jso
 
 type Deferred<T> = { resolve: (v: T) => void; reject: (e: unknown) => void };
 type ReceivedItem = { r: Received; d: Deferred<{ result: Result; replacedBlobId: string | null }>; settled: Promise<unknown> };
-type NotifiedItem = { id: string; tenant: string; router: string; at: Date; d: Deferred<void>; settled: Promise<unknown> };
+type NotifiedItem = { id: string; tenant: string; router: string; at: Date; d: Deferred<void>; promise: Promise<void>; settled: Promise<unknown> };
 
 /** A promise and its settle functions; `settled` resolves either way (for settle()). */
 function deferred<T>() {
@@ -24,47 +24,38 @@ function deferred<T>() {
   return { d, promise, settled: promise.then(() => {}, () => {}) };
 }
 
+/** Items queue while a batch is in flight and go together in the next one; a failed batch rejects its items. */
+function lane<T extends { d: { reject: (e: unknown) => void }; settled: Promise<unknown> }>(write: (batch: T[]) => Promise<void>) {
+  const queued: T[] = [];
+  let inFlight: Promise<void> | null = null;
+  const start = () => {
+    if (inFlight || !queued.length) return;
+    const batch = queued.splice(0, MAX_BATCH);
+    inFlight = write(batch)
+      .catch((e) => {
+        for (const x of batch) x.d.reject(e); // settles only the ones still pending
+      })
+      .then(() => {
+        inFlight = null;
+        start();
+      });
+  };
+  return {
+    push(items: T[]) {
+      queued.push(...items);
+      start();
+    },
+    /** Resolves once everything queued so far has been written (or failed). */
+    async settle() {
+      await Promise.all([...queued.map((x) => x.settled), inFlight]);
+    },
+  };
+}
 export type HoldQueueWriter = ReturnType<typeof createHoldQueueWriter>;
 
-export function createHoldQueueWriter(db: EngineDb, opts: { lingerMs?: number } = {}) {
-  const linger = opts.lingerMs ?? NOTIFIED_LINGER_MS;
-  let received: ReceivedItem[] = [];
-  let notified: NotifiedItem[] = [];
-  let inFlight: Promise<void> | null = null;
-  let timer: NodeJS.Timeout | null = null;
+export function createHoldQueueWriter(db: EngineDb) {
   let closed = false;
-  /** settle() asked for the waiting marks to be written without the linger */
-  let urgent = false;
-
-  function schedule() {
-    if (inFlight) return; // the running batch looks again when it ends
-    if (received.length || (urgent && notified.length)) {
-      if (timer) clearTimeout(timer), (timer = null);
-      start();
-    } else if (notified.length && !timer) {
-      timer = setTimeout(() => {
-        timer = null;
-        if (!inFlight) start();
-      }, linger);
-    }
-  }
-
-  function start() {
-    const recv = received.splice(0, MAX_BATCH);
-    const noti = notified.splice(0, MAX_BATCH);
-    if (!notified.length) urgent = false;
-    const batch = write(recv, noti).catch((e) => {
-      for (const x of [...recv, ...noti]) x.d.reject(e); // settles only the ones still pending
-    });
-    inFlight = batch;
-    void batch.then(() => {
-      inFlight = null;
-      schedule();
-    });
-  }
-
   async function write(recv: ReceivedItem[], noti: NotifiedItem[]) {
-    if (!recv.length && !noti.length) return;
     const items = recv.map(({ r }) => ({
       id: r.id,
       tenant: r.tenantSlug,
@@ -118,6 +109,9 @@ export function createHoldQueueWriter(db: EngineDb, opts: { lingerMs?: number } 
     for (let i = rows.length; i < recv.length; i++) recv[i]!.d.reject(new Error("hold_queue_write returned too few rows"));
   }
 
+  const receivedLane = lane<ReceivedItem>((batch) => write(batch, []));
+  const notifiedLane = lane<NotifiedItem>((batch) => write([], batch));
+
   return {
     /**
      * Records a stored instance as a held result (replacing a live one for the same SOP instance in the tenant);
@@ -126,8 +120,7 @@ export function createHoldQueueWriter(db: EngineDb, opts: { lingerMs?: number } 
     record(r: Received): Promise<{ result: Result; replacedBlobId: string | null }> {
       if (closed) return Promise.reject(new Error("hold queue writer closed"));
       const { d, promise, settled } = deferred<{ result: Result; replacedBlobId: string | null }>();
-      received.push({ r, d, settled });
-      schedule();
+      receivedLane.push([{ r, d, settled }]);
       return promise;
     },
     /** Moves results that were just pushed to a router from held to notified (others are left alone). */
@@ -135,22 +128,13 @@ export function createHoldQueueWriter(db: EngineDb, opts: { lingerMs?: number } 
       const held = rows.filter((r) => r.status === "held");
       if (!held.length) return Promise.resolve();
       if (closed) return Promise.reject(new Error("hold queue writer closed"));
-      const done = held.map((r) => {
-        const { d, promise, settled } = deferred<void>();
-        notified.push({ id: r.id, tenant: r.tenantSlug, router: routerId, at, d, settled });
-        return promise;
-      });
-      schedule();
-      return Promise.all(done).then(() => {});
+      const items = held.map((r) => ({ id: r.id, tenant: r.tenantSlug, router: routerId, at, ...deferred<void>() }));
+      notifiedLane.push(items);
+      return Promise.all(items.map((x) => x.promise)).then(() => {});
     },
-    /** Writes what is waiting now (without the linger) and resolves once everything queued so far has committed. */
+    /** Resolves once everything queued so far has committed (or failed). */
     async settle() {
-      const waiting = [...received, ...notified].map((x) => x.settled);
-      if (!waiting.length) return void (await inFlight);
-      urgent = true;
-      if (timer) clearTimeout(timer), (timer = null);
-      schedule();
-      await Promise.all(waiting);
+      await Promise.all([receivedLane.settle(), notifiedLane.settle()]);
     },
     /** Writes what is queued, then refuses new work. */
     async close() {

@@ -33,12 +33,10 @@ export async function transition(
 ): Promise<{ result: Result; blobId: string | null } | null> {
   return db.transaction(async (tx) => {
     const now = opts.now ?? new Date();
-    const [current] = await tx
-      .select()
-      .from(results)
-      .where(and(eq(results.id, where.id), eq(results.tenantSlug, where.tenantSlug), inArray(results.status, from)))
-      .for("update");
-    if (!current) return null;
+    // By primary key alone, tenant and state checked on the row: with them in the WHERE the planner can pick the
+    // (tenant, status, …) index, which walks every entry results ever left under that status until vacuum.
+    const [current] = await tx.select().from(results).where(eq(results.id, where.id)).for("update");
+    if (!current || current.tenantSlug !== where.tenantSlug || !from.includes(current.status)) return null;
     const [row] = await tx
       .update(results)
       .set({ status: to, statusChangedAt: now, ...(opts.dropBlob ? { blobId: null } : {}) })

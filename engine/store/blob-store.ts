@@ -1,8 +1,8 @@
 // The local blob store: one encrypted file per blob under <dir>/<tenant>/<id>. Writes go to <id>.partial and are
 // renamed into place only when complete and fsynced, so a failed or aborted write never leaves a half blob.
-import { createHash } from "node:crypto";
-import { close as closeCb, createReadStream, fsync as fsyncCb, mkdirSync, open as openCb, renameSync, write as writeCb, writeSync } from "node:fs";
-import { open, rename, rm, stat } from "node:fs/promises";
+import { createHash, randomUUID } from "node:crypto";
+import { close as closeCb, createReadStream, fdatasync as fdatasyncCb, fsync as fsyncCb, mkdirSync, open as openCb, renameSync, write as writeCb } from "node:fs";
+import { open, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { Writable, type Readable } from "node:stream";
@@ -11,6 +11,7 @@ import { BLOB_HEADER_BYTES, TAG_BYTES, blobCipher, blobDecipher } from "./encryp
 
 const fsWrite = promisify((fd: number, buf: Buffer, off: number, len: number, pos: number, cb: (e: Error | null, n: number) => void) => writeCb(fd, buf, off, len, pos, cb));
 const fsFsync = promisify(fsyncCb);
+const fsFdatasync = promisify(fdatasyncCb);
 const fsClose = promisify(closeCb);
 const fsOpen = promisify(openCb);
 
@@ -18,29 +19,37 @@ export type BlobWriter = {
   /** plaintext goes in here */
   input: Writable;
   /**
-   * resolves once every byte is written (to the blob's temporary file), with the plaintext's size and SHA-256:
-   * the caller may commit the blob's row now, while the fsync runs
+   * resolves once the input has ended and every byte went through the hash, with the plaintext's size and
+   * SHA-256: the caller may commit the blob's row now, while the tail is written and fsynced
    */
-  written: Promise<{ size: number; sha256: string }>;
+  hashed: Promise<{ size: number; sha256: string }>;
   /** resolves once the encrypted blob is durably in place: fsynced, then renamed to its name */
   done: Promise<{ size: number; sha256: string }>;
   /** discards the partial blob */
   abort: (reason?: Error) => void;
 };
 
+/** A new blob whose id the store chose (see BlobStore.newBlob). */
+export type NewBlobWriter = BlobWriter & { id: string };
+
+/** How long a tenant's spare file waits for its next instance before it is closed and removed. */
+const SPARE_IDLE_MS = 60_000;
+/** At start-up, a <id>.partial older than this belongs to no running write (spares live SPARE_IDLE_MS at most). */
+const STALE_PARTIAL_MS = 60 * 60_000;
+
+type Spare = { id: string; opened: Promise<number>; timer: NodeJS.Timeout };
+
 /** Ciphertext is written in batches of at least this much (and at the end). */
 const FLUSH_BYTES = 256 * 1024;
-/**
- * A blob's tail up to this size is written synchronously (a page-cache copy, far cheaper than a thread-pool round
- * trip on a busy machine); the fsync always runs off the event loop.
- */
-const SYNC_FINISH_BYTES = 1 << 20;
 
 export class BlobStore {
   /** tenant folders known to exist (saves a mkdir per instance) */
   private readonly folders = new Set<string>();
   /** blobs being fsynced and renamed into place: a reader waits for them */
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** per tenant, a temporary file opened ahead for its next new blob */
+  private readonly spares = new Map<string, Spare>();
+  private closed = false;
   constructor(private readonly dir: string) {}
 
   private file(slug: string, id: string) {
@@ -48,32 +57,102 @@ export class BlobStore {
     return path.join(this.dir, slug, id);
   }
 
+  private ensureFolder(file: string) {
+    const folder = path.dirname(file);
+    if (this.folders.has(folder)) return;
+    mkdirSync(folder, { recursive: true });
+    this.folders.add(folder);
+  }
+
+  private openSpare(slug: string): Spare {
+    const id = randomUUID();
+    const tmp = `${this.file(slug, id)}.partial`;
+    this.ensureFolder(tmp);
+    // Synced while empty, so the file's creation is durable before it is used: the blob's own sync then carries
+    // only its data (a fraction of a new file's fsync, which must commit the file system's journal).
+    const opened = fsOpen(tmp, "wx").then(async (fd) => (await fsFsync(fd), fd));
+    opened.catch(() => {}); // reported through the writer that takes it
+    const spare: Spare = { id, opened, timer: setTimeout(() => void this.dropSpare(slug, spare), SPARE_IDLE_MS).unref() };
+    return spare;
+  }
+
+  private async dropSpare(slug: string, spare: Spare) {
+    clearTimeout(spare.timer);
+    if (this.spares.get(slug) === spare) this.spares.delete(slug);
+    const fd = await spare.opened.catch(() => null);
+    if (fd === null) return;
+    await fsClose(fd).catch(() => {});
+    await rm(`${this.file(slug, spare.id)}.partial`, { force: true });
+  }
+
+  /**
+   * A writer for a new blob of the tenant, with an id the store chooses. Its temporary file is usually a spare,
+   * created and synced after the tenant's previous blob was durable (while the vendor sends the next instance), so
+   * neither the file's creation nor a journal commit for it is on this write's path. The next spare is made once
+   * this blob is durable: made earlier, its sync would hold up this blob's.
+   */
+  newBlob(dataKey: Buffer, slug: string): NewBlobWriter {
+    const spare = this.spares.get(slug);
+    if (spare) {
+      clearTimeout(spare.timer);
+      this.spares.delete(slug);
+    }
+    const id = spare?.id ?? randomUUID();
+    const w = this.writer(dataKey, slug, id, spare?.opened);
+    void w.done.catch(() => {}).finally(() => {
+      if (!this.spares.has(slug) && !this.closed) this.spares.set(slug, this.openSpare(slug));
+    });
+    return { id, ...w };
+  }
+
+  /** Closes and removes the spare files (at shutdown). */
+  async close() {
+    this.closed = true;
+    await Promise.all([...this.spares].map(([slug, spare]) => this.dropSpare(slug, spare)));
+  }
+
+  /**
+   * At start-up, after recovery: removes temporary files no write can own any more (a spare or a half-written
+   * blob left by a stop), judged by age so an engine sharing the folder keeps its own. Returns how many.
+   */
+  async sweepStalePartials(now = Date.now()) {
+    let removed = 0;
+    const tenants = await readdir(this.dir, { withFileTypes: true }).catch(() => []);
+    for (const t of tenants.filter((d) => d.isDirectory())) {
+      const folder = path.join(this.dir, t.name);
+      for (const name of await readdir(folder)) {
+        if (!name.endsWith(".partial")) continue;
+        const s = await stat(path.join(folder, name)).catch(() => null);
+        if (!s || now - s.mtimeMs < STALE_PARTIAL_MS) continue;
+        await rm(path.join(folder, name), { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+
   /**
    * Streams plaintext into an encrypted blob, hashing the plaintext on the way. The file (<id>.partial) is opened
-   * at once and written while the bytes arrive. Once the input ends and the tail is written (`written`), it is
-   * fsynced and renamed into place (`done`). The caller can commit the blob's row while the fsync runs and
-   * confirm only when both are durable; a reader of the blob meanwhile waits for it. A crash in between leaves a
+   * at once and written while the bytes arrive. Once the input ends, its size and hash are known (`hashed`);
+   * the tail is then written, fsynced and the file renamed into place (`done`). The caller can commit the blob's
+   * row meanwhile and confirm only when both are durable; a reader of the blob meanwhile waits for it. A crash in between leaves a
    * row whose blob is still <id>.partial: `recoverPartial` keeps it if it is complete, else the row goes.
    */
-  writer(dataKey: Buffer, slug: string, id: string): BlobWriter {
+  writer(dataKey: Buffer, slug: string, id: string, preOpened?: Promise<number>): BlobWriter {
     const final = this.file(slug, id);
     const tmp = `${final}.partial`;
     const hash = createHash("sha256");
     let size = 0;
     const { header, cipher } = blobCipher(dataKey, slug, id);
-    const folder = path.dirname(final);
     /**
-     * The temporary file is opened in the thread pool at once, while the instance arrives; the tail is written and
-     * the file renamed synchronously (page-cache operations cheaper than a thread-pool round trip on a busy
-     * machine). Only the open, the fsync and a large instance's writes go to the pool.
+     * The temporary file is opened in the thread pool at once (or was opened ahead: newBlob), while the instance
+     * arrives. Once the input ends, `hashed` resolves and the tail is written, fsynced and the file renamed off
+     * the caller's path (`done`).
      */
-    if (!this.folders.has(folder)) {
-      mkdirSync(folder, { recursive: true });
-      this.folders.add(folder);
-    }
+    this.ensureFolder(final);
     let fd: number | null = null;
-    const opened = fsOpen(tmp, "wx").then((f) => (fd = f));
-    opened.catch(() => {}); // reported through `written`
+    const opened = (preOpened ?? fsOpen(tmp, "wx")).then((f) => (fd = f));
+    opened.catch(() => {}); // reported through `hashed`
     /** Ciphertext waiting for the next write: small chunks are coalesced into one write call. */
     let queued: Buffer[] = [header];
     let queuedBytes = header.length;
@@ -118,31 +197,22 @@ export class BlobStore {
       await fsClose(f).catch(() => {});
       await rm(tmp, { force: true });
     };
-    const written = (async () => {
+    const hashed = (async () => {
       try {
         await opened;
         await finished(input);
-        if (queuedBytes <= SYNC_FINISH_BYTES) {
-          const buf = take();
-          const f = await opened;
-          for (let off = 0; off < buf.length; ) {
-            const n = writeSync(f, buf, off, buf.length - off, position);
-            off += n;
-            position += n;
-          }
-        } else {
-          await flush();
-        }
       } catch (e) {
         await discard();
         throw e;
       }
-      return { f: fd!, size, sha256: hash.digest("hex") };
+      return { size, sha256: hash.digest("hex") };
     })();
     const done = (async () => {
-      const { f, sha256 } = await written;
+      const result = await hashed;
+      const f = fd!;
       try {
-        await fsFsync(f);
+        await flush();
+        await (preOpened ? fsFdatasync(f) : fsFsync(f));
         renameSync(tmp, final);
       } catch (e) {
         await discard();
@@ -150,17 +220,16 @@ export class BlobStore {
       }
       // Closing is not on the response's path: the blob is durable and in place already.
       void fsClose(f).catch(() => {});
-      return { size, sha256 };
+      return result;
     })();
     const key = `${slug}/${id}`;
     const settled = done.then(() => {}, () => {});
     this.inFlight.set(key, settled);
     void settled.then(() => this.inFlight.delete(key));
-    const writtenResult = written.then(({ size, sha256 }) => ({ size, sha256 }));
-    writtenResult.catch(() => {});
     // The caller awaits `done`; make sure an early abort is never an unhandled rejection meanwhile.
+    hashed.catch(() => {});
     done.catch(() => {});
-    return { input, written: writtenResult, done, abort: (reason) => input.destroy(reason ?? new Error("aborted")) };
+    return { input, hashed, done, abort: (reason) => input.destroy(reason ?? new Error("aborted")) };
   }
 
   /** A stream of the decrypted bytes; the GCM tag is checked at the end (a tampered blob errors the stream). */

@@ -1,7 +1,7 @@
 // The hold queue's group commit against a real PostgreSQL: many instances in one statement, a bad one failing
-// alone, replacements within a batch, notified marks riding along, and the same events as one-at-a-time writes.
+// alone, replacements within a batch, notified marks in a lane of their own, and the same events as one-at-a-time writes.
 import { randomUUID } from "node:crypto";
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabases } from "../../../test/databases";
 import { connectEngineDb, migrateEngineDatabase, type EngineDb } from "../../store/db";
@@ -76,12 +76,17 @@ describe("hold queue group commit", () => {
     await writer.close();
   });
 
-  it("moves notified results held → notified once, with the router in the event; settle() writes without waiting", async () => {
-    const writer = createHoldQueueWriter(db, { lingerMs: 60_000 });
+  it("moves notified results held → notified once, with the router in the event; settle() waits for both lanes", async () => {
+    const writer = createHoldQueueWriter(db);
     const { result } = await writer.record(received("alpha", "1.7.1"));
+    // The mark goes in its own lane, beside an instance being recorded; settle() returns once both committed.
     const marked = writer.markNotified([result, result], "router-1", new Date("2026-01-01T00:00:05Z"));
-    await writer.settle(); // without settle the mark would wait for the linger (a minute here)
-    await marked;
+    const next = received("alpha", "1.7.3");
+    const recorded = writer.record(next);
+    await writer.settle();
+    const committed = await db.select({ id: results.id, status: results.status }).from(results).where(inArray(results.id, [result.id, next.id]));
+    expect(Object.fromEntries(committed.map((r) => [r.id, r.status]))).toEqual({ [result.id]: "notified", [next.id]: "held" });
+    await Promise.all([marked, recorded]);
     const [row] = await db.select().from(results).where(eq(results.id, result.id));
     expect(row).toMatchObject({ status: "notified", statusChangedAt: new Date("2026-01-01T00:00:05Z") });
     // A second push of the same (stale, still "held" in memory) result changes nothing in the database.

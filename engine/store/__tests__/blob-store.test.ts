@@ -1,10 +1,11 @@
 import { randomBytes, createHash } from "node:crypto";
-import { copyFile, mkdtemp, readdir, readFile, rename, truncate, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, stat, truncate, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { BlobStore } from "../blob-store";
 import { newDataKey, parseMasterKey, unwrapKey, wrapKey } from "../encryption";
+import { until } from "../../../test/until";
 
 describe("encrypted blob store", () => {
   it("round-trips a multi-megabyte blob streamed in chunks and reports its size and SHA-256", async () => {
@@ -62,18 +63,18 @@ describe("encrypted blob store", () => {
     expect(await readdir(path.join(dir, "alpha"))).toEqual([]);
   });
 
-  it("reports the bytes written before they are durable; a reader waits for the blob to be in place", async () => {
+  it("reports size and hash before the blob is durable; a reader waits for the blob to be in place", async () => {
     const store = new BlobStore(await mkdtemp(path.join(os.tmpdir(), "blobs-")));
     const key = newDataKey();
     const data = randomBytes(40_000);
     const w = store.writer(key, "alpha", "early");
     w.input.end(data);
-    const written = await w.written;
-    expect(written).toEqual({ size: data.length, sha256: createHash("sha256").update(data).digest("hex") });
+    const hashed = await w.hashed;
+    expect(hashed).toEqual({ size: data.length, sha256: createHash("sha256").update(data).digest("hex") });
     // Read at once, without waiting for `done`: the reader waits for the fsync and rename.
     const [bytes, done] = await Promise.all([store.read(key, "alpha", "early"), w.done]);
     expect(bytes.equals(data)).toBe(true);
-    expect(done).toEqual(written);
+    expect(done).toEqual(hashed);
   });
 
   it("after a crash, keeps a complete partial blob and discards an incomplete one", async () => {
@@ -98,6 +99,44 @@ describe("encrypted blob store", () => {
     await copyFile(path.join(dir, "alpha", "whole"), path.join(dir, "alpha", "other.partial"));
     expect(await store.recoverPartial(key, "alpha", "other")).toBe("discarded");
     expect((await readdir(path.join(dir, "alpha"))).sort()).toEqual(["whole"]);
+  });
+
+  it("a tenant's next new blob goes into a spare made once the previous one was durable; close() removes it", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "blobs-"));
+    const store = new BlobStore(dir);
+    const key = newDataKey();
+    const first = store.newBlob(key, "alpha");
+    first.input.end(randomBytes(1000));
+    await first.done;
+    // The spare is an empty temporary file, ready before the next instance arrives.
+    await until(async () => (await readdir(path.join(dir, "alpha"))).length, (n) => n === 2);
+    const [spare] = (await readdir(path.join(dir, "alpha"))).filter((f) => f.endsWith(".partial"));
+    expect((await stat(path.join(dir, "alpha", spare!))).size).toBe(0);
+    const data = randomBytes(40_000);
+    const second = store.newBlob(key, "alpha");
+    expect(`${second.id}.partial`).toBe(spare);
+    second.input.end(data);
+    await second.done;
+    expect((await store.read(key, "alpha", second.id)).equals(data)).toBe(true);
+    // Another tenant has spares of its own.
+    const other = store.newBlob(key, "bravo");
+    other.input.end(randomBytes(10));
+    await other.done;
+    await until(async () => (await readdir(path.join(dir, "bravo"))).length, (n) => n === 2);
+    await store.close();
+    expect((await readdir(path.join(dir, "alpha"))).sort()).toEqual([first.id, second.id].sort());
+    expect(await readdir(path.join(dir, "bravo"))).toEqual([other.id]);
+  });
+
+  it("sweeps temporary files left by an earlier run, but not recent ones (another engine's writes)", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "blobs-"));
+    await mkdir(path.join(dir, "alpha"));
+    for (const f of ["old.partial", "recent.partial", "kept"]) await writeFile(path.join(dir, "alpha", f), "x");
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    await utimes(path.join(dir, "alpha", "old.partial"), twoHoursAgo, twoHoursAgo);
+    await utimes(path.join(dir, "alpha", "kept"), twoHoursAgo, twoHoursAgo);
+    expect(await new BlobStore(dir).sweepStalePartials()).toBe(1);
+    expect((await readdir(path.join(dir, "alpha"))).sort()).toEqual(["kept", "recent.partial"]);
   });
 
   it("wraps data keys with the master key, bound to the tenant", () => {
