@@ -8,7 +8,6 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import postgres from "postgres";
-import WebSocket from "ws";
 import { loadEngineConfig } from "../engine/config";
 import { createCa } from "../engine/relay/ca";
 import { startEngine } from "../engine/server";
@@ -16,6 +15,8 @@ import { freePort } from "../scripts/lib/ports";
 import { benchDatabases } from "./lib/databases";
 
 const COUNT = Number(process.env.BENCH_INSTANCES ?? 500);
+/** Instances each receiver takes, untimed, right after it starts (JIT, caches, the engine's spare files). */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 50);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 /** storescu processes sending in parallel, each its share of the instances on its own association (default 1) */
 const ASSOCIATIONS = Number(process.env.BENCH_ASSOCIATIONS ?? 1);
@@ -26,12 +27,13 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 
 function makeInstances() {
   const dir = mkdtempSync(path.join(os.tmpdir(), "bench-instances-"));
-  for (let i = 0; i < COUNT; i++) copyFileSync(SOURCE, path.join(dir, `i${i}.dcm`));
+  for (let i = 0; i < COUNT + WARMUP; i++) copyFileSync(SOURCE, path.join(dir, `i${i}.dcm`));
   // New SOP Instance UIDs so every instance is distinct (dcmodify -gin), without changing anything else.
-  const files = readdirSync(dir).map((f) => path.join(dir, f));
-  for (let i = 0; i < files.length; i += 100) execFileSync("dcmodify", ["-nb", "-gin", ...files.slice(i, i + 100)], { env });
+  const all = readdirSync(dir).map((f) => path.join(dir, f));
+  for (let i = 0; i < all.length; i += 100) execFileSync("dcmodify", ["-nb", "-gin", ...all.slice(i, i + 100)], { env });
+  const [warmup, files] = [all.slice(0, WARMUP), all.slice(WARMUP)];
   const bytes = files.reduce((n, f) => n + statSync(f).size, 0);
-  return { dir, files, bytes };
+  return { dir, files, warmup, bytes };
 }
 
 function waitPort(port: number, timeoutMs = 20_000) {
@@ -58,12 +60,15 @@ function storescu(port: number, calledAe: string, files: string[]) {
   });
 }
 
-async function measure(name: string, start: () => Promise<{ port: number; ae: string; stop: () => Promise<void> }>, files: string[]) {
+async function measure(name: string, start: () => Promise<{ port: number; ae: string; stop: () => Promise<void> }>, files: string[], warmup: string[]) {
   const secs: number[] = [];
   /** CPU time of this process (the engine, for the engine's runs) per instance, ms: less noisy than the rate */
   const cpu: number[] = [];
   for (let r = 0; r < RUNS; r++) {
+    // Each run starts from the same place: no dirty pages left by the previous receiver's files, then warmed up.
+    execFileSync("sync");
     const peer = await start();
+    if (warmup.length) await storescu(peer.port, peer.ae, warmup);
     const c0 = process.cpuUsage();
     const shares = Array.from({ length: ASSOCIATIONS }, (_, i) => files.filter((_f, j) => j % ASSOCIATIONS === i));
     const t0 = performance.now();
@@ -105,9 +110,9 @@ async function orthanc() {
 }
 
 async function main() {
-  const { files, bytes, dir } = makeInstances();
+  const { files, warmup, bytes, dir } = makeInstances();
   const mb = bytes / 1e6;
-  console.log(`relay ingest benchmark: ${COUNT} instances of ${path.basename(SOURCE)} (${(bytes / COUNT / 1024).toFixed(1)} KiB each, ${mb.toFixed(1)} MB), ${ASSOCIATIONS === 1 ? "one storescu association" : `${ASSOCIATIONS} parallel storescu associations`}, median of ${RUNS} runs`);
+  console.log(`relay ingest benchmark: ${COUNT} instances of ${path.basename(SOURCE)} (${(bytes / COUNT / 1024).toFixed(1)} KiB each, ${mb.toFixed(1)} MB), ${ASSOCIATIONS === 1 ? "one storescu association" : `${ASSOCIATIONS} parallel storescu associations`}, median of ${RUNS} runs, each after ${WARMUP} warm-up instances`);
 
   const urls = await benchDatabases();
   const pgDir = urls.dir;
@@ -142,16 +147,23 @@ async function main() {
     const call = (p: string, method: string, body: unknown) =>
       fetch(engine.url + p, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.json());
     await call(`/v1/tenants/${slug}`, "PUT", { ttlDays: 7, calledAeTitles: [ae], allowedCallingAeTitles: [], version: 1 });
-    // A connected router, so every stored result is notified (and notify latency can be measured).
+    // A connected router, so every stored result is notified (and notify latency can be measured). It runs in a
+    // process of its own, as on-prem: its TLS and JSON work is not the engine's.
     const bundle = await call(`/v1/tenants/${slug}/routers`, "POST", { name: "bench" });
-    const ws = new WebSocket(`wss://localhost:${gatewayPort}`, { cert: bundle.certificatePem, key: bundle.privateKeyPem, ca: bundle.caCertificatePem });
-    await new Promise((r) => ws.once("open", r));
+    const bundleFile = path.join(blobDir, "router.json");
+    writeFileSync(bundleFile, JSON.stringify({ url: `wss://localhost:${gatewayPort}`, ...bundle }));
+    const router = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "lib", "bench-router.ts"), bundleFile], { stdio: ["ignore", "pipe", "inherit"] });
+    await new Promise<void>((resolve, reject) => {
+      router.stdout.on("data", (d) => String(d).includes("connected") && resolve());
+      router.once("exit", (code) => reject(new Error(`bench router exited (${code})`)));
+    });
     return {
       port: dicomPort,
       ae,
       slug,
       stop: async () => {
-        ws.close();
+        router.kill();
+        await new Promise((r) => router.once("exit", r));
         await engine.close();
         rmSync(blobDir, { recursive: true, force: true });
       },
@@ -160,16 +172,16 @@ async function main() {
 
   // BENCH_ENGINE_ONLY=1 skips the baselines (for profiling the engine with node --cpu-prof); no ratios then.
   if (process.env.BENCH_ENGINE_ONLY) {
-    const r = await measure("engine", engineReceiver, files);
+    const r = await measure("engine", engineReceiver, files, warmup);
     console.log(`engine ${(COUNT / r.seconds).toFixed(0)} instances/s   runs: ${r.runs.map((s) => (COUNT / s).toFixed(0)).join(", ")}   CPU ${r.cpuMsPerInstance.toFixed(2)} ms/instance`);
     await urls.drop();
     rmSync(dir, { recursive: true, force: true });
     process.exit(0);
   }
   const results = [
-    await measure("DCMTK storescp (writes files, no fsync)", storescp, files),
-    await measure("Orthanc 1.10 (defaults)", orthanc, files),
-    await measure("engine (stream + AES-256-GCM + fsync + hold queue row + events + notify)", engineReceiver, files),
+    await measure("DCMTK storescp (writes files, no fsync)", storescp, files, warmup),
+    await measure("Orthanc 1.10 (defaults)", orthanc, files, warmup),
+    await measure("engine (stream + AES-256-GCM + fsync + hold queue row + events + notify)", engineReceiver, files, warmup),
   ];
   console.log("");
   for (const r of results) {

@@ -1,7 +1,10 @@
-// DIMSE on the wire, for the one message the ingest path sends per instance: the C-STORE-RSP, encoded directly
-// into its P-DATA-TF PDU (command set in implicit VR little endian, PS3.7 §9.3.1.2 and §E; PDU in PS3.8 §9.3.5).
-// dcmjs-dimse builds it through a dcmjs dataset and formats a log line for it even when logging is off, which was
-// a visible share of the per-instance CPU. Tested byte for byte against dcmjs-dimse's own encoding.
+// DIMSE on the wire, for the messages of the ingest path: the C-STORE-RSP it sends, encoded directly into its
+// P-DATA-TF PDU (command set in implicit VR little endian, PS3.7 §9.3.1.2 and §E; PDU in PS3.8 §9.3.5), and the
+// command sets it receives, read without dcmjs's general reader. dcmjs-dimse goes through dcmjs for both (and
+// formats a log line for each response even when logging is off), a visible share of the per-instance CPU.
+// Tested against dcmjs-dimse's and dcmjs's own results.
+import dcmjs from "dcmjs";
+import dimse from "dcmjs-dimse";
 
 const COMMAND_FIELD_C_STORE_RSP = 0x8001;
 /** CommandDataSetType: no dataset follows */
@@ -53,4 +56,58 @@ export function commandPdu(presentationContextId: number, command: Buffer) {
   pdu.writeUInt8(0x03, 11); // message control header: command, last fragment
   command.copy(pdu, 12);
   return pdu;
+}
+
+/**
+ * The command set of a received DIMSE message, read the way dcmjs reads it (its dictionary form, the input of
+ * dcmjs's own naturalizeDataset), for the elements a command carries: UL, US, UI and AE values, one each. Null
+ * for anything else (another group, another VR, an empty or multi-valued element), which the caller leaves to
+ * dcmjs. dcmjs-dimse parses every command through dcmjs's general reader, a visible share of each C-STORE's CPU.
+ */
+export function readCommandDictionary(command: Buffer, vrOf: (tag: string) => string | undefined): Record<string, { vr: string; Value: unknown[]; _rawValue: unknown[] }> | null {
+  const dict: Record<string, { vr: string; Value: unknown[]; _rawValue: unknown[] }> = {};
+  for (let at = 0; at < command.length; ) {
+    if (at + 8 > command.length) return null;
+    const group = command.readUInt16LE(at);
+    const element = command.readUInt16LE(at + 2);
+    const length = command.readUInt32LE(at + 4);
+    const start = at + 8;
+    at = start + length;
+    if (group !== 0 || length === 0 || at > command.length) return null;
+    const tag = `0000${element.toString(16).toUpperCase().padStart(4, "0")}`;
+    const vr = vrOf(`(0000,${tag.slice(4)})`);
+    let raw: unknown;
+    let value: unknown;
+    if (vr === "UL" && length === 4) raw = value = command.readUInt32LE(start);
+    else if (vr === "US" && length === 2) raw = value = command.readUInt16LE(start);
+    else if (vr === "UI" || vr === "AE") {
+      const text = command.toString("latin1", start, at);
+      if (text.includes("\\") || /[^\x20-\x7e]/.test(vr === "UI" ? text.replace(/\0$/, "") : text)) return null;
+      raw = vr === "UI" ? text.replace(/\0$/, "") : text;
+      value = vr === "UI" ? raw : text.trim();
+    } else return null;
+    dict[tag] = { vr, Value: [value], _rawValue: [raw] };
+  }
+  return dict;
+}
+
+type DatasetInternals = { _fromElementsBuffer(buffer: Buffer, transferSyntaxUid: string, options: unknown): Record<string, unknown> };
+const IMPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2";
+let installed = false;
+
+/**
+ * Makes dcmjs-dimse read command sets with readCommandDictionary (everything else, and any command it declines,
+ * still goes through dcmjs). Process-wide: the migration's SCU sessions use it too.
+ */
+export function installFastCommandReader() {
+  if (installed) return;
+  installed = true;
+  const { DicomMetaDictionary } = (dcmjs as unknown as { data: { DicomMetaDictionary: { dictionary: Record<string, { vr: string }>; naturalizeDataset(d: unknown): Record<string, unknown> } } }).data;
+  const vrOf = (tag: string) => DicomMetaDictionary.dictionary[tag]?.vr;
+  const proto = dimse.Dataset.prototype as unknown as DatasetInternals;
+  const general = proto._fromElementsBuffer;
+  proto._fromElementsBuffer = function (buffer, transferSyntaxUid, options) {
+    const dict = transferSyntaxUid === IMPLICIT_VR_LITTLE_ENDIAN ? readCommandDictionary(buffer, vrOf) : null;
+    return dict ? DicomMetaDictionary.naturalizeDataset(dict) : general.call(this, buffer, transferSyntaxUid, options);
+  };
 }

@@ -6,7 +6,7 @@ import { Writable } from "node:stream";
 import dimse from "dcmjs-dimse";
 import type { BlobStore, NewBlobWriter } from "../store/blob-store";
 import type { Keyring } from "../store/keyring";
-import { cStoreResponseCommand, commandPdu } from "./dimse-wire";
+import { cStoreResponseCommand, commandPdu, installFastCommandReader } from "./dimse-wire";
 import { fileMetaHeader, readHeaderFields, type HeaderFields } from "./part10";
 
 const { Scp, Server, Dataset, constants, responses, log } = dimse;
@@ -19,6 +19,7 @@ const { PresentationContextResult, RejectReason, RejectResult, RejectSource, Sop
 const { CEchoResponse, CStoreResponse } = responses;
 
 log.setLevel("warn");
+installFastCommandReader();
 
 const STORAGE_CLASSES = new Set<string>(Object.values(StorageClass));
 /** Standard storage SOP classes, including ones newer than the library's list. */
