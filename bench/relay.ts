@@ -60,38 +60,61 @@ function storescu(port: number, calledAe: string, files: string[]) {
   });
 }
 
-async function measure(name: string, start: () => Promise<{ port: number; ae: string; stop: () => Promise<void> }>, files: string[], warmup: string[]) {
-  const secs: number[] = [];
-  /** CPU time of this process (the engine, for the engine's runs) per instance, ms: less noisy than the rate */
-  const cpu: number[] = [];
+type Receiver = { name: string; start: () => Promise<{ port: number; ae: string; stop: () => Promise<void> }> };
+type Measured = { name: string; seconds: number; runs: number[]; cpuMsPerInstance: number };
+
+/**
+ * Runs every receiver once per round, in turn (so drift in the machine's load falls on all of them alike), each
+ * after a `sync` (no dirty pages left by the previous one) and a warm-up. Times are seconds per run; CPU is this
+ * process's (the engine's, for the engine's runs) per instance, in ms, which is less noisy than the rate.
+ */
+async function measureAll(receivers: Receiver[], files: string[], warmup: string[]): Promise<Measured[]> {
+  const secs = receivers.map(() => [] as number[]);
+  const cpu = receivers.map(() => [] as number[]);
+  const shares = Array.from({ length: ASSOCIATIONS }, (_, i) => files.filter((_f, j) => j % ASSOCIATIONS === i));
   for (let r = 0; r < RUNS; r++) {
-    // Each run starts from the same place: no dirty pages left by the previous receiver's files, then warmed up.
-    execFileSync("sync");
-    const peer = await start();
-    if (warmup.length) await storescu(peer.port, peer.ae, warmup);
-    const c0 = process.cpuUsage();
-    const shares = Array.from({ length: ASSOCIATIONS }, (_, i) => files.filter((_f, j) => j % ASSOCIATIONS === i));
-    const t0 = performance.now();
-    await Promise.all(shares.map((share) => storescu(peer.port, peer.ae, share)));
-    secs.push((performance.now() - t0) / 1000);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1000 / files.length);
-    await peer.stop();
+    for (const [i, receiver] of receivers.entries()) {
+      execFileSync("sync");
+      const peer = await receiver.start();
+      if (warmup.length) await storescu(peer.port, peer.ae, warmup);
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      await Promise.all(shares.map((share) => storescu(peer.port, peer.ae, share)));
+      secs[i]!.push((performance.now() - t0) / 1000);
+      const c = process.cpuUsage(c0);
+      cpu[i]!.push((c.user + c.system) / 1000 / files.length);
+      await peer.stop();
+    }
   }
-  return { name, seconds: median(secs), runs: secs, cpuMsPerInstance: median(cpu) };
+  return receivers.map((receiver, i) => ({ name: receiver.name, seconds: median(secs[i]!), runs: secs[i]!, cpuMsPerInstance: median(cpu[i]!) }));
 }
+
+/** Receivers' folders, removed at the end: deleting files while another receiver runs would slow its syncs. */
+const scratch: string[] = [];
+const scratchDir = (prefix: string) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
+};
 
 async function storescp() {
   const port = await freePort();
-  const dir = mkdtempSync(path.join(os.tmpdir(), "bench-storescp-"));
+  const dir = scratchDir("bench-storescp-");
   const child = spawn("storescp", ["-aet", "STORESCP", "+xa", "-od", dir, String(port)], { env, stdio: "ignore" });
   await waitPort(port);
-  return { port, ae: "STORESCP", stop: async () => (child.kill(), rmSync(dir, { recursive: true, force: true })) };
+  return {
+    port,
+    ae: "STORESCP",
+    stop: async () => {
+      child.kill();
+      await new Promise((r) => child.once("exit", r));
+    },
+  };
 }
 
 async function orthanc() {
   const [port, http] = [await freePort(), await freePort()];
-  const dir = mkdtempSync(path.join(os.tmpdir(), "bench-orthanc-"));
+  const dir = scratchDir("bench-orthanc-");
   writeFileSync(
     path.join(dir, "orthanc.json"),
     JSON.stringify({ Name: "bench", DicomAet: "ORTHANC", DicomPort: port, HttpPort: http, StorageDirectory: path.join(dir, "db"), IndexDirectory: path.join(dir, "db"), RemoteAccessAllowed: false, DicomCheckCalledAet: false, Plugins: [] }),
@@ -104,7 +127,6 @@ async function orthanc() {
     stop: async () => {
       child.kill();
       await new Promise((r) => child.once("exit", r));
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -126,7 +148,7 @@ async function main() {
   const engineReceiver = async () => {
     const dicomPort = await freePort();
     const gatewayPort = await freePort();
-    const blobDir = mkdtempSync(path.join(os.tmpdir(), "bench-blobs-"));
+    const blobDir = scratchDir("bench-blobs-");
     const engine = await startEngine(
       loadEngineConfig({
         ENGINE_DATABASE_URL: urls.engineUrl,
@@ -165,24 +187,27 @@ async function main() {
         router.kill();
         await new Promise((r) => router.once("exit", r));
         await engine.close();
-        rmSync(blobDir, { recursive: true, force: true });
       },
     };
   };
 
   // BENCH_ENGINE_ONLY=1 skips the baselines (for profiling the engine with node --cpu-prof); no ratios then.
   if (process.env.BENCH_ENGINE_ONLY) {
-    const r = await measure("engine", engineReceiver, files, warmup);
+    const [r] = (await measureAll([{ name: "engine", start: engineReceiver }], files, warmup)) as [Measured];
     console.log(`engine ${(COUNT / r.seconds).toFixed(0)} instances/s   runs: ${r.runs.map((s) => (COUNT / s).toFixed(0)).join(", ")}   CPU ${r.cpuMsPerInstance.toFixed(2)} ms/instance`);
     await urls.drop();
-    rmSync(dir, { recursive: true, force: true });
+    for (const d of [dir, ...scratch]) rmSync(d, { recursive: true, force: true });
     process.exit(0);
   }
-  const results = [
-    await measure("DCMTK storescp (writes files, no fsync)", storescp, files, warmup),
-    await measure("Orthanc 1.10 (defaults)", orthanc, files, warmup),
-    await measure("engine (stream + AES-256-GCM + fsync + hold queue row + events + notify)", engineReceiver, files, warmup),
-  ];
+  const results = await measureAll(
+    [
+      { name: "DCMTK storescp (writes files, no fsync)", start: storescp },
+      { name: "Orthanc 1.10 (defaults)", start: orthanc },
+      { name: "engine (stream + AES-256-GCM + fsync + hold queue row + events + notify)", start: engineReceiver },
+    ],
+    files,
+    warmup,
+  );
   console.log("");
   for (const r of results) {
     console.log(`${r.name.padEnd(68)} ${(COUNT / r.seconds).toFixed(0).padStart(6)} instances/s ${(mb / r.seconds).toFixed(1).padStart(7)} MB/s   runs: ${r.runs.map((s) => (COUNT / s).toFixed(0)).join(", ")}`);
@@ -204,7 +229,7 @@ async function main() {
   console.log(`notify latency (stored → router notified), ${lat.length} results: p50 ${pct(lat, 50).toFixed(2)} ms, p99 ${pct(lat, 99).toFixed(2)} ms  (aim p99 < 50 ms)`);
 
   await urls.drop();
-  rmSync(dir, { recursive: true, force: true });
+  for (const d of [dir, ...scratch]) rmSync(d, { recursive: true, force: true });
   process.exit(0);
 }
 
