@@ -131,8 +131,10 @@ export async function startEngine(
       if (replacedBlobId) await blobs.delete(s.tenantSlug, replacedBlobId);
       metrics.received.inc({ tenant: s.tenantSlug });
       metrics.receivedBytes.inc({ tenant: s.tenantSlug }, s.sizeBytes);
-      // After commit: routers hear of it within the same second (a failed push is retried on reconnect).
-      void gateway.notify(result, performance.now()).catch((e) => log(`notify failed: ${e instanceof Error ? e.message : e}`));
+      // After commit: routers hear of it within the same second (a failed push is retried on reconnect). The push
+      // (a TLS write per router) goes right after the C-STORE response, which is sent as this returns.
+      const storedAt = performance.now();
+      setImmediate(() => void gateway.notify(result, storedAt).catch((e) => log(`notify failed: ${e instanceof Error ? e.message : e}`)));
     },
   });
   await dicom.listen(config.ENGINE_DICOM_PORT);

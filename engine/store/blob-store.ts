@@ -1,7 +1,7 @@
 // The local blob store: one encrypted file per blob under <dir>/<tenant>/<id>. Writes go to <id>.partial and are
 // renamed into place only when complete and fsynced, so a failed or aborted write never leaves a half blob.
 import { createHash, randomUUID } from "node:crypto";
-import { close as closeCb, createReadStream, fdatasync as fdatasyncCb, fsync as fsyncCb, mkdirSync, open as openCb, renameSync, write as writeCb } from "node:fs";
+import { close as closeCb, createReadStream, fdatasync as fdatasyncCb, fsync as fsyncCb, mkdirSync, open as openCb, renameSync, write as writeCb, writeSync } from "node:fs";
 import { open, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -211,7 +211,16 @@ export class BlobStore {
       const result = await hashed;
       const f = fd!;
       try {
-        await flush();
+        // The caller's row commit, started as `hashed` resolved, goes out first (setImmediate runs after it). The
+        // tail, under FLUSH_BYTES, is then a page-cache copy on this thread: a thread-pool round trip fewer on
+        // the way to the sync.
+        await new Promise((resolve) => setImmediate(resolve));
+        const tail = take();
+        for (let off = 0; off < tail.length; ) {
+          const n = writeSync(f, tail, off, tail.length - off, position);
+          off += n;
+          position += n;
+        }
         await (preOpened ? fsFdatasync(f) : fsFsync(f));
         renameSync(tmp, final);
       } catch (e) {
