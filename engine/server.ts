@@ -8,7 +8,7 @@ import { MigrationRunners } from "./migration/runners";
 import { buildAdminApi } from "./api/app";
 import type { EngineConfig } from "./config";
 import { createDicomServer } from "./dicom/scp";
-import { expireDue, recoverUndurableResults, transition } from "./relay/hold-queue";
+import { expireDue, recoverUndurableResults, undoUnconfirmed } from "./relay/hold-queue";
 import { createHoldQueueWriter } from "./relay/hold-queue-writer";
 import { routeCalledAe } from "./relay/routing";
 import { BlobStore } from "./store/blob-store";
@@ -18,7 +18,7 @@ import { Keyring } from "./store/keyring";
 import { loadCertificateAuthority } from "./relay/ca-store";
 import { createGateway } from "./relay/gateway";
 import { createMetrics } from "./metrics";
-import { LIVE_STATUSES, results } from "./store/schema";
+import { results } from "./store/schema";
 import { and, eq } from "drizzle-orm";
 
 export type Clock = { now: () => Date };
@@ -43,8 +43,8 @@ export async function startEngine(
   // Results whose row committed while their blob was being fsynced when the engine stopped: settled before routers
   // can connect or vendors send (recoverUndurableResults).
   const recovered = await recoverUndurableResults(db, blobs, keyring, clock.now());
-  if (recovered.kept || recovered.purged || recovered.missing)
-    log(`start-up blob check: ${recovered.kept} completed, ${recovered.purged} purged (bytes not durable), ${recovered.missing} with no blob at all (left as they are)`);
+  if (recovered.kept || recovered.purged || recovered.restored || recovered.missing)
+    log(`start-up blob check: ${recovered.kept} completed, ${recovered.purged} purged (bytes not durable), ${recovered.restored} replaced version(s) restored, ${recovered.missing} with no blob at all (left as they are)`);
   const swept = await blobs.sweepStalePartials();
   if (swept) log(`start-up blob check: removed ${swept} stale temporary file(s)`);
 
@@ -124,8 +124,10 @@ export async function startEngine(
       if (recorded.status === "rejected") throw recorded.reason;
       const { result, replacedBlobId } = recorded.value;
       if (durable.status === "rejected") {
-        // The bytes never became durable: the committed row goes again (the vendor is told to retry).
-        await transition(db, { tenantSlug: s.tenantSlug, id: result.id }, [...LIVE_STATUSES], "purged", { reason: "stored bytes could not be made durable" }, { dropBlob: true, now: clock.now() });
+        // The bytes never became durable: the vendor is told to retry, and the committed row is undone (a version
+        // it replaced comes back, else it is purged).
+        const reason = "stored bytes could not be made durable";
+        await undoUnconfirmed(db, { tenantSlug: s.tenantSlug, id: result.id, blobId: s.id }, (b) => blobs.exists(s.tenantSlug, b), reason, clock.now());
         throw durable.reason;
       }
       if (replacedBlobId) await blobs.delete(s.tenantSlug, replacedBlobId);

@@ -101,6 +101,80 @@ export async function previewRetention(db: EngineDb, slug: string, ttlDays: numb
   return { ttlDays, ...r, unchanged: r.live - r.expireImmediately - r.gainTime - r.loseTime };
 }
 
+/** What a result.replaced event keeps of the version it replaced (migration 0016). */
+type PreviousVersion = {
+  sha256: string;
+  sizeBytes: number;
+  status: ResultStatus;
+  blobId: string | null;
+  callingAe: string;
+  calledAe: string;
+  peerAddress: string;
+  sopClassUid: string;
+  studyInstanceUid: string | null;
+  seriesInstanceUid: string | null;
+  modality: string | null;
+  transferSyntaxUid: string;
+  receivedAt: string;
+  expiresAt: string;
+  statusChangedAt: string;
+};
+
+/**
+ * A stored instance whose row committed but whose bytes never became durable (the engine stopped during the sync,
+ * or the sync failed): its C-STORE was never confirmed. If it replaced a confirmed version whose blob is still
+ * there (that blob is deleted only once the replacement is durable), that version comes back ("restored");
+ * otherwise the result is purged with the reason. Either way with its event, in one transaction; null when the
+ * result no longer points at that blob.
+ */
+export async function undoUnconfirmed(
+  db: EngineDb,
+  r: { tenantSlug: string; id: string; blobId: string },
+  blobExists: (blobId: string) => Promise<boolean>,
+  reason: string,
+  now: Date,
+): Promise<"restored" | "purged" | null> {
+  return db.transaction(async (tx) => {
+    const [current] = await tx.select().from(results).where(eq(results.id, r.id)).for("update");
+    if (!current || current.tenantSlug !== r.tenantSlug || current.blobId !== r.blobId || !LIVE_STATUSES.includes(current.status as never)) return null;
+    const [last] = await tx
+      .select({ type: engineEvents.type, payload: engineEvents.payload })
+      .from(engineEvents)
+      .where(and(sql`${engineEvents.payload}->>'resultId' = ${r.id}`, inArray(engineEvents.type, ["result.received", "result.replaced"])))
+      .orderBy(sql`${engineEvents.id} desc`)
+      .limit(1);
+    const previous = last?.type === "result.replaced" ? ((last.payload as { previous?: Partial<PreviousVersion> }).previous ?? null) : null;
+    if (previous?.blobId && previous.sha256 && previous.receivedAt && (await blobExists(previous.blobId))) {
+      const p = previous as PreviousVersion;
+      await tx
+        .update(results)
+        .set({
+          sha256: p.sha256,
+          sizeBytes: p.sizeBytes,
+          status: p.status,
+          blobId: p.blobId,
+          callingAe: p.callingAe,
+          calledAe: p.calledAe,
+          peerAddress: p.peerAddress,
+          sopClassUid: p.sopClassUid,
+          studyInstanceUid: p.studyInstanceUid,
+          seriesInstanceUid: p.seriesInstanceUid,
+          modality: p.modality,
+          transferSyntaxUid: p.transferSyntaxUid,
+          receivedAt: new Date(p.receivedAt),
+          expiresAt: new Date(p.expiresAt),
+          statusChangedAt: new Date(p.statusChangedAt),
+        })
+        .where(eq(results.id, r.id));
+      await event(tx, current, "result.restored", { reason, unconfirmed: { sha256: current.sha256, sizeBytes: current.sizeBytes }, sha256: p.sha256, status: p.status });
+      return "restored";
+    }
+    await tx.update(results).set({ status: "purged", statusChangedAt: now, blobId: null }).where(eq(results.id, r.id));
+    await event(tx, current, "result.purged", { from: current.status, reason });
+    return "purged";
+  });
+}
+
 /**
  * At start-up: ingest commits a result's row while its blob is fsynced, so an engine that stopped in between left
  * a row whose blob is still <id>.partial. A complete one (it decrypts, the tag checks out) is put in place; an
@@ -108,7 +182,7 @@ export async function previewRetention(db: EngineDb, slug: string, ttlDays: numb
  * no blob file at all is left alone and counted (a wrong blob directory must not purge the queue).
  */
 export async function recoverUndurableResults(db: EngineDb, blobs: BlobStore, keyring: Keyring, now: Date) {
-  const counts = { kept: 0, purged: 0, missing: 0 };
+  const counts = { kept: 0, purged: 0, restored: 0, missing: 0 };
   const rows = await db
     .select({ id: results.id, tenantSlug: results.tenantSlug, blobId: results.blobId })
     .from(results)
@@ -121,8 +195,9 @@ export async function recoverUndurableResults(db: EngineDb, blobs: BlobStore, ke
         if (outcome === "kept") counts.kept++;
         else if (outcome === "absent") counts.missing++;
         else {
-          await transition(db, r, [...LIVE_STATUSES], "purged", { reason: "engine stopped before the stored bytes were durable; the C-STORE was never confirmed" }, { dropBlob: true, now });
-          counts.purged++;
+          const reason = "engine stopped before the stored bytes were durable; the C-STORE was never confirmed";
+          const undone = await undoUnconfirmed(db, { tenantSlug: r.tenantSlug, id: r.id, blobId: r.blobId! }, (b) => blobs.exists(r.tenantSlug, b), reason, now);
+          if (undone) counts[undone]++;
         }
       }),
     );

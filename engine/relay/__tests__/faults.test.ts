@@ -9,7 +9,7 @@ import { PYDICOM_TEST_FILES, datasetBytes, dcmtk } from "../../../test/dcmtk";
 import { startTestEngine } from "../../../test/engine";
 import { startStorescp } from "../../../test/pacs";
 import { freePort } from "../../../scripts/lib/ports";
-import { readFile, rename, truncate } from "node:fs/promises";
+import { copyFile, readdir, readFile, rename, truncate } from "node:fs/promises";
 import { until } from "../../../test/until";
 
 const TOKEN = "faults-token-".padEnd(48, "f");
@@ -139,5 +139,51 @@ describe("relay faults", () => {
     expect(purged.status).toBe("purged");
     expect(purged.timeline.at(-1)).toMatchObject({ type: "result.purged", payload: { reason: expect.stringContaining("never confirmed") } });
     expect(existsSync(`${blob(mr.id)}.partial`)).toBe(false);
+  });
+
+  it("an engine stopped while a replacing C-STORE's bytes were being synced brings the confirmed version back", async () => {
+    await until(async () => (await api("/v1/tenants/site/routers")).body.routers.filter((r: { connected: boolean }) => r.connected).length, (n) => n === 0);
+    // Two versions of one SOP instance: a fresh UID, then another Series Description under the same UID.
+    const dir = mkdtempSync(path.join(os.tmpdir(), "versions-"));
+    const [v1, v2] = [path.join(dir, "v1.dcm"), path.join(dir, "v2.dcm")];
+    await copyFile(CT, v1);
+    expect((await dcmtk("dcmodify", ["-nb", "-gin", v1])).code).toBe(0);
+    await copyFile(v1, v2);
+    expect((await dcmtk("dcmodify", ["-nb", "-i", "(0008,103e)=second version", v2])).code).toBe(0);
+    const send = async (file: string) => expect((await dcmtk("storescu", ["-aet", "VENDOR", "-aec", "SITE", "127.0.0.1", String(engine.dicomPort), file])).code).toBe(0);
+    const blobs = async () => (await readdir(path.join(engine.blobDir, "site"))).filter((f) => !f.endsWith(".partial"));
+
+    const before = new Set(await blobs());
+    await send(v1);
+    const first = (await results()).find((r) => r.status === "held" && !before.has(r.id))!;
+    const firstBytes = await engine.readResultBytes("site", first.id);
+    const afterFirst = new Set(await blobs());
+    // The first version's blob as it is before the replacement deletes it (which happens only once the new one is
+    // durable, so a crash before that leaves it in place).
+    const firstBlob = path.join(dir, "first-blob");
+    await copyFile(path.join(engine.blobDir, "site", first.id), firstBlob);
+    await send(v2);
+    const replaced = (await results()).find((r) => r.id === first.id)!;
+    expect(replaced.sha256).not.toBe(first.sha256);
+    const [secondBlob] = (await blobs()).filter((f) => !afterFirst.has(f));
+    expect(secondBlob).toBeDefined();
+
+    const { masterKey, blobDir } = engine;
+    await engine.close();
+    // As a crash leaves it: the replacement's row committed, its blob still a temporary file cut short, and the
+    // first version's blob not yet deleted.
+    const blob = (id: string) => path.join(blobDir, "site", id);
+    await rename(blob(secondBlob!), `${blob(secondBlob!)}.partial`);
+    await truncate(`${blob(secondBlob!)}.partial`, 1000);
+    expect(existsSync(blob(first.id))).toBe(false);
+    await copyFile(firstBlob, blob(first.id));
+
+    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, masterKey, blobDir });
+    const restored = (await api(`/v1/tenants/site/results/${first.id}`)).body;
+    expect(restored).toMatchObject({ status: "held", sha256: first.sha256, sizeBytes: first.sizeBytes, receivedAt: first.receivedAt, expiresAt: first.expiresAt });
+    expect((await engine.readResultBytes("site", first.id)).equals(firstBytes)).toBe(true);
+    expect(restored.timeline.map((e: { type: string }) => e.type).slice(-2)).toEqual(["result.replaced", "result.restored"]);
+    expect(restored.timeline.at(-1).payload).toMatchObject({ reason: expect.stringContaining("never confirmed"), unconfirmed: { sha256: replaced.sha256 }, sha256: first.sha256 });
+    expect(existsSync(`${blob(secondBlob!)}.partial`)).toBe(false);
   });
 });

@@ -24,6 +24,7 @@ function describe(type: string, payload: Record<string, unknown>) {
     case "result.acked": return `Acknowledged: the PACS accepted it (router ${p.routerId ?? ""})`;
     case "result.expired": return "Expired (TTL)";
     case "result.purged": return `Purged: ${p.reason ?? ""}`;
+    case "result.restored": return `Replacement never confirmed (${p.reason ?? ""}): the earlier copy is back`;
     case "result.renotified": return `Re-notified ${p.routersNotified ?? 0} router(s)`;
     default: return type;
   }
