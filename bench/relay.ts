@@ -27,13 +27,14 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 
 function makeInstances() {
   const dir = mkdtempSync(path.join(os.tmpdir(), "bench-instances-"));
-  for (let i = 0; i < COUNT + WARMUP; i++) copyFileSync(SOURCE, path.join(dir, `i${i}.dcm`));
+  for (let i = 0; i < COUNT * RUNS + WARMUP; i++) copyFileSync(SOURCE, path.join(dir, `i${i}.dcm`));
   // New SOP Instance UIDs so every instance is distinct (dcmodify -gin), without changing anything else.
   const all = readdirSync(dir).map((f) => path.join(dir, f));
   for (let i = 0; i < all.length; i += 100) execFileSync("dcmodify", ["-nb", "-gin", ...all.slice(i, i + 100)], { env });
-  const [warmup, files] = [all.slice(0, WARMUP), all.slice(WARMUP)];
-  const bytes = files.reduce((n, f) => n + statSync(f).size, 0);
-  return { dir, files, warmup, bytes };
+  // One set per run: a receiver keeps what it was sent, and a second copy of an instance would be a replacement.
+  const runs = Array.from({ length: RUNS }, (_, r) => all.slice(WARMUP + r * COUNT, WARMUP + (r + 1) * COUNT));
+  const bytes = runs[0]!.reduce((n, f) => n + statSync(f).size, 0);
+  return { dir, runs, warmup: all.slice(0, WARMUP), bytes };
 }
 
 function waitPort(port: number, timeoutMs = 20_000) {
@@ -64,28 +65,33 @@ type Receiver = { name: string; start: () => Promise<{ port: number; ae: string;
 type Measured = { name: string; seconds: number; runs: number[]; cpuMsPerInstance: number };
 
 /**
- * Runs every receiver once per round, in turn (so drift in the machine's load falls on all of them alike), each
- * after a `sync` (no dirty pages left by the previous one) and a warm-up. Times are seconds per run; CPU is this
- * process's (the engine's, for the engine's runs) per instance, in ms, which is less noisy than the rate.
+ * Starts every receiver and warms it up, then runs them once per round, in turn (so drift in the machine's load
+ * falls on all of them alike), each run after a `sync` (no dirty pages left by the previous one) and with its own
+ * instances: steady state, as a long-running service sees it. Times are seconds per run; CPU is this process's
+ * (the engine's, for the engine's runs) per instance, in ms, which is less noisy than the rate.
  */
-async function measureAll(receivers: Receiver[], files: string[], warmup: string[]): Promise<Measured[]> {
+async function measureAll(receivers: Receiver[], runs: string[][], warmup: string[]): Promise<Measured[]> {
+  const peers = [];
+  for (const receiver of receivers) {
+    const peer = await receiver.start();
+    if (warmup.length) await storescu(peer.port, peer.ae, warmup);
+    peers.push(peer);
+  }
   const secs = receivers.map(() => [] as number[]);
   const cpu = receivers.map(() => [] as number[]);
-  const shares = Array.from({ length: ASSOCIATIONS }, (_, i) => files.filter((_f, j) => j % ASSOCIATIONS === i));
-  for (let r = 0; r < RUNS; r++) {
-    for (const [i, receiver] of receivers.entries()) {
+  for (const files of runs) {
+    const shares = Array.from({ length: ASSOCIATIONS }, (_, i) => files.filter((_f, j) => j % ASSOCIATIONS === i));
+    for (const [i, peer] of peers.entries()) {
       execFileSync("sync");
-      const peer = await receiver.start();
-      if (warmup.length) await storescu(peer.port, peer.ae, warmup);
       const c0 = process.cpuUsage();
       const t0 = performance.now();
       await Promise.all(shares.map((share) => storescu(peer.port, peer.ae, share)));
       secs[i]!.push((performance.now() - t0) / 1000);
       const c = process.cpuUsage(c0);
       cpu[i]!.push((c.user + c.system) / 1000 / files.length);
-      await peer.stop();
     }
   }
+  for (const peer of peers) await peer.stop();
   return receivers.map((receiver, i) => ({ name: receiver.name, seconds: median(secs[i]!), runs: secs[i]!, cpuMsPerInstance: median(cpu[i]!) }));
 }
 
@@ -132,9 +138,9 @@ async function orthanc() {
 }
 
 async function main() {
-  const { files, warmup, bytes, dir } = makeInstances();
+  const { runs, warmup, bytes, dir } = makeInstances();
   const mb = bytes / 1e6;
-  console.log(`relay ingest benchmark: ${COUNT} instances of ${path.basename(SOURCE)} (${(bytes / COUNT / 1024).toFixed(1)} KiB each, ${mb.toFixed(1)} MB), ${ASSOCIATIONS === 1 ? "one storescu association" : `${ASSOCIATIONS} parallel storescu associations`}, median of ${RUNS} runs, each after ${WARMUP} warm-up instances`);
+  console.log(`relay ingest benchmark: ${COUNT} instances of ${path.basename(SOURCE)} (${(bytes / COUNT / 1024).toFixed(1)} KiB each, ${mb.toFixed(1)} MB), ${ASSOCIATIONS === 1 ? "one storescu association" : `${ASSOCIATIONS} parallel storescu associations`}, median of ${RUNS} runs, each receiver warmed up with ${WARMUP} instances first`);
 
   const urls = await benchDatabases();
   const pgDir = urls.dir;
@@ -193,7 +199,7 @@ async function main() {
 
   // BENCH_ENGINE_ONLY=1 skips the baselines (for profiling the engine with node --cpu-prof); no ratios then.
   if (process.env.BENCH_ENGINE_ONLY) {
-    const [r] = (await measureAll([{ name: "engine", start: engineReceiver }], files, warmup)) as [Measured];
+    const [r] = (await measureAll([{ name: "engine", start: engineReceiver }], runs, warmup)) as [Measured];
     console.log(`engine ${(COUNT / r.seconds).toFixed(0)} instances/s   runs: ${r.runs.map((s) => (COUNT / s).toFixed(0)).join(", ")}   CPU ${r.cpuMsPerInstance.toFixed(2)} ms/instance`);
     await urls.drop();
     for (const d of [dir, ...scratch]) rmSync(d, { recursive: true, force: true });
@@ -205,7 +211,7 @@ async function main() {
       { name: "Orthanc 1.10 (defaults)", start: orthanc },
       { name: "engine (stream + AES-256-GCM + fsync + hold queue row + events + notify)", start: engineReceiver },
     ],
-    files,
+    runs,
     warmup,
   );
   console.log("");

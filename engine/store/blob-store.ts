@@ -34,6 +34,8 @@ export type NewBlobWriter = BlobWriter & { id: string };
 
 /** How long a tenant's spare file waits for its next instance before it is closed and removed. */
 const SPARE_IDLE_MS = 60_000;
+/** Spare files per tenant at most (about one per association sending to it at once). */
+const MAX_SPARES = 8;
 /** At start-up, a <id>.partial older than this belongs to no running write (spares live SPARE_IDLE_MS at most). */
 const STALE_PARTIAL_MS = 60 * 60_000;
 
@@ -48,7 +50,9 @@ export class BlobStore {
   /** blobs being fsynced and renamed into place: a reader waits for them */
   private readonly inFlight = new Map<string, Promise<void>>();
   /** per tenant, a temporary file opened ahead for its next new blob */
-  private readonly spares = new Map<string, Spare>();
+  private readonly spares = new Map<string, Spare[]>();
+  /** per tenant, new blobs being written now (as many spares are kept, plus one) */
+  private readonly writing = new Map<string, number>();
   private closed = false;
   constructor(private readonly dir: string) {}
 
@@ -78,7 +82,9 @@ export class BlobStore {
 
   private async dropSpare(slug: string, spare: Spare) {
     clearTimeout(spare.timer);
-    if (this.spares.get(slug) === spare) this.spares.delete(slug);
+    const left = this.spares.get(slug)?.filter((x) => x !== spare) ?? [];
+    if (left.length) this.spares.set(slug, left);
+    else this.spares.delete(slug);
     const fd = await spare.opened.catch(() => null);
     if (fd === null) return;
     await fsClose(fd).catch(() => {});
@@ -92,15 +98,17 @@ export class BlobStore {
    * this blob is durable: made earlier, its sync would hold up this blob's.
    */
   newBlob(dataKey: Buffer, slug: string): NewBlobWriter {
-    const spare = this.spares.get(slug);
-    if (spare) {
-      clearTimeout(spare.timer);
-      this.spares.delete(slug);
-    }
+    const spare = this.spares.get(slug)?.pop();
+    if (spare) clearTimeout(spare.timer);
+    this.writing.set(slug, (this.writing.get(slug) ?? 0) + 1);
     const id = spare?.id ?? randomUUID();
     const w = this.writer(dataKey, slug, id, spare?.opened);
     void w.done.catch(() => {}).finally(() => {
-      if (!this.spares.has(slug) && !this.closed) this.spares.set(slug, this.openSpare(slug));
+      const writing = (this.writing.get(slug) ?? 1) - 1;
+      this.writing.set(slug, writing);
+      // One spare for each association still writing and one for the next instance (capped).
+      const spares = this.spares.get(slug) ?? [];
+      if (!this.closed && spares.length < Math.min(MAX_SPARES, writing + 1)) this.spares.set(slug, [...spares, this.openSpare(slug)]);
     });
     return { id, ...w };
   }
@@ -108,7 +116,7 @@ export class BlobStore {
   /** Closes and removes the spare files (at shutdown). */
   async close() {
     this.closed = true;
-    await Promise.all([...this.spares].map(([slug, spare]) => this.dropSpare(slug, spare)));
+    await Promise.all([...this.spares].flatMap(([slug, spares]) => spares.map((spare) => this.dropSpare(slug, spare))));
   }
 
   /**

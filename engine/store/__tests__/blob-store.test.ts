@@ -128,6 +128,26 @@ describe("encrypted blob store", () => {
     expect(await readdir(path.join(dir, "bravo"))).toEqual([other.id]);
   });
 
+  it("keeps about one spare per association writing to the tenant at once", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "blobs-"));
+    const store = new BlobStore(dir);
+    const key = newDataKey();
+    const burst = async () => {
+      const writers = [1, 2, 3].map(() => store.newBlob(key, "alpha"));
+      for (const w of writers) w.input.end(randomBytes(2000));
+      await Promise.all(writers.map((w) => w.done));
+      return writers.map((w) => w.id);
+    };
+    const spares = async () => (await readdir(path.join(dir, "alpha"))).filter((f) => f.endsWith(".partial")).map((f) => f.slice(0, -".partial".length));
+    await burst();
+    // Three wrote at once: the first two to finish each left a spare for those still writing.
+    const ready = await until(spares, (x) => x.length === 2);
+    const second = await burst();
+    expect(second.filter((id) => ready.includes(id))).toHaveLength(2);
+    await store.close();
+    expect(await spares()).toEqual([]);
+  });
+
   it("sweeps temporary files left by an earlier run, but not recent ones (another engine's writes)", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "blobs-"));
     await mkdir(path.join(dir, "alpha"));
