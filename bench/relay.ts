@@ -1,7 +1,7 @@
 // npm run bench:relay — the engine's DICOM ingest beside DCMTK storescp and Orthanc, same instances, same storescu
 // load, in one run; and notify latency (result stored → router notified). Needs Debian's dcmtk, orthanc and
 // python3-pydicom. Prints each figure beside its baselines and the ratios the relay issue asks for.
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import net from "node:net";
@@ -103,6 +103,11 @@ const scratchDir = (prefix: string) => {
   return dir;
 };
 
+async function stopChild(child: ChildProcess) {
+  child.kill();
+  await new Promise((r) => child.once("exit", r));
+}
+
 async function storescp() {
   const port = await freePort();
   const dir = scratchDir("bench-storescp-");
@@ -111,10 +116,7 @@ async function storescp() {
   return {
     port,
     ae: "STORESCP",
-    stop: async () => {
-      child.kill();
-      await new Promise((r) => child.once("exit", r));
-    },
+    stop: () => stopChild(child),
   };
 }
 
@@ -130,10 +132,7 @@ async function orthanc() {
   return {
     port,
     ae: "ORTHANC",
-    stop: async () => {
-      child.kill();
-      await new Promise((r) => child.once("exit", r));
-    },
+    stop: () => stopChild(child),
   };
 }
 
@@ -149,6 +148,11 @@ async function main() {
   writeFileSync(path.join(pgDir, "ca.key"), ca.keyPem);
   const token = randomBytes(24).toString("hex");
   const masterKey = randomBytes(32).toString("base64");
+
+  const cleanUp = async () => {
+    await urls.drop();
+    for (const d of [dir, ...scratch]) rmSync(d, { recursive: true, force: true });
+  };
 
   let round = 0;
   const engineReceiver = async () => {
@@ -201,8 +205,7 @@ async function main() {
   if (process.env.BENCH_ENGINE_ONLY) {
     const [r] = (await measureAll([{ name: "engine", start: engineReceiver }], runs, warmup)) as [Measured];
     console.log(`engine ${(COUNT / r.seconds).toFixed(0)} instances/s   runs: ${r.runs.map((s) => (COUNT / s).toFixed(0)).join(", ")}   CPU ${r.cpuMsPerInstance.toFixed(2)} ms/instance`);
-    await urls.drop();
-    for (const d of [dir, ...scratch]) rmSync(d, { recursive: true, force: true });
+    await cleanUp();
     process.exit(0);
   }
   const results = await measureAll(
@@ -234,8 +237,7 @@ async function main() {
   const lat = rows.map((r) => Number(r.ms));
   console.log(`notify latency (stored → router notified), ${lat.length} results: p50 ${pct(lat, 50).toFixed(2)} ms, p99 ${pct(lat, 99).toFixed(2)} ms  (aim p99 < 50 ms)`);
 
-  await urls.drop();
-  for (const d of [dir, ...scratch]) rmSync(d, { recursive: true, force: true });
+  await cleanUp();
   process.exit(0);
 }
 
