@@ -1,5 +1,6 @@
 // The hold queue's group commit against a real PostgreSQL: many instances in one statement, a bad one failing
-// alone, replacements within a batch, notified marks in a lane of their own, and the same events as one-at-a-time writes.
+// alone, replacements within a batch, notified marks riding along with the next instance (or written alone after a
+// short linger), and the same events as one-at-a-time writes.
 import { randomUUID } from "node:crypto";
 import { asc, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -79,7 +80,7 @@ describe("hold queue group commit", () => {
   it("moves notified results held → notified once, with the router in the event; settle() waits for both lanes", async () => {
     const writer = createHoldQueueWriter(db);
     const { result } = await writer.record(received("alpha", "1.7.1"));
-    // The mark goes in its own lane, beside an instance being recorded; settle() returns once both committed.
+    // The mark waits for the instance recorded next and commits with it; settle() returns once both committed.
     const marked = writer.markNotified([result, result], "router-1", new Date("2026-01-01T00:00:05Z"));
     const next = received("alpha", "1.7.3");
     const recorded = writer.record(next);
@@ -98,5 +99,25 @@ describe("hold queue group commit", () => {
     expect(ev!.payload).toEqual({ resultId: result.id, from: "held", routerId: "router-1" });
     await writer.close();
     await expect(writer.record(received("alpha", "1.7.2"))).rejects.toThrow(/closed/);
+  });
+
+  it("writes a mark in the next received instance's transaction, or alone once no instance came for a moment", async () => {
+    const writer = createHoldQueueWriter(db);
+    const { result: first } = await writer.record(received("alpha", "1.10.1"));
+    // An event's created_at is its transaction's start (now()), shared by everything one transaction wrote.
+    const at = async (resultId: string, type: string) =>
+      (await db.select().from(engineEvents).where(eq(engineEvents.type, type))).find((e) => (e.payload as { resultId: string }).resultId === resultId)!.createdAt.getTime();
+    const marked = writer.markNotified([first], "router-1", new Date());
+    const { result: second } = await writer.record(received("alpha", "1.10.2"));
+    await marked;
+    // One transaction wrote both: the mark and the next instance.
+    expect(await at(first.id, "result.notified")).toBe(await at(second.id, "result.received"));
+    // With nothing else to ride along with, a mark is written on its own (without settle()).
+    await writer.markNotified([second], "router-1", new Date());
+    const [row] = await db.select().from(results).where(eq(results.id, second.id));
+    expect(row!.status).toBe("notified");
+    expect(await at(second.id, "result.notified")).not.toBe(await at(second.id, "result.received"));
+    expect(await timeline(second.id)).toEqual(["result.received", "result.notified"]);
+    await writer.close();
   });
 });
