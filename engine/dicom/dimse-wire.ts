@@ -96,12 +96,29 @@ const IMPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2";
 let installed = false;
 
 /**
+ * dcmjs-dimse's bundled memory stream calls the deprecated Buffer() for each command set it collects. Until the
+ * process has emitted that deprecation (DEP0005) or made 10,000 such calls, Node captures the whole stack at every
+ * call to see whether it came from node_modules: about 0.1 ms per instance, for the first several thousand after
+ * each start. The warning is counted as emitted here, once, without being printed.
+ */
+function skipBufferDeprecationCheck() {
+  const quiet = process.noDeprecation;
+  process.noDeprecation = true;
+  try {
+    (Buffer as unknown as (size: number) => Buffer)(0);
+  } finally {
+    process.noDeprecation = quiet;
+  }
+}
+
+/**
  * Makes dcmjs-dimse read command sets with readCommandDictionary (everything else, and any command it declines,
  * still goes through dcmjs). Process-wide: the migration's SCU sessions use it too.
  */
 export function installFastCommandReader() {
   if (installed) return;
   installed = true;
+  skipBufferDeprecationCheck();
   const { DicomMetaDictionary } = (dcmjs as unknown as { data: { DicomMetaDictionary: { dictionary: Record<string, { vr: string }>; naturalizeDataset(d: unknown): Record<string, unknown> } } }).data;
   const vrOf = (tag: string) => DicomMetaDictionary.dictionary[tag]?.vr;
   const proto = dimse.Dataset.prototype as unknown as DatasetInternals;
