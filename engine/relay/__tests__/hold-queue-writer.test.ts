@@ -101,22 +101,31 @@ describe("hold queue group commit", () => {
     await expect(writer.record(received("alpha", "1.7.2"))).rejects.toThrow(/closed/);
   });
 
-  it("writes a mark in the next received instance's transaction, or alone once no instance came for a moment", async () => {
-    const writer = createHoldQueueWriter(db);
+  it("writes a mark in the next received instance's statement, or alone once no instance came for a moment", async () => {
+    // The statements the writer sends, read off its calls (the database underneath is the real one).
+    const statements: { received: number; marks: number }[] = [];
+    const unsafe = db.$client.unsafe.bind(db.$client);
+    const client = Object.assign(Object.create(db.$client), {
+      unsafe: (query: string, params: string[], options: object) => {
+        statements.push({ received: JSON.parse(params[0]!).length, marks: JSON.parse(params[1]!).length });
+        return unsafe(query, params, options);
+      },
+    });
+    const writer = createHoldQueueWriter(Object.assign(Object.create(db), { $client: client }) as EngineDb);
     const { result: first } = await writer.record(received("alpha", "1.10.1"));
-    // An event's created_at is its transaction's start (now()), shared by everything one transaction wrote.
-    const at = async (resultId: string, type: string) =>
-      (await db.select().from(engineEvents).where(eq(engineEvents.type, type))).find((e) => (e.payload as { resultId: string }).resultId === resultId)!.createdAt.getTime();
-    const marked = writer.markNotified([first], "router-1", new Date());
+    const toldAt = new Date("2026-01-01T00:00:07Z");
+    const marked = writer.markNotified([first], "router-1", toldAt);
     const { result: second } = await writer.record(received("alpha", "1.10.2"));
     await marked;
-    // One transaction wrote both: the mark and the next instance.
-    expect(await at(first.id, "result.notified")).toBe(await at(second.id, "result.received"));
+    expect(statements).toEqual([{ received: 1, marks: 0 }, { received: 1, marks: 1 }]);
+    // The event is dated when the router was told, not when it was written.
+    const [ev] = (await db.select().from(engineEvents).where(eq(engineEvents.type, "result.notified"))).filter((e) => (e.payload as { resultId: string }).resultId === first.id);
+    expect(ev!.createdAt).toEqual(toldAt);
     // With nothing else to ride along with, a mark is written on its own (without settle()).
     await writer.markNotified([second], "router-1", new Date());
+    expect(statements.at(-1)).toEqual({ received: 0, marks: 1 });
     const [row] = await db.select().from(results).where(eq(results.id, second.id));
     expect(row!.status).toBe("notified");
-    expect(await at(second.id, "result.notified")).not.toBe(await at(second.id, "result.received"));
     expect(await timeline(second.id)).toEqual(["result.received", "result.notified"]);
     await writer.close();
   });
