@@ -72,8 +72,8 @@ export class BlobStore {
     const id = randomUUID();
     const tmp = `${this.file(slug, id)}.partial`;
     this.ensureFolder(tmp);
-    // Not synced on its own: the blob's sync commits the file's creation together with its size (one journal
-    // commit either way; a sync of the empty file would only add a thread-pool round trip and a disk flush).
+    // Synced while empty, so the file's creation is durable before it is used: the blob's own sync then carries
+    // only its data (a fraction of a new file's fsync, which must commit the file system's journal).
     const opened = fsOpen(tmp, "wx").then(async (fd) => (await fsFsync(fd), fd));
     opened.catch(() => {}); // reported through the writer that takes it
     const spare: Spare = { id, opened, timer: setTimeout(() => void this.dropSpare(slug, spare), SPARE_IDLE_MS).unref() };
@@ -93,9 +93,9 @@ export class BlobStore {
 
   /**
    * A writer for a new blob of the tenant, with an id the store chooses. Its temporary file is usually a spare,
-   * created after the tenant's previous blob was durable (while the vendor sends the next instance), so the
-   * file's creation (a costly system call here) is not on this write's path. The next spare is made once this
-   * blob is durable: made earlier, its creation would compete with this blob's sync.
+   * created and synced after the tenant's previous blob was durable (while the vendor sends the next instance), so
+   * neither the file's creation nor a journal commit for it is on this write's path. The next spare is made once
+   * this blob is durable: made earlier, its sync would hold up this blob's.
    */
   newBlob(dataKey: Buffer, slug: string): NewBlobWriter {
     const spare = this.spares.get(slug)?.pop();
@@ -229,7 +229,7 @@ export class BlobStore {
           off += n;
           position += n;
         }
-        await fsFdatasync(f);
+        await (preOpened ? fsFdatasync(f) : fsFsync(f));
         renameSync(tmp, final);
       } catch (e) {
         await discard();
