@@ -62,12 +62,18 @@ test.describe("sign-in through OpenID Connect and tenancy in the URL", () => {
     expect((await page.goto(webUrl() + "/t/northside"))?.status()).toBe(404);
   });
 
-  test("signing out ends both sessions: the next sign-in asks for credentials again", async ({ page }) => {
+  test("signing out ends both sessions: the next sign-in asks for credentials again", async ({ page, context }) => {
     await signIn(page, "admin@northside.test");
     await expect(page).toHaveURL(/\/t\/northside$/);
+    const before = (await context.cookies()).find((c) => c.name.endsWith("authjs.session-token"));
+    expect(before).toBeDefined();
     await openUserMenu(page);
     await page.getByRole("menuitem", { name: "Sign out" }).click();
     await expect(page.getByRole("heading", { name: "You are signed out" })).toBeVisible();
+    await page.goto(webUrl() + "/t/northside");
+    await expect(page).toHaveURL(/\/sign-in/);
+    // The ended session's cookie, as a request still in flight at sign-out would have set it again, is refused.
+    await context.addCookies([before!]);
     await page.goto(webUrl() + "/t/northside");
     await expect(page).toHaveURL(/\/sign-in/);
     await page.getByRole("button", { name: "Sign in" }).click();

@@ -36,6 +36,24 @@ export const users = pgTable(
   (t) => [unique("users_issuer_subject").on(t.issuer, t.subject), index("users_email").on(t.email)],
 );
 
+/**
+ * Console sessions ended by signing out. A session is a signed cookie (JWT), so its end has to be kept on the
+ * server: a request already in flight when the person signed out comes back with a refreshed cookie, which would
+ * otherwise bring the session back. A row is needed only until the session would have expired anyway.
+ */
+export const endedSessions = pgTable(
+  "ended_sessions",
+  {
+    sid: uuid("sid").primaryKey(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id),
+    endedAt: timestamp("ended_at", { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [index("ended_sessions_expires").on(t.expiresAt)],
+);
+
 export const tenantRole = pgEnum("tenant_role", ["tenant_admin", "clinical_reviewer", "senior_reviewer"]);
 
 /**

@@ -6,6 +6,7 @@ import { getToken } from "next-auth/jwt";
 import { appendAudit } from "../audit/append";
 import { db } from "../db";
 import { authEnv } from "../env";
+import { markSessionEnded } from "./ended-sessions";
 import { OIDC_PROVIDER_ID, auth, signIn, signOut } from "./index";
 
 /** Only same-site paths: an open redirect after sign-in would be a phishing aid. */
@@ -38,12 +39,15 @@ export async function signOutAction() {
   });
   if (session?.user?.id) {
     const u = session.user;
-    await db().transaction((tx) =>
-      appendAudit(tx, { tenantId: null, actor: { userId: u.id, name: u.name, email: u.email, roles: [] } }, {
+    const sid = typeof token?.sid === "string" ? token.sid : null;
+    await db().transaction(async (tx) => {
+      // Kept on the server: a request still in flight would otherwise bring the cookie back.
+      if (sid) await markSessionEnded(tx, { sid, userId: u.id });
+      await appendAudit(tx, { tenantId: null, actor: { userId: u.id, name: u.name, email: u.email, roles: [] } }, {
         action: "auth.sign_out",
         target: `user:${u.id}`,
-      }),
-    );
+      });
+    });
   }
   await signOut({ redirect: false });
   const endSession = await endSessionEndpoint(env.AUTH_OIDC_ISSUER);

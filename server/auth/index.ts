@@ -1,6 +1,8 @@
 import "server-only";
+import { randomUUID } from "node:crypto";
 import NextAuth, { type NextAuthConfig } from "next-auth";
 import { authEnv } from "../env";
+import { SESSION_MAX_AGE_SECONDS, isSessionEnded } from "./ended-sessions";
 import { isPublicPath } from "./public-paths";
 import { IdTokenClaims, recordSignIn } from "./sign-in";
 
@@ -19,7 +21,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => {
   const config: NextAuthConfig = {
     secret: env.AUTH_SECRET,
     trustHost: true,
-    session: { strategy: "jwt", maxAge: 8 * 60 * 60 },
+    session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_SECONDS },
     pages: { signIn: "/sign-in", error: "/sign-in" },
     providers: [
       {
@@ -53,6 +55,8 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => {
           const user = await recordSignIn(claims, isEngineer);
           return {
             ...token,
+            // The session's own id, which signing out records as ended (ended-sessions.ts).
+            sid: randomUUID(),
             uid: user.id,
             name: user.name,
             email: user.email,
@@ -61,6 +65,9 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => {
             idToken: account.id_token,
           };
         }
+        // A session ended by signing out stays ended, whatever cookie a request brings back; null clears it. A
+        // token without an id predates ended sessions and is treated the same.
+        if (typeof token.sid !== "string" || (await isSessionEnded(token.sid))) return null;
         return token;
       },
       session({ session, token }) {
