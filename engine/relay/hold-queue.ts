@@ -37,14 +37,19 @@ export async function transition(
     // (tenant, status, …) index, which walks every entry results ever left under that status until vacuum.
     const [current] = await tx.select().from(results).where(eq(results.id, where.id)).for("update");
     if (!current || current.tenantSlug !== where.tenantSlug || !from.includes(current.status)) return null;
-    const [row] = await tx
-      .update(results)
-      .set({ status: to, statusChangedAt: now, ...(opts.dropBlob ? { blobId: null } : {}) })
-      .where(eq(results.id, current.id))
-      .returning();
-    await event(tx, current, `result.${to}`, { from: current.status, ...payload });
-    return { result: row!, blobId: current.blobId };
+    return moveLocked(tx, current, to, payload, { dropBlob: opts.dropBlob, now });
   });
+}
+
+/** transition()'s change and event, for a row the caller's transaction has locked and checked. */
+async function moveLocked(tx: Tx, current: Result, to: ResultStatus, payload: Record<string, unknown>, opts: { dropBlob?: boolean; now: Date }) {
+  const [row] = await tx
+    .update(results)
+    .set({ status: to, statusChangedAt: opts.now, ...(opts.dropBlob ? { blobId: null } : {}) })
+    .where(eq(results.id, current.id))
+    .returning();
+  await event(tx, current, `result.${to}`, { from: current.status, ...payload });
+  return { result: row!, blobId: current.blobId };
 }
 
 /**
@@ -169,8 +174,7 @@ export async function undoUnconfirmed(
       await event(tx, current, "result.restored", { reason, unconfirmed: { sha256: current.sha256, sizeBytes: current.sizeBytes }, sha256: p.sha256, status: p.status });
       return "restored";
     }
-    await tx.update(results).set({ status: "purged", statusChangedAt: now, blobId: null }).where(eq(results.id, r.id));
-    await event(tx, current, "result.purged", { from: current.status, reason });
+    await moveLocked(tx, current, "purged", { reason }, { dropBlob: true, now });
     return "purged";
   });
 }
