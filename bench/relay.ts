@@ -4,6 +4,7 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -80,6 +81,7 @@ async function measureAll(receivers: Receiver[], runs: string[][], warmup: strin
   }
   const secs = receivers.map(() => [] as number[]);
   const cpu = receivers.map(() => [] as number[]);
+  const profiler = await startProfile();
   for (const files of runs) {
     const shares = Array.from({ length: ASSOCIATIONS }, (_, i) => files.filter((_f, j) => j % ASSOCIATIONS === i));
     for (const [i, peer] of peers.entries()) {
@@ -92,8 +94,32 @@ async function measureAll(receivers: Receiver[], runs: string[][], warmup: strin
       cpu[i]!.push((c.user + c.system) / 1000 / files.length);
     }
   }
+  await profiler?.stop();
   for (const peer of peers) await peer.stop();
   return receivers.map((receiver, i) => ({ name: receiver.name, seconds: median(secs[i]!), runs: secs[i]!, cpuMsPerInstance: median(cpu[i]!) }));
+}
+
+/**
+ * BENCH_PROFILE=<file>: a CPU profile of this process (the engine's main thread) over the timed runs only,
+ * without start-up, warm-up or the instance set's preparation (node --cpu-prof would take all of them in).
+ */
+async function startProfile() {
+  const file = process.env.BENCH_PROFILE;
+  if (!file) return null;
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
+  await post("Profiler.enable");
+  await post("Profiler.setSamplingInterval", { interval: 200 });
+  await post("Profiler.start");
+  return {
+    stop: async () => {
+      const { profile } = (await post("Profiler.stop")) as { profile: unknown };
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
 }
 
 /** Receivers' folders, removed at the end: deleting files while another receiver runs would slow its syncs. */
