@@ -8,7 +8,7 @@ import { MigrationRunners } from "./migration/runners";
 import { buildAdminApi } from "./api/app";
 import type { EngineConfig } from "./config";
 import { createDicomServer } from "./dicom/scp";
-import { expireDue, recoverUndurableResults, undoUnconfirmed } from "./relay/hold-queue";
+import { expireDue, liveSegments, recoverUndurableResults, undoUnconfirmed } from "./relay/hold-queue";
 import { createHoldQueueWriter } from "./relay/hold-queue-writer";
 import { routeCalledAe } from "./relay/routing";
 import { BlobStore } from "./store/blob-store";
@@ -36,7 +36,7 @@ export async function startEngine(
 ) {
   await migrateEngineDatabase(config.ENGINE_DATABASE_URL);
   const { db, close: closeDb } = connectEngineDb(config.ENGINE_DATABASE_URL);
-  const blobs = new BlobStore(path.resolve(config.ENGINE_BLOB_DIR));
+  const blobs = new BlobStore(path.resolve(config.ENGINE_BLOB_DIR), log);
   const keyring = new Keyring(db, parseMasterKey(config.ENGINE_MASTER_KEY));
 
   const masterKey = parseMasterKey(config.ENGINE_MASTER_KEY);
@@ -62,6 +62,8 @@ export async function startEngine(
   const purge = async () => {
     const n = await expireDue(db, clock.now(), (slug, blobId) => blobs.delete(slug, blobId));
     metrics.expired.inc(n);
+    // Segment files whose small blobs have all been acked, expired or purged.
+    await blobs.collectSegments((slug) => liveSegments(db, slug));
     return n;
   };
   const migration = {
@@ -115,7 +117,7 @@ export async function startEngine(
           transferSyntaxUid: s.transferSyntaxUid,
           sizeBytes: s.sizeBytes,
           sha256: s.sha256,
-          blobId: s.id,
+          blobId: s.blobId,
           receivedAt: clock.now(),
           ...s.header,
         }),
@@ -127,7 +129,7 @@ export async function startEngine(
         // The bytes never became durable: the vendor is told to retry, and the committed row is undone (a version
         // it replaced comes back, else it is purged).
         const reason = "stored bytes could not be made durable";
-        await undoUnconfirmed(db, { tenantSlug: s.tenantSlug, id: result.id, blobId: s.id }, (b) => blobs.exists(s.tenantSlug, b), reason, clock.now());
+        await undoUnconfirmed(db, { tenantSlug: s.tenantSlug, id: result.id, blobId: s.blobId }, (b) => blobs.exists(s.tenantSlug, b), reason, clock.now());
         throw durable.reason;
       }
       if (replacedBlobId) await blobs.delete(s.tenantSlug, replacedBlobId);

@@ -36,6 +36,8 @@ export type TenantRoute = { slug: string; allowedCallingAeTitles: string[] };
 
 export type StoredInstance = {
   id: string;
+  /** where the bytes are (BlobStore.newBlob) */
+  blobId: string;
   tenantSlug: string;
   callingAe: string;
   calledAe: string;
@@ -70,7 +72,7 @@ export type ScpDeps = {
 
 type Pending = {
   writerReady: Promise<NewBlobWriter>;
-  instance: Omit<StoredInstance, "id" | "sizeBytes" | "sha256" | "header" | "durable">;
+  instance: Omit<StoredInstance, "id" | "blobId" | "sizeBytes" | "sha256" | "header" | "durable">;
   prefix: Buffer[];
   prefixBytes: number;
   /** read while the instance arrived, once the prefix held every element */
@@ -152,7 +154,7 @@ export function createDicomServer(deps: ScpDeps) {
 
     createStoreWritableStream(pc: InstanceType<typeof dimse.association.PresentationContext>, request: CStoreRequest) {
       const tenant = this.tenant!;
-      // The result's id is its blob's, which the blob store chose (its file was opened ahead).
+      // The result's id is the one the blob store chose for its blob.
       const instance = {
         tenantSlug: tenant.slug,
         callingAe: this.calling,
@@ -185,11 +187,11 @@ export function createDicomServer(deps: ScpDeps) {
         final: (cb) => {
           this.outcome = writerReady.then(async (w) => {
             w.input.end();
-            const { size, sha256 } = await w.hashed;
+            const { size, sha256, blobId } = await w.hashed;
             const durable = w.done.then(() => {});
             durable.catch(() => {}); // onStored reports it
             const header = pending.header ?? readHeaderFields(Buffer.concat(pending.prefix));
-            return { ...instance, id: w.id, sizeBytes: size, sha256, header, durable };
+            return { ...instance, id: w.id, blobId, sizeBytes: size, sha256, header, durable };
           });
           this.outcome.catch(() => {});
           cb();
@@ -229,7 +231,7 @@ export function createDicomServer(deps: ScpDeps) {
             await deps.onStored(stored);
           } catch (e) {
             await stored.durable.catch(() => {}); // then the blob is in place (or already gone)
-            await deps.blobs.delete(stored.tenantSlug, stored.id);
+            await deps.blobs.delete(stored.tenantSlug, stored.blobId);
             throw e;
           }
           respond(Status.Success);

@@ -1,6 +1,6 @@
 // The hold queue: each stored instance is a result that moves held → notified → pulled → acked (or expired /
 // purged). Every transition writes its event to the outbox in the same transaction.
-import { and, eq, inArray, isNotNull, lte, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, like, lte, sql } from "drizzle-orm";
 import type { BlobStore } from "../store/blob-store";
 import type { EngineDb } from "../store/db";
 import type { Keyring } from "../store/keyring";
@@ -79,6 +79,15 @@ export async function expireDue(db: EngineDb, now: Date, deleteBlob: (slug: stri
     for (const r of due) if (r.blobId) await deleteBlob(r.tenantSlug, r.blobId);
     if (due.length < batch) return expired;
   }
+}
+
+/** The segments (BlobStore's small-blob files) that a tenant's results still refer to. */
+export async function liveSegments(db: EngineDb, slug: string) {
+  const rows = await db
+    .selectDistinct({ segment: sql<string>`split_part(${results.blobId}, '.', 1)` })
+    .from(results)
+    .where(and(eq(results.tenantSlug, slug), like(results.blobId, "%.%")));
+  return new Set(rows.map((r) => r.segment));
 }
 
 /** A tenant's TTL changed: every result still in the queue gets expires_at = received_at + the new TTL. */
@@ -180,10 +189,11 @@ export async function undoUnconfirmed(
 }
 
 /**
- * At start-up: ingest commits a result's row while its blob is fsynced, so an engine that stopped in between left
- * a row whose blob is still <id>.partial. A complete one (it decrypts, the tag checks out) is put in place; an
- * incomplete one means the C-STORE was never confirmed, and the result is purged with the reason. A live row with
- * no blob file at all is left alone and counted (a wrong blob directory must not purge the queue).
+ * At start-up: ingest commits a result's row while its blob is synced, so an engine that stopped in between left
+ * a row whose blob is still <id>.partial, or in a segment still open (BlobStore.recover). A complete one (it
+ * decrypts, the tag checks out) is kept; an incomplete one means the C-STORE was never confirmed, and the result
+ * is purged with the reason (or the version it replaced comes back). A live row with no blob file at all is left
+ * alone and counted (a wrong blob directory must not purge the queue).
  */
 export async function recoverUndurableResults(db: EngineDb, blobs: BlobStore, keyring: Keyring, now: Date) {
   const counts = { kept: 0, purged: 0, restored: 0, missing: 0 };
@@ -194,8 +204,8 @@ export async function recoverUndurableResults(db: EngineDb, blobs: BlobStore, ke
   for (let i = 0; i < rows.length; i += 64) {
     await Promise.all(
       rows.slice(i, i + 64).map(async (r) => {
-        if (await blobs.exists(r.tenantSlug, r.blobId!)) return;
-        const outcome = await blobs.recoverPartial(await keyring.dataKey(r.tenantSlug), r.tenantSlug, r.blobId!);
+        const outcome = await blobs.recover(() => keyring.dataKey(r.tenantSlug), r.tenantSlug, r.blobId!);
+        if (outcome === "in place") return;
         if (outcome === "kept") counts.kept++;
         else if (outcome === "absent") counts.missing++;
         else {

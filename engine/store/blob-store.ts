@@ -1,17 +1,18 @@
-// The local blob store: one encrypted file per blob under <dir>/<tenant>/<id>. Writes go to <id>.partial and are
-// renamed into place only when complete and fsynced, so a failed or aborted write never leaves a half blob.
-import { createHash, randomUUID } from "node:crypto";
-import { close as closeCb, closeSync, createReadStream, fdatasync as fdatasyncCb, fsync as fsyncCb, mkdirSync, open as openCb, renameSync, write as writeCb, writeSync } from "node:fs";
+// The local blob store, encrypted. A large blob is a file of its own under <dir>/<tenant>/<id>: it is written to
+// <id>.partial and renamed into place only when complete and fsynced, so a failed or aborted write never leaves a
+// half blob. Small blobs of the ingest path go into per-tenant segment files instead (segments.ts).
+import { createHash, randomUUID, type Hash } from "node:crypto";
+import { close as closeCb, closeSync, createReadStream, fsync as fsyncCb, mkdirSync, open as openCb, renameSync, write as writeCb, writeSync } from "node:fs";
 import { open, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import { Writable, type Readable } from "node:stream";
+import { Readable, Writable } from "node:stream";
 import { finished, pipeline } from "node:stream/promises";
-import { BLOB_HEADER_BYTES, TAG_BYTES, blobCipher, blobDecipher } from "./encryption";
+import { BLOB_HEADER_BYTES, BLOB_MAGIC, TAG_BYTES, blobCipher, blobDecipher } from "./encryption";
+import { SMALL_BLOB_MAX, Segments, parseSegmentRef, segmentRef } from "./segments";
 
 const fsWrite = promisify((fd: number, buf: Buffer, off: number, len: number, pos: number, cb: (e: Error | null, n: number) => void) => writeCb(fd, buf, off, len, pos, cb));
 const fsFsync = promisify(fsyncCb);
-const fsFdatasync = promisify(fdatasyncCb);
 const fsClose = promisify(closeCb);
 const fsOpen = promisify(openCb);
 
@@ -29,32 +30,35 @@ export type BlobWriter = {
   abort: (reason?: Error) => void;
 };
 
-/** A new blob whose id the store chose (see BlobStore.newBlob). */
-export type NewBlobWriter = BlobWriter & { id: string };
+/** A new blob of the ingest path: its id is chosen by the store, and `blobId` says where its bytes went. */
+export type NewBlobWriter = Omit<BlobWriter, "hashed" | "done"> & {
+  id: string;
+  /** as BlobWriter's, with the blob's address: its id for a file of its own, a segment region for a small blob */
+  hashed: Promise<{ size: number; sha256: string; blobId: string }>;
+  done: Promise<{ size: number; sha256: string; blobId: string }>;
+};
 
-/** How long a tenant's spare file waits for its next instance before it is closed and removed. */
-const SPARE_IDLE_MS = 60_000;
-/** Spare files per tenant at most (about one per association sending to it at once). */
-const MAX_SPARES = 8;
-/** At start-up, a <id>.partial older than this belongs to no running write (spares live SPARE_IDLE_MS at most). */
+/** At start-up, a <id>.partial older than this belongs to no running write. */
 const STALE_PARTIAL_MS = 60 * 60_000;
-
-type Spare = { id: string; opened: Promise<number>; timer: NodeJS.Timeout };
 
 /** Ciphertext is written in batches of at least this much (and at the end). */
 const FLUSH_BYTES = 256 * 1024;
+
+/** Plaintext already hashed and counted, handed to a file writer to encrypt and write first. */
+type Seed = { hash: Hash; size: number; plaintext: Buffer[] };
 
 export class BlobStore {
   /** tenant folders known to exist (saves a mkdir per instance) */
   private readonly folders = new Set<string>();
   /** blobs being fsynced and renamed into place: a reader waits for them */
   private readonly inFlight = new Map<string, Promise<void>>();
-  /** per tenant, a temporary file opened ahead for its next new blob */
-  private readonly spares = new Map<string, Spare[]>();
-  /** per tenant, new blobs being written now (as many spares are kept, plus one) */
-  private readonly writing = new Map<string, number>();
-  private closed = false;
-  constructor(private readonly dir: string) {}
+  private readonly segments: Segments;
+  constructor(
+    private readonly dir: string,
+    log: (m: string) => void = () => {},
+  ) {
+    this.segments = new Segments(dir, log);
+  }
 
   private file(slug: string, id: string) {
     if (!/^[a-z0-9-]+$/.test(slug) || !/^[A-Za-z0-9-]+$/.test(id)) throw new Error("invalid blob address");
@@ -68,60 +72,88 @@ export class BlobStore {
     this.folders.add(folder);
   }
 
-  private openSpare(slug: string): Spare {
-    const id = randomUUID();
-    const tmp = `${this.file(slug, id)}.partial`;
-    this.ensureFolder(tmp);
-    // Synced while empty, so the file's creation is durable before it is used: the blob's own sync then carries
-    // only its data (a fraction of a new file's fsync, which must commit the file system's journal).
-    const opened = fsOpen(tmp, "wx").then(async (fd) => (await fsFsync(fd), fd));
-    opened.catch(() => {}); // reported through the writer that takes it
-    const spare: Spare = { id, opened, timer: setTimeout(() => void this.dropSpare(slug, spare), SPARE_IDLE_MS).unref() };
-    return spare;
-  }
-
-  private async dropSpare(slug: string, spare: Spare) {
-    clearTimeout(spare.timer);
-    const left = this.spares.get(slug)?.filter((x) => x !== spare) ?? [];
-    if (left.length) this.spares.set(slug, left);
-    else this.spares.delete(slug);
-    const fd = await spare.opened.catch(() => null);
-    if (fd === null) return;
-    await fsClose(fd).catch(() => {});
-    await rm(`${this.file(slug, spare.id)}.partial`, { force: true });
+  private track(key: string, done: Promise<unknown>) {
+    const settled = done.then(() => {}, () => {});
+    this.inFlight.set(key, settled);
+    void settled.then(() => this.inFlight.delete(key));
   }
 
   /**
-   * A writer for a new blob of the tenant, with an id the store chooses. Its temporary file is usually a spare,
-   * created and synced after the tenant's previous blob was durable (while the vendor sends the next instance), so
-   * neither the file's creation nor a journal commit for it is on this write's path. The next spare is made once
-   * this blob is durable: made earlier, its sync would hold up this blob's.
+   * A writer for a new blob of the tenant. The plaintext is kept in memory while it is small: a blob that ends
+   * within SMALL_BLOB_MAX is encrypted whole and written to the tenant's current segment (segments.ts), one write
+   * and one data sync; a larger one (or one that finds no segment ready) streams to a file of its own.
    */
   newBlob(dataKey: Buffer, slug: string): NewBlobWriter {
-    const spare = this.spares.get(slug)?.pop();
-    if (spare) clearTimeout(spare.timer);
-    this.writing.set(slug, (this.writing.get(slug) ?? 0) + 1);
-    const id = spare?.id ?? randomUUID();
-    const w = this.writer(dataKey, slug, id, spare?.opened);
-    void w.done.catch(() => {}).finally(() => {
-      const writing = (this.writing.get(slug) ?? 1) - 1;
-      this.writing.set(slug, writing);
-      // One spare for each association still writing and one for the next instance (capped).
-      const spares = this.spares.get(slug) ?? [];
-      if (!this.closed && spares.length < Math.min(MAX_SPARES, writing + 1)) this.spares.set(slug, [...spares, this.openSpare(slug)]);
+    const id = randomUUID();
+    const hash = createHash("sha256");
+    let size = 0;
+    let held: Buffer[] = [];
+    let file: BlobWriter | null = null;
+    let small: { blobId: string; write: () => Promise<void> } | null = null;
+    const spill = () => {
+      file = this.writer(dataKey, slug, id, { hash, size, plaintext: held });
+      held = [];
+      return file;
+    };
+    const input = new Writable({
+      highWaterMark: 1 << 20,
+      write: (chunk: Buffer, _enc, cb) => {
+        if (file) return file.input.write(chunk) ? cb() : file.input.once("drain", () => cb());
+        size += chunk.length;
+        hash.update(chunk);
+        held.push(chunk);
+        if (BLOB_HEADER_BYTES + size + TAG_BYTES > SMALL_BLOB_MAX) spill();
+        cb();
+      },
+      final: (cb) => {
+        const slot = file ? null : this.segments.allocate(slug, BLOB_HEADER_BYTES + size + TAG_BYTES);
+        if (!slot) {
+          (file ?? spill()).input.end();
+          return cb();
+        }
+        const blobId = segmentRef(slot.ref);
+        const { header, cipher } = blobCipher(dataKey, slug, blobId);
+        const sealed = Buffer.concat([header, ...held.map((c) => cipher.update(c)), cipher.final(), cipher.getAuthTag()]);
+        held = [];
+        small = { blobId, write: () => this.segments.write(slot.segment, slot.ref, sealed) };
+        cb();
+      },
+      destroy: (err, cb) => {
+        (file as BlobWriter | null)?.abort(err ?? undefined);
+        cb(err);
+      },
     });
-    return { id, ...w };
+    input.on("error", () => {}); // `hashed` and `done` report it
+    const hashed = (async () => {
+      await finished(input);
+      const f = file as BlobWriter | null;
+      if (f) return { ...(await f.hashed), blobId: id };
+      return { size, sha256: hash.digest("hex"), blobId: small!.blobId };
+    })();
+    const done = (async () => {
+      const result = await hashed;
+      const f = file as BlobWriter | null;
+      if (f) return { ...(await f.done), blobId: id };
+      // The caller's row commit, started as `hashed` resolved, goes out first (setImmediate runs after it).
+      await new Promise((resolve) => setImmediate(resolve));
+      await small!.write();
+      return result;
+    })();
+    void hashed.then((h) => h.blobId !== id && this.track(`${slug}/${h.blobId}`, done), () => {});
+    hashed.catch(() => {});
+    done.catch(() => {});
+    return { id, input, hashed, done, abort: (reason) => input.destroy(reason ?? new Error("aborted")) };
   }
 
-  /** Closes and removes the spare files (at shutdown). */
+  /** Stops making segments (at shutdown); segments with no write left are sealed. */
   async close() {
-    this.closed = true;
-    await Promise.all([...this.spares].flatMap(([slug, spares]) => spares.map((spare) => this.dropSpare(slug, spare))));
+    await this.segments.close();
   }
 
   /**
-   * At start-up, after recovery: removes temporary files no write can own any more (a spare or a half-written
-   * blob left by a stop), judged by age so an engine sharing the folder keeps its own. Returns how many.
+   * At start-up, after recovery: removes temporary files no write can own any more (a half-written blob left by a
+   * stop), judged by age so an engine sharing the folder keeps its own, and seals segments such a stop left open.
+   * Returns how many files it removed.
    */
   async sweepStalePartials(now = Date.now()) {
     let removed = 0;
@@ -136,7 +168,13 @@ export class BlobStore {
         removed++;
       }
     }
+    await this.segments.sealStale(now);
     return removed;
+  }
+
+  /** Removes segments no live blob is in (`live`: the segment ids a tenant's live results refer to). */
+  collectSegments(live: (slug: string) => Promise<Set<string>>, now = Date.now()) {
+    return this.segments.collect(live, now);
   }
 
   /**
@@ -146,24 +184,23 @@ export class BlobStore {
    * row meanwhile and confirm only when both are durable; a reader of the blob meanwhile waits for it. A crash in between leaves a
    * row whose blob is still <id>.partial: `recoverPartial` keeps it if it is complete, else the row goes.
    */
-  writer(dataKey: Buffer, slug: string, id: string, preOpened?: Promise<number>): BlobWriter {
+  writer(dataKey: Buffer, slug: string, id: string, seed?: Seed): BlobWriter {
     const final = this.file(slug, id);
     const tmp = `${final}.partial`;
-    const hash = createHash("sha256");
-    let size = 0;
+    const hash = seed?.hash ?? createHash("sha256");
+    let size = seed?.size ?? 0;
     const { header, cipher } = blobCipher(dataKey, slug, id);
     /**
-     * The temporary file is opened in the thread pool at once (or was opened ahead: newBlob), while the instance
-     * arrives. Once the input ends, `hashed` resolves and the tail is written, fsynced and the file renamed off
-     * the caller's path (`done`).
+     * The temporary file is opened in the thread pool at once, while the instance arrives. Once the input ends,
+     * `hashed` resolves and the tail is written, fsynced and the file renamed off the caller's path (`done`).
      */
     this.ensureFolder(final);
     let fd: number | null = null;
-    const opened = (preOpened ?? fsOpen(tmp, "wx")).then((f) => (fd = f));
+    const opened = fsOpen(tmp, "wx").then((f) => (fd = f));
     opened.catch(() => {}); // reported through `hashed`
     /** Ciphertext waiting for the next write: small chunks are coalesced into one write call. */
-    let queued: Buffer[] = [header];
-    let queuedBytes = header.length;
+    let queued: Buffer[] = [header, ...(seed?.plaintext ?? []).map((c) => cipher.update(c))];
+    let queuedBytes = queued.reduce((n, c) => n + c.length, 0);
     let position = 0;
     const take = () => {
       const buf = queued.length === 1 ? queued[0]! : Buffer.concat(queued, queuedBytes);
@@ -229,7 +266,7 @@ export class BlobStore {
           off += n;
           position += n;
         }
-        await (preOpened ? fsFdatasync(f) : fsFsync(f));
+        await fsFsync(f);
         renameSync(tmp, final);
       } catch (e) {
         await discard();
@@ -243,10 +280,7 @@ export class BlobStore {
       }
       return result;
     })();
-    const key = `${slug}/${id}`;
-    const settled = done.then(() => {}, () => {});
-    this.inFlight.set(key, settled);
-    void settled.then(() => this.inFlight.delete(key));
+    this.track(`${slug}/${id}`, done);
     // The caller awaits `done`; make sure an early abort is never an unhandled rejection meanwhile.
     hashed.catch(() => {});
     done.catch(() => {});
@@ -255,8 +289,16 @@ export class BlobStore {
 
   /** A stream of the decrypted bytes; the GCM tag is checked at the end (a tampered blob errors the stream). */
   async reader(dataKey: Buffer, slug: string, id: string): Promise<Readable> {
-    const file = this.file(slug, id);
     await this.inFlight.get(`${slug}/${id}`);
+    const ref = parseSegmentRef(id);
+    if (ref) {
+      // A small blob: read and checked whole (a tampered one fails here).
+      const bytes = await this.segments.read(slug, ref);
+      if (!bytes) throw new Error(`blob ${id} not found`);
+      const decipher = blobDecipher(dataKey, slug, id, bytes.subarray(0, BLOB_HEADER_BYTES), bytes.subarray(bytes.length - TAG_BYTES));
+      return Readable.from([Buffer.concat([decipher.update(bytes.subarray(BLOB_HEADER_BYTES, bytes.length - TAG_BYTES)), decipher.final()])]);
+    }
+    const file = this.file(slug, id);
     const { size } = await stat(file);
     const fh = await open(file, "r");
     const header = Buffer.alloc(BLOB_HEADER_BYTES);
@@ -276,9 +318,32 @@ export class BlobStore {
     return Buffer.concat(chunks);
   }
 
-  /** Whether the blob is in place under its name. */
+  /** Whether the blob is in place (for a small blob: its region holds a blob, not the zeros of a deleted one). */
   async exists(slug: string, id: string) {
+    const ref = parseSegmentRef(id);
+    if (ref) return (await this.segments.read(slug, ref).catch(() => null))?.subarray(0, BLOB_MAGIC.length).equals(BLOB_MAGIC) ?? false;
     return (await stat(this.file(slug, id)).catch(() => null))?.isFile() ?? false;
+  }
+
+  /**
+   * After a stop, for a live result's blob: "in place" when it is durable; a file blob still <id>.partial is
+   * kept or discarded (recoverPartial); a small blob in a segment that was still open is checked (it decrypts and
+   * its tag verifies), and its region is zeroed ("discarded") when it does not. "absent": no file at all.
+   */
+  async recover(dataKey: () => Promise<Buffer>, slug: string, id: string): Promise<"in place" | "kept" | "discarded" | "absent"> {
+    const ref = parseSegmentRef(id);
+    if (!ref) return (await this.exists(slug, id)) ? "in place" : this.recoverPartial(await dataKey(), slug, id);
+    const at = await this.segments.locate(slug, ref.segment);
+    if (!at) return "absent";
+    if (!at.open) return "in place";
+    const key = await dataKey();
+    try {
+      await this.read(key, slug, id);
+      return "in place";
+    } catch {
+      await this.segments.erase(slug, ref);
+      return "discarded";
+    }
   }
 
   /**
@@ -316,6 +381,8 @@ export class BlobStore {
   }
 
   async delete(slug: string, id: string) {
-    await rm(this.file(slug, id), { force: true });
+    const ref = parseSegmentRef(id);
+    if (ref) await this.segments.erase(slug, ref);
+    else await rm(this.file(slug, id), { force: true });
   }
 }
