@@ -136,6 +136,8 @@ export function createDicomServer(deps: ScpDeps) {
         }
       }
       this.sendAssociationAccept();
+      // The tenant's first small instance then finds a segment ready (blob-store.ts).
+      void deps.blobs.prepareSegment(tenant.slug);
     }
 
     associationReleaseRequested() {

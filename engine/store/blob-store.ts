@@ -118,8 +118,9 @@ export class BlobStore {
         small = { blobId, write: () => this.segments.write(slot.segment, slot.ref, sealed) };
         cb();
       },
+      // Called at the end of every stream (with no error once it finished): only an error aborts the file.
       destroy: (err, cb) => {
-        (file as BlobWriter | null)?.abort(err ?? undefined);
+        if (err) (file as BlobWriter | null)?.abort(err);
         cb(err);
       },
     });
@@ -143,6 +144,11 @@ export class BlobStore {
     hashed.catch(() => {});
     done.catch(() => {});
     return { id, input, hashed, done, abort: (reason) => input.destroy(reason ?? new Error("aborted")) };
+  }
+
+  /** Has a segment made for the tenant's small blobs, if it has none (an association to it was just accepted). */
+  prepareSegment(slug: string) {
+    return this.segments.ready(slug);
   }
 
   /** Stops making segments (at shutdown); segments with no write left are sealed. */

@@ -68,6 +68,13 @@ export class Segments {
     return path.join(this.dir, slug, `${id}.seg${open ? ".open" : ""}`);
   }
 
+  /** Resolves once the tenant has a segment ready for its next small blob (made now if need be). */
+  async ready(slug: string) {
+    if (this.current.has(slug)) return;
+    this.prepare(slug);
+    await this.next.get(slug);
+  }
+
   /** Makes the tenant's next segment, unless one is ready or being made. */
   private prepare(slug: string) {
     if (this.closed || this.next.has(slug) || this.nextReady.has(slug)) return;

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -7,6 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabases } from "../../../test/databases";
 import { PYDICOM_TEST_FILES, datasetDump, dcmtk } from "../../../test/dcmtk";
 import { startTestEngine } from "../../../test/engine";
+import { until } from "../../../test/until";
+import { connectEngineDb } from "../../store/db";
+import { liveSegments } from "../../relay/hold-queue";
 
 const TOKEN = "relay-ingest-token-".padEnd(48, "z");
 const CT = path.join(PYDICOM_TEST_FILES, "CT_small.dcm");
@@ -111,6 +115,24 @@ describe("relay DICOM endpoint with DCMTK as the vendor", () => {
     expect(detail.timeline.map((e: { type: string }) => e.type)).toEqual(["result.received", "result.replaced"]);
   });
 
+  it("stores small results in the tenant's own segment file, which only that tenant's live results keep", async () => {
+    // The association has the engine make alpha's segment; once it is there, the next instance goes into it.
+    await until(() => readdir(path.join(engine.blobDir, "alpha")), (names) => names.some((n) => n.endsWith(".seg.open")));
+    expect((await store("ALPHA", MR, "VENDOR_AI", ["-xe"])).code).toBe(0);
+    const { db, close } = connectEngineDb(dbs.engineUrl);
+    try {
+      const alpha = await liveSegments(db, "alpha");
+      expect([...alpha].some((s) => existsSync(path.join(engine.blobDir, "alpha", `${s}.seg.open`)))).toBe(true);
+      const bravo = await liveSegments(db, "bravo");
+      expect([...alpha].filter((s) => bravo.has(s))).toEqual([]);
+      // Bravo's folder holds no file of alpha's segments.
+      const bravoFiles = await readdir(path.join(engine.blobDir, "bravo")).catch(() => []);
+      expect(bravoFiles.filter((f) => [...alpha].some((s) => f.startsWith(s)))).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
   it("keeps serving after garbage bytes and a truncated PDU on the DICOM port", async () => {
     for (const junk of [Buffer.from("GET / HTTP/1.1\r\n\r\n"), Buffer.from([0x01, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00, 0x01])]) {
       await new Promise<void>((resolve) => {
@@ -197,8 +219,10 @@ describe("an association that ends mid-instance", () => {
       expect(r.code).not.toBe(0);
       const list = await fetch(`${engine.url}/v1/tenants/alpha/results`, { headers }).then((x) => x.json());
       expect(list.results).toEqual([]);
+      // No blob file; the tenant's segment (made when the association was accepted) holds nothing but zeros.
       const stored = await readdir(path.join(engine.blobDir, "alpha")).catch(() => []);
-      expect(stored).toEqual([]);
+      expect(stored.filter((f) => !f.endsWith(".seg.open"))).toEqual([]);
+      for (const f of stored) expect((await readFile(path.join(engine.blobDir, "alpha", f))).every((b) => b === 0)).toBe(true);
       expect((await dcmtk("storescu", ["-aet", "V", "-aec", "ALPHA", "127.0.0.1", String(engine.dicomPort), CT])).code).toBe(0);
     } finally {
       await engine.close();

@@ -9,7 +9,9 @@ import { PYDICOM_TEST_FILES, datasetBytes, dcmtk } from "../../../test/dcmtk";
 import { startTestEngine } from "../../../test/engine";
 import { startStorescp } from "../../../test/pacs";
 import { freePort } from "../../../scripts/lib/ports";
-import { copyFile, readdir, readFile, rename, truncate } from "node:fs/promises";
+import { copyFile, open, readdir, readFile, rename } from "node:fs/promises";
+import postgres from "postgres";
+import { parseSegmentRef } from "../../store/segments";
 import { until } from "../../../test/until";
 
 const TOKEN = "faults-token-".padEnd(48, "f");
@@ -112,33 +114,68 @@ describe("relay faults", () => {
     expect(delivered.some((b) => datasetBytes(b).equals(datasetBytes(bytesBefore)))).toBe(true);
   });
 
-  it("an engine stopped between a result's commit and its blob's fsync: a complete blob is put in place, an incomplete one's result is purged", async () => {
+  /** Where a result's bytes are: its own file (named by the result id) or a region of the tenant's segment. */
+  const blobIdOf = async (resultId: string) => {
+    const sql = postgres(dbs.engineUrl, { max: 1 });
+    try {
+      const [row] = await sql<{ blob_id: string }[]>`select blob_id from results where id = ${resultId}`;
+      return row!.blob_id;
+    } finally {
+      await sql.end();
+    }
+  };
+  /** A C-ECHO: the association has the engine make the tenant's segment, which the test waits for. */
+  const segmentReady = async () => {
+    expect((await dcmtk("echoscu", ["-aet", "VENDOR", "-aec", "SITE", "127.0.0.1", String(engine.dicomPort)])).code).toBe(0);
+    await until(() => readdir(path.join(engine.blobDir, "site")), (names) => names.some((n) => n.endsWith(".seg.open")));
+  };
+  /** As a crash leaves a segment: still open (close() sealed it). */
+  const reopen = async (blobDir: string, segment: string) => {
+    const sealed = path.join(blobDir, "site", `${segment}.seg`);
+    if (existsSync(sealed)) await rename(sealed, `${sealed}.open`);
+    return `${sealed}.open`;
+  };
+  const writeAt = async (file: string, bytes: Buffer, offset: number) => {
+    const fh = await open(file, "r+");
+    await fh.write(bytes, 0, bytes.length, offset).finally(() => fh.close());
+  };
+
+  it("an engine stopped between a result's commit and its blob's sync: complete blobs are kept, an incomplete one's result is purged", async () => {
     await Promise.all(children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => new Promise((r) => (c.once("exit", r), c.kill("SIGKILL")))));
     await until(async () => (await api("/v1/tenants/site/routers")).body.routers.filter((r: { connected: boolean }) => r.connected).length, (n) => n === 0);
     const live = new Set((await results()).filter((r) => r.status === "held").map((r) => r.id));
-    for (const f of ["CT_small.dcm", "MR_small.dcm"])
+    await segmentReady();
+    // Small results go into the tenant's segment; the ECG waveform (291 kB) into a file of its own.
+    for (const f of ["CT_small.dcm", "MR_small.dcm", "waveform_ecg.dcm"])
       expect((await dcmtk("storescu", ["-aet", "VENDOR", "-aec", "SITE", "127.0.0.1", String(engine.dicomPort), path.join(PYDICOM_TEST_FILES, f)])).code).toBe(0);
     const fresh = (await results()).filter((r) => r.status === "held" && !live.has(r.id));
-    const ct = fresh.find((r) => r.modality === "CT")!;
-    const mr = fresh.find((r) => r.modality === "MR")!;
+    const [ct, mr, ecg] = ["CT", "MR", "ECG"].map((m) => fresh.find((r) => r.modality === m)!) as [Record<string, any>, Record<string, any>, Record<string, any>];
+    const [ctBlob, mrBlob, ecgBlob] = await Promise.all([ct, mr, ecg].map((r) => blobIdOf(r.id)));
+    expect(parseSegmentRef(ctBlob!)).not.toBeNull();
+    expect(parseSegmentRef(mrBlob!)).not.toBeNull();
+    expect(ecgBlob).toBe(ecg.id);
     const ctBytes = await engine.readResultBytes("site", ct.id);
+    const ecgBytes = await engine.readResultBytes("site", ecg.id);
     const { masterKey, blobDir } = engine;
     await engine.close();
-    // The state a crash leaves when rows committed while their blobs were being fsynced: the blobs are still
-    // their temporary files, one complete, one cut short.
+    // The state a crash leaves when rows committed while their blobs were being synced: the segment still open,
+    // with the MR's bytes never written past its start, and the ECG's blob still its (complete) temporary file.
+    const mrRef = parseSegmentRef(mrBlob!)!;
+    const segment = await reopen(blobDir, mrRef.segment);
+    await writeAt(segment, Buffer.alloc(mrRef.length - 100), mrRef.offset + 100);
     const blob = (id: string) => path.join(blobDir, "site", id);
-    await rename(blob(ct.id), `${blob(ct.id)}.partial`);
-    await rename(blob(mr.id), `${blob(mr.id)}.partial`);
-    await truncate(`${blob(mr.id)}.partial`, 1000);
+    await rename(blob(ecg.id), `${blob(ecg.id)}.partial`);
 
     engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, masterKey, blobDir });
     const after = await results();
     expect(after.find((r) => r.id === ct.id)).toMatchObject({ status: "held", sha256: ct.sha256 });
     expect((await engine.readResultBytes("site", ct.id)).equals(ctBytes)).toBe(true);
+    expect(after.find((r) => r.id === ecg.id)).toMatchObject({ status: "held", sha256: ecg.sha256 });
+    expect((await engine.readResultBytes("site", ecg.id)).equals(ecgBytes)).toBe(true);
+    expect(existsSync(`${blob(ecg.id)}.partial`)).toBe(false);
     const purged = (await api(`/v1/tenants/site/results/${mr.id}`)).body;
     expect(purged.status).toBe("purged");
     expect(purged.timeline.at(-1)).toMatchObject({ type: "result.purged", payload: { reason: expect.stringContaining("never confirmed") } });
-    expect(existsSync(`${blob(mr.id)}.partial`)).toBe(false);
   });
 
   it("an engine stopped while a replacing C-STORE's bytes were being synced brings the confirmed version back", async () => {
@@ -151,32 +188,32 @@ describe("relay faults", () => {
     await copyFile(v1, v2);
     expect((await dcmtk("dcmodify", ["-nb", "-i", "(0008,103e)=second version", v2])).code).toBe(0);
     const send = async (file: string) => expect((await dcmtk("storescu", ["-aet", "VENDOR", "-aec", "SITE", "127.0.0.1", String(engine.dicomPort), file])).code).toBe(0);
-    const blobs = async () => (await readdir(path.join(engine.blobDir, "site"))).filter((f) => !f.endsWith(".partial"));
 
-    const before = new Set(await blobs());
+    await segmentReady();
+    const before = new Set((await results()).map((r) => r.id));
     await send(v1);
     const first = (await results()).find((r) => r.status === "held" && !before.has(r.id))!;
     const firstBytes = await engine.readResultBytes("site", first.id);
-    const afterFirst = new Set(await blobs());
-    // The first version's blob as it is before the replacement deletes it (which happens only once the new one is
-    // durable, so a crash before that leaves it in place).
-    const firstBlob = path.join(dir, "first-blob");
-    await copyFile(path.join(engine.blobDir, "site", first.id), firstBlob);
+    const firstRef = parseSegmentRef(await blobIdOf(first.id))!;
+    expect(firstRef).not.toBeNull();
+    // The first version's stored bytes as they are before the replacement deletes them (which happens only once
+    // the new ones are durable, so a crash before that leaves them in place).
+    const segmentBytes = async () => readFile(path.join(engine.blobDir, "site", `${firstRef.segment}.seg.open`));
+    const firstStored = (await segmentBytes()).subarray(firstRef.offset, firstRef.offset + firstRef.length);
     await send(v2);
     const replaced = (await results()).find((r) => r.id === first.id)!;
     expect(replaced.sha256).not.toBe(first.sha256);
-    const [secondBlob] = (await blobs()).filter((f) => !afterFirst.has(f));
-    expect(secondBlob).toBeDefined();
+    const secondRef = parseSegmentRef(await blobIdOf(first.id))!;
+    expect(secondRef.segment).toBe(firstRef.segment);
 
     const { masterKey, blobDir } = engine;
     await engine.close();
-    // As a crash leaves it: the replacement's row committed, its blob still a temporary file cut short, and the
-    // first version's blob not yet deleted.
-    const blob = (id: string) => path.join(blobDir, "site", id);
-    await rename(blob(secondBlob!), `${blob(secondBlob!)}.partial`);
-    await truncate(`${blob(secondBlob!)}.partial`, 1000);
-    expect(existsSync(blob(first.id))).toBe(false);
-    await copyFile(firstBlob, blob(first.id));
+    // As a crash leaves it: the replacement's row committed, its bytes never written past their start, and the
+    // first version's bytes not yet deleted.
+    const segment = await reopen(blobDir, firstRef.segment);
+    expect((await readFile(segment)).subarray(firstRef.offset, firstRef.offset + firstRef.length).every((b) => b === 0)).toBe(true);
+    await writeAt(segment, firstStored, firstRef.offset);
+    await writeAt(segment, Buffer.alloc(secondRef.length - 100), secondRef.offset + 100);
 
     engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, masterKey, blobDir });
     const restored = (await api(`/v1/tenants/site/results/${first.id}`)).body;
@@ -184,6 +221,5 @@ describe("relay faults", () => {
     expect((await engine.readResultBytes("site", first.id)).equals(firstBytes)).toBe(true);
     expect(restored.timeline.map((e: { type: string }) => e.type).slice(-2)).toEqual(["result.replaced", "result.restored"]);
     expect(restored.timeline.at(-1).payload).toMatchObject({ reason: expect.stringContaining("never confirmed"), unconfirmed: { sha256: replaced.sha256 }, sha256: first.sha256 });
-    expect(existsSync(`${blob(secondBlob!)}.partial`)).toBe(false);
   });
 });

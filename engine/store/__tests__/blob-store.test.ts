@@ -1,10 +1,11 @@
-import { randomBytes, createHash } from "node:crypto";
+import { randomBytes, createHash, randomUUID } from "node:crypto";
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, stat, truncate, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { BlobStore } from "../blob-store";
 import { newDataKey, parseMasterKey, unwrapKey, wrapKey } from "../encryption";
+import { parseSegmentRef, segmentRef } from "../segments";
 import { until } from "../../../test/until";
 
 describe("encrypted blob store", () => {
@@ -101,51 +102,113 @@ describe("encrypted blob store", () => {
     expect((await readdir(path.join(dir, "alpha"))).sort()).toEqual(["whole"]);
   });
 
-  it("a tenant's next new blob goes into a spare made once the previous one was durable; close() removes it", async () => {
+  it("small new blobs share the tenant's segment, made ahead; a large one, or one that finds no segment ready, gets a file of its own", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "blobs-"));
     const store = new BlobStore(dir);
     const key = newDataKey();
+    const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
     const first = store.newBlob(key, "alpha");
     first.input.end(randomBytes(1000));
-    await first.done;
-    // The spare is an empty temporary file, ready before the next instance arrives.
-    await until(async () => (await readdir(path.join(dir, "alpha"))).length, (n) => n === 2);
-    const [spare] = (await readdir(path.join(dir, "alpha"))).filter((f) => f.endsWith(".partial"));
-    expect((await stat(path.join(dir, "alpha", spare!))).size).toBe(0);
-    const data = randomBytes(40_000);
-    const second = store.newBlob(key, "alpha");
-    expect(`${second.id}.partial`).toBe(spare);
-    second.input.end(data);
-    await second.done;
-    expect((await store.read(key, "alpha", second.id)).equals(data)).toBe(true);
-    // Another tenant has spares of its own.
-    const other = store.newBlob(key, "bravo");
-    other.input.end(randomBytes(10));
-    await other.done;
-    await until(async () => (await readdir(path.join(dir, "bravo"))).length, (n) => n === 2);
+    expect((await first.done).blobId).toBe(first.id);
+
+    await store.prepareSegment("alpha");
+    const data = [randomBytes(40_000), randomBytes(3000)];
+    const writers = data.map((d) => {
+      const w = store.newBlob(key, "alpha");
+      w.input.end(d);
+      return w;
+    });
+    const done = await Promise.all(writers.map((w) => w.done));
+    const refs = done.map((d) => parseSegmentRef(d.blobId)!);
+    for (const [i, d] of done.entries()) {
+      expect(d).toMatchObject({ size: data[i]!.length, sha256: sha(data[i]!) });
+      expect((await store.read(key, "alpha", d.blobId)).equals(data[i]!)).toBe(true);
+    }
+    // One segment, page-aligned regions of header + ciphertext + tag.
+    expect(refs[1]!.segment).toBe(refs[0]!.segment);
+    expect(refs.map((r) => [r.offset, r.length])).toEqual([
+      [0, 40_032],
+      [40_960, 3032],
+    ]);
+    const segment = path.join(dir, "alpha", `${refs[0]!.segment}.seg.open`);
+    expect((await readFile(segment)).includes(data[0]!.subarray(0, 64))).toBe(false);
+
+    const big = randomBytes(300_000);
+    const b = store.newBlob(key, "alpha");
+    for (let i = 0; i < big.length; i += 65536) b.input.write(big.subarray(i, i + 65536));
+    b.input.end();
+    expect(await b.done).toEqual({ size: big.length, sha256: sha(big), blobId: b.id });
+    expect((await store.read(key, "alpha", b.id)).equals(big)).toBe(true);
+
+    // The tenant and the region are authenticated: another key, or another region's address, fails.
+    await expect(store.read(newDataKey(), "alpha", done[0]!.blobId)).rejects.toThrow(/authenticate/);
+    await expect(store.read(key, "alpha", segmentRef({ ...refs[1]!, offset: 0 }))).rejects.toThrow();
+    // Deleting a small blob zeroes its region; its neighbour is untouched.
+    await store.delete("alpha", done[0]!.blobId);
+    expect(await store.exists("alpha", done[0]!.blobId)).toBe(false);
+    expect(await store.exists("alpha", done[1]!.blobId)).toBe(true);
+    expect((await readFile(segment)).subarray(0, 40_032).every((x) => x === 0)).toBe(true);
+    // Closing seals the segment (every write into it is synced).
     await store.close();
-    expect((await readdir(path.join(dir, "alpha"))).sort()).toEqual([first.id, second.id].sort());
-    expect(await readdir(path.join(dir, "bravo"))).toEqual([other.id]);
+    expect((await readdir(path.join(dir, "alpha"))).sort()).toEqual([first.id, b.id, `${refs[0]!.segment}.seg`].sort());
+    expect((await store.read(key, "alpha", done[1]!.blobId)).equals(data[1]!)).toBe(true);
   });
 
-  it("keeps about one spare per association writing to the tenant at once", async () => {
+  it("after a crash, a small blob in a segment still open is kept when it checks out and discarded when it does not", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "blobs-"));
+    const key = newDataKey();
+    const store = new BlobStore(dir);
+    await store.prepareSegment("alpha");
+    const ids: string[] = [];
+    for (const size of [20_000, 20_000]) {
+      const w = store.newBlob(key, "alpha");
+      w.input.end(randomBytes(size));
+      ids.push((await w.done).blobId);
+    }
+    const [whole, short] = ids as [string, string];
+    await store.close();
+    // As a crash leaves it: the segment still open, and the second blob's bytes never reached the disk.
+    const { segment, offset, length } = parseSegmentRef(short)!;
+    await rename(path.join(dir, "alpha", `${segment}.seg`), path.join(dir, "alpha", `${segment}.seg.open`));
+    const file = await readFile(path.join(dir, "alpha", `${segment}.seg.open`));
+    file.fill(0, offset + 100, offset + length);
+    await writeFile(path.join(dir, "alpha", `${segment}.seg.open`), file);
+
+    const after = new BlobStore(dir);
+    expect(await after.recover(async () => key, "alpha", whole)).toBe("in place");
+    expect(await after.recover(async () => key, "alpha", short)).toBe("discarded");
+    expect(await after.exists("alpha", short)).toBe(false);
+    expect(await after.recover(async () => key, "alpha", segmentRef({ segment: randomUUID(), offset: 0, length: 100 }))).toBe("absent");
+    // Once an earlier run's open segment is sealed, its blobs are trusted without being read.
+    await after.sweepStalePartials(Date.now() + 2 * 3600_000);
+    expect(await readdir(path.join(dir, "alpha"))).toEqual([`${segment}.seg`]);
+    expect(await after.recover(() => Promise.reject(new Error("not read")), "alpha", whole)).toBe("in place");
+  });
+
+  it("seals a full segment once its writes are synced, and removes a sealed one no live result refers to", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "blobs-"));
     const store = new BlobStore(dir);
     const key = newDataKey();
-    const burst = async () => {
-      const writers = [1, 2, 3].map(() => store.newBlob(key, "alpha"));
-      for (const w of writers) w.input.end(randomBytes(2000));
-      await Promise.all(writers.map((w) => w.done));
-      return writers.map((w) => w.id);
-    };
-    const spares = async () => (await readdir(path.join(dir, "alpha"))).filter((f) => f.endsWith(".partial")).map((f) => f.slice(0, -".partial".length));
-    await burst();
-    // Three wrote at once: the first two to finish each left a spare for those still writing.
-    const ready = await until(spares, (x) => x.length === 2);
-    const second = await burst();
-    expect(second.filter((id) => ready.includes(id))).toHaveLength(2);
+    await store.prepareSegment("alpha");
+    const blobIds: string[] = [];
+    // 250 kB each (a 248 KiB region): 66 fill a 16 MiB segment.
+    for (let i = 0; i < 70; i++) {
+      const w = store.newBlob(key, "alpha");
+      w.input.end(randomBytes(250_000));
+      blobIds.push((await w.done).blobId);
+    }
+    const first = parseSegmentRef(blobIds[0]!)!.segment;
+    expect(blobIds.slice(0, 66).every((id) => parseSegmentRef(id)?.segment === first)).toBe(true);
+    await until(() => readdir(path.join(dir, "alpha")), (names) => names.includes(`${first}.seg`));
+    const later = Date.now() + 11 * 60_000;
+    expect(await store.collectSegments(async () => new Set([first]), later)).toBe(0);
+    expect(await store.collectSegments(async () => new Set(), Date.now())).toBe(0); // too recent
+    expect(await store.collectSegments(async () => new Set(), later)).toBe(1);
+    const names = await readdir(path.join(dir, "alpha"));
+    expect(names).not.toContain(`${first}.seg`);
+    // The segment still being written is never collected.
+    expect(names.some((n) => n.endsWith(".seg.open"))).toBe(true);
     await store.close();
-    expect(await spares()).toEqual([]);
   });
 
   it("sweeps temporary files left by an earlier run, but not recent ones (another engine's writes)", async () => {
