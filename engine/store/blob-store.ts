@@ -126,7 +126,12 @@ export class BlobStore {
     });
     input.on("error", () => {}); // `hashed` and `done` report it
     const hashed = (async () => {
-      await finished(input);
+      try {
+        await finished(input);
+      } catch (e) {
+        await (file as BlobWriter | null)?.done.catch(() => {}); // its temporary file is removed by then
+        throw e;
+      }
       const f = file as BlobWriter | null;
       if (f) return { ...(await f.hashed), blobId: id };
       return { size, sha256: hash.digest("hex"), blobId: small!.blobId };

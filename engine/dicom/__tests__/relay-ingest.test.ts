@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -9,7 +9,10 @@ import { createTestDatabases } from "../../../test/databases";
 import { PYDICOM_TEST_FILES, datasetDump, dcmtk } from "../../../test/dcmtk";
 import { startTestEngine } from "../../../test/engine";
 import { until } from "../../../test/until";
+import { eq } from "drizzle-orm";
+import { BlobStore } from "../../store/blob-store";
 import { connectEngineDb } from "../../store/db";
+import { results } from "../../store/schema";
 import { liveSegments } from "../../relay/hold-queue";
 
 const TOKEN = "relay-ingest-token-".padEnd(48, "z");
@@ -28,6 +31,16 @@ describe("relay DICOM endpoint with DCMTK as the vendor", () => {
   };
   const store = (calledAe: string, file: string, callingAe = "VENDOR_AI", extra: string[] = []) =>
     dcmtk("storescu", ["-aet", callingAe, "-aec", calledAe, ...extra, "127.0.0.1", String(engine.dicomPort), file]);
+  /** Where a result's bytes are (its own file, or a region of the tenant's segment). */
+  const blobIdOf = async (resultId: string) => {
+    const { db, close } = connectEngineDb(dbs.engineUrl);
+    try {
+      const [row] = await db.select({ blobId: results.blobId }).from(results).where(eq(results.id, resultId));
+      return row!.blobId!;
+    } finally {
+      await close();
+    }
+  };
   const list = async (slug: string, qs = "") => (await api(`/v1/tenants/${slug}/results${qs}`)).body.results as Array<Record<string, any>>;
 
   beforeAll(async () => {
@@ -118,7 +131,10 @@ describe("relay DICOM endpoint with DCMTK as the vendor", () => {
   it("stores small results in the tenant's own segment file, which only that tenant's live results keep", async () => {
     // The association has the engine make alpha's segment; once it is there, the next instance goes into it.
     await until(() => readdir(path.join(engine.blobDir, "alpha")), (names) => names.some((n) => n.endsWith(".seg.open")));
-    expect((await store("ALPHA", MR, "VENDOR_AI", ["-xe"])).code).toBe(0);
+    const copy = path.join(await mkdtemp(path.join(os.tmpdir(), "segment-")), "mr.dcm");
+    await copyFile(MR, copy);
+    expect((await dcmtk("dcmodify", ["-nb", "-gin", copy])).code).toBe(0);
+    expect((await store("ALPHA", copy)).code).toBe(0);
     const { db, close } = connectEngineDb(dbs.engineUrl);
     try {
       const alpha = await liveSegments(db, "alpha");
@@ -154,18 +170,22 @@ describe("relay DICOM endpoint with DCMTK as the vendor", () => {
 
   it("purges a held result only with a reason, deleting its bytes but keeping its timeline", async () => {
     const [held] = await list("alpha");
+    const blobId = await blobIdOf(held!.id);
+    expect(await new BlobStore(engine.blobDir).exists("alpha", blobId)).toBe(true);
     expect((await api(`/v1/tenants/alpha/results/${held!.id}/purge`, { method: "POST", body: JSON.stringify({}) })).status).toBe(400);
     const purged = await api(`/v1/tenants/alpha/results/${held!.id}/purge`, { method: "POST", body: JSON.stringify({ reason: "sent to the wrong site" }) });
     expect(purged.status).toBe(200);
     expect(purged.body.status).toBe("purged");
     expect(purged.body.timeline.at(-1)).toMatchObject({ type: "result.purged", payload: { reason: "sent to the wrong site" } });
-    expect(await readdir(path.join(engine.blobDir, "alpha"))).not.toContain(held!.id);
+    expect(await new BlobStore(engine.blobDir).exists("alpha", blobId)).toBe(false);
     expect((await api(`/v1/tenants/alpha/results/${held!.id}/purge`, { method: "POST", body: JSON.stringify({ reason: "again" }) })).status).toBe(409);
   });
 
   it("a TTL change recomputes expiry, and the purger expires results on the engine's clock", async () => {
     expect((await store("ALPHA", MR)).code).toBe(0);
     const [mr] = await list("alpha", "?status=held&modality=MR");
+    const blobId = await blobIdOf(mr!.id);
+    expect(await new BlobStore(engine.blobDir).exists("alpha", blobId)).toBe(true);
     await api("/v1/tenants/alpha", { method: "PUT", body: JSON.stringify({ ttlDays: 2, calledAeTitles: ["ALPHA"], allowedCallingAeTitles: [], version: 2 }) });
     const after = (await api(`/v1/tenants/alpha/results/${mr!.id}`)).body;
     expect(Date.parse(after.expiresAt) - Date.parse(after.receivedAt)).toBe(2 * 86_400_000);
@@ -175,7 +195,7 @@ describe("relay DICOM endpoint with DCMTK as the vendor", () => {
     engine.clock.advanceDays(1.01);
     expect(await engine.purge()).toBeGreaterThanOrEqual(1);
     expect((await api(`/v1/tenants/alpha/results/${mr!.id}`)).status).toBe(404);
-    expect(await readdir(path.join(engine.blobDir, "alpha"))).not.toContain(mr!.id);
+    expect(await new BlobStore(engine.blobDir).exists("alpha", blobId)).toBe(false);
     const feed = (await api(`/v1/events?after=0&limit=1000`)).body.events as Array<{ type: string; payload: { resultId?: string } }>;
     expect(feed.filter((e) => e.payload.resultId === mr!.id).map((e) => e.type)).toEqual(["result.received", "result.expired"]);
   });

@@ -154,6 +154,25 @@ describe("encrypted blob store", () => {
     expect((await store.read(key, "alpha", done[1]!.blobId)).equals(data[1]!)).toBe(true);
   });
 
+  it("an aborted new blob leaves nothing behind, whether it was still in memory or already streaming to a file", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "blobs-"));
+    const store = new BlobStore(dir);
+    const key = newDataKey();
+    await store.prepareSegment("alpha");
+    for (const size of [10_000, 400_000]) {
+      const w = store.newBlob(key, "alpha");
+      w.input.write(randomBytes(size));
+      await new Promise((r) => setTimeout(r, 20)); // the large one's file is open by now
+      w.abort(new Error("association aborted"));
+      await expect(w.done).rejects.toThrow("association aborted");
+    }
+    const names = await readdir(path.join(dir, "alpha"));
+    expect(names).toHaveLength(1);
+    expect(names[0]).toMatch(/\.seg\.open$/);
+    expect((await readFile(path.join(dir, "alpha", names[0]!))).every((b) => b === 0)).toBe(true);
+    await store.close();
+  });
+
   it("after a crash, a small blob in a segment still open is kept when it checks out and discarded when it does not", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "blobs-"));
     const key = newDataKey();
