@@ -67,8 +67,9 @@ type Receiver = { name: string; start: () => Promise<{ port: number; ae: string;
 type Measured = { name: string; seconds: number; runs: number[]; cpuMsPerInstance: number };
 
 /**
- * Starts every receiver and warms it up, then runs them once per round, in turn (so drift in the machine's load
- * falls on all of them alike), each run after a `sync` (no dirty pages left by the previous one) and with its own
+ * Starts every receiver and warms it up, then runs them once per round, in turn, each round starting with the next
+ * receiver (so drift in the machine's load, and whatever a run leaves behind, falls on all of them alike), each run
+ * after a `sync` (no dirty pages left by the previous one) and with its own
  * instances: steady state, as a long-running service sees it. Times are seconds per run; CPU is this process's
  * (the engine's, for the engine's runs) per instance, in ms, which is less noisy than the rate.
  */
@@ -82,9 +83,12 @@ async function measureAll(receivers: Receiver[], runs: string[][], warmup: strin
   const secs = receivers.map(() => [] as number[]);
   const cpu = receivers.map(() => [] as number[]);
   const profiler = await startProfile();
-  for (const files of runs) {
+  for (const [round, files] of runs.entries()) {
     const shares = Array.from({ length: ASSOCIATIONS }, (_, i) => files.filter((_f, j) => j % ASSOCIATIONS === i));
-    for (const [i, peer] of peers.entries()) {
+    // Each round starts with the next receiver, so none always runs right after another's writes.
+    for (let k = 0; k < peers.length; k++) {
+      const i = (round + k) % peers.length;
+      const peer = peers[i]!;
       execFileSync("sync");
       const c0 = process.cpuUsage();
       const t0 = performance.now();
