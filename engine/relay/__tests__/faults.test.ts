@@ -124,10 +124,15 @@ describe("relay faults", () => {
       await sql.end();
     }
   };
-  /** A C-ECHO: the association has the engine make the tenant's segment, which the test waits for. */
+  /**
+   * A C-ECHO to an engine just started: the association has it make the tenant's segment, which the test waits
+   * for (a new one: a crash test leaves the previous engine's segment open).
+   */
   const segmentReady = async () => {
+    const open = async () => (await readdir(path.join(engine.blobDir, "site")).catch(() => [])).filter((n) => n.endsWith(".seg.open"));
+    const before = new Set(await open());
     expect((await dcmtk("echoscu", ["-aet", "VENDOR", "-aec", "SITE", "127.0.0.1", String(engine.dicomPort)])).code).toBe(0);
-    await until(() => readdir(path.join(engine.blobDir, "site")), (names) => names.some((n) => n.endsWith(".seg.open")));
+    await until(open, (names) => names.some((n) => !before.has(n)));
   };
   /** As a crash leaves a segment: still open (close() sealed it). */
   const reopen = async (blobDir: string, segment: string) => {
