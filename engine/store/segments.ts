@@ -163,9 +163,12 @@ export class Segments {
     void renamed.finally(() => this.sealing.delete(renamed));
   }
 
-  /** The segment's file (sealed or open) and whether it is open, or null when there is none. */
+  /**
+   * The segment's file (sealed or open) and whether it is open, or null when there is none. Sealed is looked for
+   * again last: a segment sealed between the first two looks is found then.
+   */
   async locate(slug: string, segment: string): Promise<{ file: string; open: boolean } | null> {
-    for (const isOpen of [false, true]) {
+    for (const isOpen of [false, true, false]) {
       const file = this.file(slug, segment, isOpen);
       if (await stat(file).then(() => true, () => false)) return { file, open: isOpen };
     }
