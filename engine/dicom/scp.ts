@@ -32,6 +32,9 @@ const HEADER_PREFIX_BYTES = 256 * 1024;
  */
 const EARLY_HEADER_BYTES = 64 * 1024;
 
+/** How long an association waits at most for its tenant's first segment to be made. */
+const SEGMENT_WAIT_MS = 2000;
+
 export type TenantRoute = { slug: string; allowedCallingAeTitles: string[] };
 
 export type StoredInstance = {
@@ -135,9 +138,10 @@ export function createDicomServer(deps: ScpDeps) {
           pc.setResult(PresentationContextResult.RejectAbstractSyntaxNotSupported);
         }
       }
+      // The tenant's small instances go into a segment file made ahead (blob-store.ts); the first association after
+      // a start waits for it (tens of ms, once), so its first instance does not go to a file of its own.
+      await Promise.race([deps.blobs.prepareSegment(tenant.slug), new Promise((resolve) => setTimeout(resolve, SEGMENT_WAIT_MS).unref())]);
       this.sendAssociationAccept();
-      // The tenant's first small instance then finds a segment ready (blob-store.ts).
-      void deps.blobs.prepareSegment(tenant.slug);
     }
 
     associationReleaseRequested() {
