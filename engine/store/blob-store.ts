@@ -332,7 +332,7 @@ export class BlobStore {
   /** Whether the blob is in place (for a small blob: its region holds a blob, not the zeros of a deleted one). */
   async exists(slug: string, id: string) {
     const ref = parseSegmentRef(id);
-    if (ref) return (await this.segments.read(slug, ref).catch(() => null))?.subarray(0, BLOB_MAGIC.length).equals(BLOB_MAGIC) ?? false;
+    if (ref) return (await this.segments.read(slug, { ...ref, length: BLOB_MAGIC.length }).catch(() => null))?.equals(BLOB_MAGIC) ?? false;
     return (await stat(this.file(slug, id)).catch(() => null))?.isFile() ?? false;
   }
 
