@@ -140,7 +140,8 @@ export class BlobStore {
       const result = await hashed;
       const f = file as BlobWriter | null;
       if (f) return { ...(await f.done), blobId: id };
-      // The caller's row commit, started as `hashed` resolved, goes out first (setImmediate runs after it).
+      // The caller's row commit, started as `hashed` resolved, goes out first (setImmediate runs after it): the
+      // sync may hold this thread (segments.ts), and PostgreSQL works on the row meanwhile.
       await new Promise((resolve) => setImmediate(resolve));
       await small!.write();
       return result;
