@@ -8,7 +8,8 @@ import { MigrationRunners } from "./migration/runners";
 import { buildAdminApi } from "./api/app";
 import type { EngineConfig } from "./config";
 import { createDicomServer } from "./dicom/scp";
-import { expireDue, liveSegments, recoverUndurableResults, undoUnconfirmed } from "./relay/hold-queue";
+import { expireDue, liveSegments, recoverUndurableResults } from "./relay/hold-queue";
+import { createIngest, recoverUnrecorded } from "./relay/ingest";
 import { createHoldQueueWriter } from "./relay/hold-queue-writer";
 import { routeCalledAe } from "./relay/routing";
 import { BlobStore } from "./store/blob-store";
@@ -45,6 +46,11 @@ export async function startEngine(
   const recovered = await recoverUndurableResults(db, blobs, keyring, clock.now());
   if (recovered.kept || recovered.purged || recovered.restored || recovered.missing)
     log(`start-up blob check: ${recovered.kept} completed, ${recovered.purged} purged (bytes not durable), ${recovered.restored} replaced version(s) restored, ${recovered.missing} with no blob at all (left as they are)`);
+  // One group commit for every hold-queue write on the ingest path (received instances, notified marks).
+  const holdQueue = createHoldQueueWriter(db);
+  // And the other way round: confirmed small instances whose row had not committed yet.
+  const unrecorded = await recoverUnrecorded(db, blobs, keyring, holdQueue, clock.now(), log);
+  if (unrecorded.recorded || unrecorded.dropped) log(`start-up blob check: ${unrecorded.recorded} confirmed result(s) recorded, ${unrecorded.dropped} unwanted blob(s) deleted`);
   const swept = await blobs.sweepStalePartials();
   if (swept) log(`start-up blob check: removed ${swept} stale temporary file(s)`);
 
@@ -52,8 +58,6 @@ export async function startEngine(
   const hostnames = config.ENGINE_GATEWAY_HOSTNAMES.split(",").map((h) => h.trim()).filter(Boolean);
   const serverCert = await ca.issueServer(hostnames);
   const metrics = createMetrics();
-  // One group commit for every hold-queue write on the ingest path (received instances, notified marks).
-  const holdQueue = createHoldQueueWriter(db);
   const gateway = createGateway({ db, blobs, keyring, log, clock, metrics, holdQueue, tls: { certPem: serverCert.certPem, keyPem: serverCert.keyPem, caPem: ca.certPem } });
   const gatewayPort = await gateway.listen(config.ENGINE_GATEWAY_PORT, config.ENGINE_GATEWAY_HOST);
   const gatewayUrl = config.ENGINE_GATEWAY_PUBLIC_URL ?? `wss://${hostnames[0] ?? "localhost"}:${gatewayPort}`;
@@ -98,48 +102,14 @@ export async function startEngine(
   const url = `http://${config.ENGINE_ADMIN_HOST}:${port}`;
   log(`admin API listening on ${url}`);
 
+  const ingest = createIngest({ db, blobs, holdQueue, metrics, notify: gateway.notify, log, now: () => clock.now() });
   const dicom = createDicomServer({
     route: (calledAe) => routeCalledAe(db, calledAe),
     keyring,
     blobs,
     log,
-    onStored: async (s) => {
-      // The row commits while the blob's fsync runs; the C-STORE is confirmed only once both are durable.
-      const [recorded, durable] = await Promise.allSettled([
-        holdQueue.record({
-          id: s.id,
-          tenantSlug: s.tenantSlug,
-          callingAe: s.callingAe,
-          calledAe: s.calledAe,
-          peerAddress: s.peerAddress,
-          sopClassUid: s.sopClassUid,
-          sopInstanceUid: s.sopInstanceUid,
-          transferSyntaxUid: s.transferSyntaxUid,
-          sizeBytes: s.sizeBytes,
-          sha256: s.sha256,
-          blobId: s.blobId,
-          receivedAt: clock.now(),
-          ...s.header,
-        }),
-        s.durable,
-      ]);
-      if (recorded.status === "rejected") throw recorded.reason;
-      const { result, replacedBlobId } = recorded.value;
-      if (durable.status === "rejected") {
-        // The bytes never became durable: the vendor is told to retry, and the committed row is undone (a version
-        // it replaced comes back, else it is purged).
-        const reason = "stored bytes could not be made durable";
-        await undoUnconfirmed(db, { tenantSlug: s.tenantSlug, id: result.id, blobId: s.blobId }, (b) => blobs.exists(s.tenantSlug, b), reason, clock.now());
-        throw durable.reason;
-      }
-      if (replacedBlobId) await blobs.delete(s.tenantSlug, replacedBlobId);
-      metrics.received.inc({ tenant: s.tenantSlug });
-      metrics.receivedBytes.inc({ tenant: s.tenantSlug }, s.sizeBytes);
-      // After commit: routers hear of it within the same second (a failed push is retried on reconnect). The push
-      // (a TLS write per router) goes right after the C-STORE response, which is sent as this returns.
-      const storedAt = performance.now();
-      setImmediate(() => void gateway.notify(result, storedAt).catch((e) => log(`notify failed: ${e instanceof Error ? e.message : e}`)));
-    },
+    onStored: ingest.onStored,
+    now: () => clock.now(),
   });
   await dicom.listen(config.ENGINE_DICOM_PORT);
   log(`DICOM endpoint listening on port ${config.ENGINE_DICOM_PORT}`);
@@ -169,6 +139,7 @@ export async function startEngine(
       await runners.stop();
       await gateway.close();
       dicom.close();
+      ingest.stop();
       await holdQueue.close();
       await blobs.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -51,13 +51,24 @@ export type StoredInstance = {
   sizeBytes: number;
   sha256: string;
   header: HeaderFields;
+  /** when the last byte arrived (the engine's clock) */
+  receivedAt: Date;
   /**
    * Every byte has been received and hashed when onStored is called; this resolves once the blob is durable
    * (written, fsynced, in place), or rejects. onStored may record the row meanwhile, and must not resolve before
    * this has.
    */
   durable: Promise<void>;
+  /**
+   * The blob went with its record (the fields of StoredRecord, see BlobStore.newBlob): once durable, it is found
+   * again after a crash even if its row never committed, so its C-STORE need not wait for the row.
+   */
+  recoverable: boolean;
 };
+
+/** What a small blob keeps with it for recovery (BlobStore.setRecord): enough to record it again. */
+export type StoredRecord = Omit<StoredInstance, "blobId" | "sizeBytes" | "sha256" | "header" | "receivedAt" | "durable" | "recoverable"> &
+  HeaderFields & { receivedAt: string };
 
 export type ScpDeps = {
   /** The tenant that owns a called AE title, or null. */
@@ -65,23 +76,35 @@ export type ScpDeps = {
   keyring: Keyring;
   blobs: BlobStore;
   /**
-   * Records the stored instance as a held result, resolving once the row has committed and `durable` resolved
-   * (the C-STORE is confirmed then); a throw makes the C-STORE fail (and the blob is removed), and must leave no
-   * result behind.
+   * Records the stored instance as a held result, resolving once the C-STORE can be confirmed: the blob is durable
+   * and its row has committed, or (recoverable) will commit, as `recorded` says; a throw makes the C-STORE fail
+   * (and the blob is removed), and must leave no result behind.
    */
-  onStored: (instance: StoredInstance) => Promise<void>;
+  onStored: (instance: StoredInstance) => Promise<{ recorded: Promise<void> }>;
+  now: () => Date;
   log: (m: string) => void;
 };
 
+/** How long an association's release waits at most for its results' rows to commit (they are confirmed already). */
+const RELEASE_WAIT_MS = 10_000;
+
 type Pending = {
   writerReady: Promise<NewBlobWriter>;
-  instance: Omit<StoredInstance, "id" | "blobId" | "sizeBytes" | "sha256" | "header" | "durable">;
+  instance: Omit<StoredInstance, "id" | "blobId" | "sizeBytes" | "sha256" | "header" | "receivedAt" | "durable" | "recoverable">;
   prefix: Buffer[];
   prefixBytes: number;
   /** read while the instance arrived, once the prefix held every element */
   header: HeaderFields | null;
   presentationContextId: number;
+  /** settles once the instance is recorded or given up (its segment is kept open until then) */
+  recorded: { promise: Promise<void>; settle: () => void };
 };
+
+function settleable() {
+  let settle!: () => void;
+  const promise = new Promise<void>((resolve) => (settle = resolve));
+  return { promise, settle };
+}
 
 export function createDicomServer(deps: ScpDeps) {
   class RelayScp extends Scp {
@@ -92,6 +115,8 @@ export function createDicomServer(deps: ScpDeps) {
     private readonly socket: Socket;
     private pending: Pending | null = null;
     private outcome: Promise<StoredInstance> | null = null;
+    /** rows of confirmed instances still being committed: the association's release waits for them */
+    private readonly recording = new Set<Promise<void>>();
 
     constructor(socket: Socket, opts: never) {
       super(socket, opts);
@@ -145,7 +170,10 @@ export function createDicomServer(deps: ScpDeps) {
     }
 
     associationReleaseRequested() {
-      this.sendAssociationReleaseResponse();
+      // Once the vendor's association is released, what it sent is in the hold queue (listed, notified).
+      if (!this.recording.size) return this.sendAssociationReleaseResponse();
+      const wait = new Promise((resolve) => setTimeout(resolve, RELEASE_WAIT_MS).unref());
+      void Promise.race([Promise.allSettled([...this.recording]), wait]).then(() => this.sendAssociationReleaseResponse());
     }
 
     abort() {
@@ -177,7 +205,7 @@ export function createDicomServer(deps: ScpDeps) {
         return writer;
       });
       writerReady.catch(() => {});
-      const pending: Pending = { writerReady, instance, prefix: [meta], prefixBytes: 0, header: null, presentationContextId: pc.getPresentationContextId() };
+      const pending: Pending = { writerReady, instance, prefix: [meta], prefixBytes: 0, header: null, presentationContextId: pc.getPresentationContextId(), recorded: settleable() };
       this.pending = pending;
       this.outcome = null;
       return new Writable({
@@ -192,12 +220,15 @@ export function createDicomServer(deps: ScpDeps) {
         },
         final: (cb) => {
           this.outcome = writerReady.then(async (w) => {
+            const header = pending.header ?? readHeaderFields(Buffer.concat(pending.prefix));
+            const receivedAt = deps.now();
+            const record: StoredRecord = { ...instance, id: w.id, ...header, receivedAt: receivedAt.toISOString() };
+            w.setRecord(record, pending.recorded.promise);
             w.input.end();
-            const { size, sha256, blobId } = await w.hashed;
+            const { size, sha256, blobId, recoverable } = await w.hashed;
             const durable = w.done.then(() => {});
             durable.catch(() => {}); // onStored reports it
-            const header = pending.header ?? readHeaderFields(Buffer.concat(pending.prefix));
-            return { ...instance, id: w.id, blobId, sizeBytes: size, sha256, header, durable };
+            return { ...instance, id: w.id, blobId, sizeBytes: size, sha256, header, receivedAt, durable, recoverable };
           });
           this.outcome.catch(() => {});
           cb();
@@ -233,16 +264,23 @@ export function createDicomServer(deps: ScpDeps) {
       };
       outcome
         .then(async (stored) => {
+          let recorded: Promise<void>;
           try {
-            await deps.onStored(stored);
+            ({ recorded } = await deps.onStored(stored));
           } catch (e) {
             await stored.durable.catch(() => {}); // then the blob is in place (or already gone)
             await deps.blobs.delete(stored.tenantSlug, stored.blobId);
             throw e;
           }
+          // A row that never commits keeps the segment open: the next start records the blob from its record.
+          void recorded.then(pending.recorded.settle, () => {});
+          const tracked = recorded.catch(() => {});
+          this.recording.add(tracked);
+          void tracked.then(() => this.recording.delete(tracked));
           respond(Status.Success);
         })
         .catch((e) => {
+          pending.recorded.settle();
           deps.log(`C-STORE ${pending.instance.sopInstanceUid} from ${this.calling} failed: ${e instanceof Error ? e.message : e}`);
           respond(0xa700); // Refused: out of resources — the vendor may retry; nothing was kept
         });
@@ -253,6 +291,7 @@ export function createDicomServer(deps: ScpDeps) {
       if (!p) return;
       this.pending = null;
       this.outcome = null;
+      p.recorded.settle();
       deps.log(`discarding partial instance ${p.instance.sopInstanceUid} from ${this.calling}: ${reason}`);
       p.writerReady.then((w) => w.abort(new Error(reason)), () => {});
     }

@@ -8,7 +8,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { Readable, Writable } from "node:stream";
 import { finished, pipeline } from "node:stream/promises";
-import { BLOB_HEADER_BYTES, BLOB_MAGIC, TAG_BYTES, blobCipher, blobDecipher } from "./encryption";
+import { BLOB_HEADER_BYTES, BLOB_MAGIC, TAG_BYTES, blobCipher, blobDecipher, openRecord, sealRecord, sealedRecordBytes } from "./encryption";
 import { SMALL_BLOB_MAX, Segments, parseSegmentRef, segmentRef } from "./segments";
 
 const fsWrite = promisify((fd: number, buf: Buffer, off: number, len: number, pos: number, cb: (e: Error | null, n: number) => void) => writeCb(fd, buf, off, len, pos, cb));
@@ -33,9 +33,17 @@ export type BlobWriter = {
 /** A new blob of the ingest path: its id is chosen by the store, and `blobId` says where its bytes went. */
 export type NewBlobWriter = Omit<BlobWriter, "hashed" | "done"> & {
   id: string;
-  /** as BlobWriter's, with the blob's address: its id for a file of its own, a segment region for a small blob */
-  hashed: Promise<{ size: number; sha256: string; blobId: string }>;
-  done: Promise<{ size: number; sha256: string; blobId: string }>;
+  /**
+   * as BlobWriter's, with the blob's address (its id for a file of its own, a segment region for a small blob) and
+   * whether it went with its record, so that `unrecorded` finds it after a crash if its row never committed
+   */
+  hashed: Promise<{ size: number; sha256: string; blobId: string; recoverable: boolean }>;
+  done: Promise<{ size: number; sha256: string; blobId: string; recoverable: boolean }>;
+  /**
+   * Before the input ends: what to keep with a small blob for recovery (JSON fields; its size and hash are added),
+   * and a promise that settles once the caller has recorded it (its segment is not sealed before).
+   */
+  setRecord: (fields: Record<string, unknown>, until?: Promise<unknown>) => void;
 };
 
 /** At start-up, a <id>.partial older than this belongs to no running write. */
@@ -89,7 +97,8 @@ export class BlobStore {
     let size = 0;
     let held: Buffer[] = [];
     let file: BlobWriter | null = null;
-    let small: { blobId: string; write: () => Promise<void> } | null = null;
+    let small: { blobId: string; sha256: string; write: () => Promise<void> } | null = null;
+    let record: { fields: Record<string, unknown>; until?: Promise<unknown> } = { fields: {} };
     const spill = () => {
       file = this.writer(dataKey, slug, id, { hash, size, plaintext: held });
       held = [];
@@ -106,16 +115,23 @@ export class BlobStore {
         cb();
       },
       final: (cb) => {
-        const slot = file ? null : this.segments.allocate(slug, BLOB_HEADER_BYTES + size + TAG_BYTES);
+        // A small blob goes to a segment region with its record (segments.ts): the caller's fields, and the
+        // blob's size and hash, sealed with the tenant's key.
+        const sha256 = file ? "" : hash.copy().digest("hex");
+        const plainRecord = Buffer.from(JSON.stringify({ ...record.fields, sizeBytes: size, sha256 }));
+        const slot = file ? null : this.segments.allocate(slug, sealedRecordBytes(plainRecord.length), BLOB_HEADER_BYTES + size + TAG_BYTES);
         if (!slot) {
           (file ?? spill()).input.end();
           return cb();
         }
         const blobId = segmentRef(slot.ref);
+        const sealedRecord = sealRecord(dataKey, slug, `${slot.ref.segment}.${slot.at}`, plainRecord);
         const { header, cipher } = blobCipher(dataKey, slug, blobId);
-        const sealed = Buffer.concat([header, ...held.map((c) => cipher.update(c)), cipher.final(), cipher.getAuthTag()]);
+        const region = Buffer.concat([Segments.recordHeader(sealedRecord.length, slot.ref.length), sealedRecord, header, ...held.map((c) => cipher.update(c)), cipher.final(), cipher.getAuthTag()]);
         held = [];
-        small = { blobId, write: () => this.segments.write(slot.segment, slot.ref, sealed) };
+        // Until the caller says the blob is recorded, its segment stays open (searched at start-up).
+        if (record.until) this.segments.hold(slot.segment, record.until);
+        small = { blobId, sha256, write: () => this.segments.write(slot.segment, slot.at, region) };
         cb();
       },
       // Called at the end of every stream (with no error once it finished): only an error aborts the file.
@@ -133,13 +149,13 @@ export class BlobStore {
         throw e;
       }
       const f = file as BlobWriter | null;
-      if (f) return { ...(await f.hashed), blobId: id };
-      return { size, sha256: hash.digest("hex"), blobId: small!.blobId };
+      if (f) return { ...(await f.hashed), blobId: id, recoverable: false };
+      return { size, sha256: small!.sha256, blobId: small!.blobId, recoverable: true };
     })();
     const done = (async () => {
       const result = await hashed;
       const f = file as BlobWriter | null;
-      if (f) return { ...(await f.done), blobId: id };
+      if (f) return { ...(await f.done), blobId: id, recoverable: false };
       // The caller's row commit, started as `hashed` resolved, goes out first (setImmediate runs after it): the
       // sync may hold this thread (segments.ts), and PostgreSQL works on the row meanwhile.
       await new Promise((resolve) => setImmediate(resolve));
@@ -149,7 +165,16 @@ export class BlobStore {
     void hashed.then((h) => h.blobId !== id && this.track(`${slug}/${h.blobId}`, done), () => {});
     hashed.catch(() => {});
     done.catch(() => {});
-    return { id, input, hashed, done, abort: (reason) => input.destroy(reason ?? new Error("aborted")) };
+    return {
+      id,
+      input,
+      hashed,
+      done,
+      abort: (reason) => input.destroy(reason ?? new Error("aborted")),
+      setRecord: (fields, until) => {
+        record = { fields, until };
+      },
+    };
   }
 
   /** Has a segment made for the tenant's small blobs, if it has none (an association to it was just accepted). */
@@ -356,6 +381,37 @@ export class BlobStore {
       await this.segments.erase(slug, ref);
       return "discarded";
     }
+  }
+
+  /**
+   * After a stop, before anything new is stored: the small blobs in segments an earlier run left open, each with
+   * its record (the fields given to setRecord, plus sizeBytes and sha256), in the order they were stored. Only
+   * intact ones: the record and the blob decrypt and their tags verify. A blob written only in part (its C-STORE
+   * was never confirmed) is zeroed; a deleted one is skipped. The caller records those that have no row.
+   */
+  async recordedInOpenSegments(dataKey: (slug: string) => Promise<Buffer>): Promise<{ slug: string; blobId: string; record: unknown }[]> {
+    const found: { slug: string; blobId: string; record: unknown }[] = [];
+    for (const { slug, id } of await this.segments.leftOpen()) {
+      const key = await dataKey(slug);
+      for (const region of await this.segments.regions(slug, id)) {
+        let record: unknown;
+        try {
+          record = JSON.parse(openRecord(key, slug, `${id}.${region.at}`, region.record).toString());
+        } catch {
+          continue; // not a whole region: its blob was never written either
+        }
+        const blobId = segmentRef(region.ref);
+        if (!(await this.exists(slug, blobId))) continue; // deleted
+        try {
+          await this.read(key, slug, blobId);
+        } catch {
+          await this.segments.erase(slug, region.ref);
+          continue;
+        }
+        found.push({ slug, blobId, record });
+      }
+    }
+    return found;
   }
 
   /**

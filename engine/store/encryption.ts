@@ -66,3 +66,26 @@ export function blobDecipher(dataKey: Buffer, slug: string, blobId: string, head
   d.setAuthTag(tag);
   return d;
 }
+
+const recordAad = (slug: string, address: string) => Buffer.from(`blob-record:${slug}:${address}`);
+
+/**
+ * A small blob's record (what the engine knows of it besides its bytes, for recovery after a crash), sealed like a
+ * blob and bound to the tenant and to the record's place: iv (12) | ciphertext | tag (16).
+ */
+export function sealRecord(dataKey: Buffer, slug: string, address: string, plaintext: Buffer): Buffer {
+  const iv = nextIv();
+  const c = createCipheriv("aes-256-gcm", dataKey, iv).setAAD(recordAad(slug, address));
+  return Buffer.concat([iv, c.update(plaintext), c.final(), c.getAuthTag()]);
+}
+
+/** sealRecord's output length for a plaintext of `length` bytes. */
+export const sealedRecordBytes = (length: number) => IV_BYTES + length + TAG_BYTES;
+
+/** sealRecord's plaintext; throws when the key, the place or a byte is wrong. */
+export function openRecord(dataKey: Buffer, slug: string, address: string, sealed: Buffer): Buffer {
+  if (sealed.length < IV_BYTES + TAG_BYTES) throw new Error("record too short");
+  const d = createDecipheriv("aes-256-gcm", dataKey, sealed.subarray(0, IV_BYTES)).setAAD(recordAad(slug, address));
+  d.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+  return Buffer.concat([d.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), d.final()]);
+}

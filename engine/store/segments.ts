@@ -5,12 +5,13 @@
 // of the ingest path's kernel time and the larger of the two flushes each C-STORE waited for.
 //
 // A segment is `<id>.seg.open` while blobs are being written into it, and is renamed `<id>.seg` ("sealed") only
-// once it is full and every write into it has been synced. At start-up, the live blobs of segments still open are
-// checked (they decrypt and their GCM tags verify); a sealed segment's blobs are durable by construction.
-// Deleting a blob zeroes its region; a sealed segment that no live result refers to is removed.
+// once it is full, every write into it has been synced and every blob held for it (hold) is recorded. At start-up,
+// the blobs of segments still open are checked (they decrypt and their GCM tags verify), and ones that were never
+// recorded are found by their regions' headers (RECORD_MAGIC); a sealed segment's blobs are durable and recorded by
+// construction. Deleting a blob zeroes it; a sealed segment that no live result refers to is removed.
 import { randomUUID } from "node:crypto";
 import { closeSync, fdatasync as fdatasyncCb, fdatasyncSync, fsync as fsyncCb, mkdirSync, open as openCb, write as writeCb, writeSync } from "node:fs";
-import { open, readdir, rename, rm, stat } from "node:fs/promises";
+import { open, readFile, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 
@@ -23,7 +24,7 @@ const fsWrite = promisify((fd: number, buf: Buffer, off: number, len: number, po
 export const SMALL_BLOB_MAX = 256 * 1024;
 /** A segment's size, preallocated with zeros. */
 const SEGMENT_BYTES = 16 * 1024 * 1024;
-/** Blobs start on page boundaries: zeroing one never rewrites a page another is being synced from. */
+/** Regions start on page boundaries: zeroing a blob never rewrites a page another is being synced from. */
 const ALIGN = 4096;
 /** The next segment is made once the current one is this full. */
 const PREPARE_AT = SEGMENT_BYTES / 2;
@@ -39,6 +40,16 @@ const STALE_OPEN_MS = 60 * 60_000;
  * pool, so the event loop is never held for long.
  */
 const INLINE_SYNC_MAX_MS = 2;
+
+/**
+ * A region starts with RECORD_MAGIC | record length (u32 LE) | blob length (u32 LE), then the blob's record (what
+ * the engine knows of it: its SOP instance, who sent it, when, its hash; sealed with the tenant's key, see
+ * sealRecord), then the blob. After a crash, the regions of a segment left open are found by these headers, and a
+ * blob whose C-STORE was confirmed but whose row never committed is recorded from its record.
+ */
+export const RECORD_MAGIC = Buffer.from("IOR1");
+const RECORD_HEADER_BYTES = 12;
+const MAX_RECORD_BYTES = 16 * 1024;
 
 const ZEROS = Buffer.alloc(1024 * 1024);
 const SEGMENT_FILE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.seg(\.open)?$/;
@@ -117,12 +128,13 @@ export class Segments {
   }
 
   /**
-   * A region for a blob of `length` bytes in the tenant's current segment, or null when none is ready (the
-   * caller writes a file of its own; a segment is being made meanwhile).
+   * A region for a small blob and its record (RECORD_MAGIC's layout) in the tenant's current segment, or null when
+   * none is ready (the caller writes a file of its own; a segment is being made meanwhile). `at` is where the region
+   * starts, `ref` where the blob is.
    */
-  allocate(slug: string, length: number): { segment: Segment; ref: SegmentRef } | null {
-    if (this.closed || length > SMALL_BLOB_MAX) return null;
-    const size = Math.ceil(length / ALIGN) * ALIGN;
+  allocate(slug: string, recordLength: number, blobLength: number): { segment: Segment; at: number; ref: SegmentRef } | null {
+    if (this.closed || blobLength > SMALL_BLOB_MAX || recordLength > MAX_RECORD_BYTES) return null;
+    const size = Math.ceil((RECORD_HEADER_BYTES + recordLength + blobLength) / ALIGN) * ALIGN;
     let s = this.current.get(slug);
     if (s && s.used + size > SEGMENT_BYTES) {
       s.full = true;
@@ -139,28 +151,51 @@ export class Segments {
       this.nextReady.delete(slug);
       this.current.set(slug, s);
     }
-    const offset = s.used;
+    const at = s.used;
     s.used += size;
     s.writing++;
     if (s.used >= PREPARE_AT) this.prepare(slug);
-    return { segment: s, ref: { segment: s.id, offset, length } };
+    return { segment: s, at, ref: { segment: s.id, offset: at + RECORD_HEADER_BYTES + recordLength, length: blobLength } };
+  }
+
+  /** A region's first bytes: RECORD_MAGIC, then the record's and the blob's lengths. */
+  static recordHeader(recordLength: number, blobLength: number) {
+    const h = Buffer.alloc(RECORD_HEADER_BYTES);
+    RECORD_MAGIC.copy(h);
+    h.writeUInt32LE(recordLength, 4);
+    h.writeUInt32LE(blobLength, 8);
+    return h;
   }
 
   /**
-   * Writes an allocated blob and syncs it. The write is a page-cache copy on this thread (a thread-pool round
-   * trip fewer); so is the sync while syncs are fast (INLINE_SYNC_MAX_MS), else it runs in the thread pool.
+   * Writes an allocated region (header, record, blob) and syncs it. The write is a page-cache copy on this thread
+   * (a thread-pool round trip fewer); so is the sync while syncs are fast (INLINE_SYNC_MAX_MS), else it runs in the
+   * thread pool.
    */
-  async write(segment: Segment, ref: SegmentRef, bytes: Buffer) {
+  async write(segment: Segment, at: number, bytes: Buffer) {
     try {
-      for (let off = 0; off < bytes.length; ) off += writeSync(segment.fd, bytes, off, bytes.length - off, ref.offset + off);
+      for (let off = 0; off < bytes.length; ) off += writeSync(segment.fd, bytes, off, bytes.length - off, at + off);
       const started = performance.now();
       if (this.syncMs < INLINE_SYNC_MAX_MS) fdatasyncSync(segment.fd);
       else await fsFdatasync(segment.fd);
       this.syncMs += (performance.now() - started - this.syncMs) / 8;
     } finally {
-      segment.writing--;
-      this.sealIfDone(segment);
+      this.release(segment);
     }
+  }
+
+  /**
+   * Keeps the segment open (not sealed) until `until` settles: a blob's C-STORE is confirmed once its region is
+   * durable, and its row commits just after; until it has, only an open segment is searched for it at start-up.
+   */
+  hold(segment: Segment, until: Promise<unknown>) {
+    segment.writing++;
+    void until.then(() => this.release(segment), () => this.release(segment));
+  }
+
+  private release(segment: Segment) {
+    segment.writing--;
+    this.sealIfDone(segment);
   }
 
   /** A full segment whose writes are all synced is renamed to its sealed name. */
@@ -186,6 +221,34 @@ export class Segments {
       if (await stat(file).then(() => true, () => false)) return { file, open: isOpen };
     }
     return null;
+  }
+
+  /** Open segments left by an earlier run (at start-up, before this run made any): tenant and id. */
+  async leftOpen() {
+    return (await this.list()).filter((s) => s.open && !this.inUse(s.slug, s.id)).map(({ slug, id }) => ({ slug, id }));
+  }
+
+  /**
+   * The regions of an open segment, found by their headers (RECORD_MAGIC): where each starts, its sealed record,
+   * and its blob's address. Unwritten space (zeros) and a header that does not add up are stepped over page by
+   * page; what a region holds is checked by the caller (records and blobs are authenticated).
+   */
+  async regions(slug: string, id: string): Promise<{ at: number; record: Buffer; ref: SegmentRef }[]> {
+    const bytes = await readFile(this.file(slug, id, true));
+    const found = [];
+    for (let at = 0; at + RECORD_HEADER_BYTES <= bytes.length; ) {
+      const recordLength = bytes.readUInt32LE(at + 4);
+      const blobLength = bytes.readUInt32LE(at + 8);
+      const end = at + RECORD_HEADER_BYTES + recordLength + blobLength;
+      if (!bytes.subarray(at, at + RECORD_MAGIC.length).equals(RECORD_MAGIC) || recordLength > MAX_RECORD_BYTES || blobLength > SMALL_BLOB_MAX || end > bytes.length) {
+        at += ALIGN;
+        continue;
+      }
+      const recordAt = at + RECORD_HEADER_BYTES;
+      found.push({ at, record: bytes.subarray(recordAt, recordAt + recordLength), ref: { segment: id, offset: recordAt + recordLength, length: blobLength } });
+      at = Math.ceil(end / ALIGN) * ALIGN;
+    }
+    return found;
   }
 
   /** The blob's stored bytes, or null when its segment is gone or too short. */

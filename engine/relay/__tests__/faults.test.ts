@@ -221,4 +221,71 @@ describe("relay faults", () => {
     expect(restored.timeline.map((e: { type: string }) => e.type).slice(-2)).toEqual(["result.replaced", "result.restored"]);
     expect(restored.timeline.at(-1).payload).toMatchObject({ reason: expect.stringContaining("never confirmed"), unconfirmed: { sha256: replaced.sha256 }, sha256: first.sha256 });
   });
+
+  /** A copy of a pydicom test file with a fresh SOP instance UID. */
+  const freshCopy = async (file: string) => {
+    const copy = path.join(mkdtempSync(path.join(os.tmpdir(), "fresh-")), path.basename(file));
+    await copyFile(file, copy);
+    expect((await dcmtk("dcmodify", ["-nb", "-gin", copy])).code).toBe(0);
+    return copy;
+  };
+  const events = async (resultId: string) => {
+    const sql = postgres(dbs.engineUrl, { max: 1 });
+    try {
+      return (await sql<{ type: string }[]>`select type from engine_events where payload->>'resultId' = ${resultId} order by id`).map((e) => e.type);
+    } finally {
+      await sql.end();
+    }
+  };
+
+  it("a small instance is confirmed once its bytes are durable; a row that fails is retried, and the association's release waits for it", async () => {
+    await segmentReady();
+    const file = await freshCopy(path.join(PYDICOM_TEST_FILES, "MR_small.dcm"));
+    const before = new Set((await results()).map((r) => r.id));
+    const sql = postgres(dbs.engineUrl, { max: 1, onnotice: () => {} });
+    try {
+      // The row's statement fails (its function is gone) for a moment, and works again after the first retry.
+      await sql`alter function hold_queue_write(jsonb, jsonb) rename to hold_queue_write_away`;
+      const sent = dcmtk("storescu", ["-aet", "VENDOR", "-aec", "SITE", "127.0.0.1", String(engine.dicomPort), file]);
+      await new Promise((r) => setTimeout(r, 300));
+      await sql`alter function hold_queue_write_away(jsonb, jsonb) rename to hold_queue_write`;
+      expect((await sent).code).toBe(0);
+    } finally {
+      await sql`alter function if exists hold_queue_write_away(jsonb, jsonb) rename to hold_queue_write`.catch(() => {});
+      await sql.end();
+    }
+    // storescu is done once the association is released: by then the result is held, once.
+    const fresh = (await results()).filter((r) => !before.has(r.id));
+    expect(fresh).toHaveLength(1);
+    expect(fresh[0]).toMatchObject({ status: "held", modality: "MR" });
+    expect(await events(fresh[0]!.id)).toEqual(["result.received"]);
+  });
+
+  it("an engine stopped after confirming an instance, before its row committed, records it at the next start, once", async () => {
+    await segmentReady();
+    const file = await freshCopy(CT);
+    const before = new Set((await results()).map((r) => r.id));
+    expect((await dcmtk("storescu", ["-aet", "VENDOR", "-aec", "SITE", "127.0.0.1", String(engine.dicomPort), file])).code).toBe(0);
+    const held = (await results()).find((r) => !before.has(r.id))!;
+    const bytes = await engine.readResultBytes("site", held.id);
+    const blobId = await blobIdOf(held.id);
+    const { masterKey, blobDir } = engine;
+    await engine.close();
+    // As a crash leaves it: the blob durable in a segment still open, the row and its event never committed.
+    await reopen(blobDir, parseSegmentRef(blobId)!.segment);
+    const sql = postgres(dbs.engineUrl, { max: 1 });
+    await sql`delete from engine_events where payload->>'resultId' = ${held.id}`;
+    await sql`delete from results where id = ${held.id}`;
+    await sql.end();
+
+    for (let start = 0; start < 2; start++) {
+      if (start) await engine.close();
+      engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, masterKey, blobDir });
+      const back = (await api(`/v1/tenants/site/results/${held.id}`)).body;
+      expect(back).toMatchObject({ status: "held", sha256: held.sha256, sizeBytes: held.sizeBytes, receivedAt: held.receivedAt, expiresAt: held.expiresAt, sopInstanceUid: held.sopInstanceUid });
+      expect((await engine.readResultBytes("site", held.id)).equals(bytes)).toBe(true);
+      // A second start finds it recorded and leaves it alone.
+      expect(await events(held.id)).toEqual(["result.received"]);
+    }
+  });
 });

@@ -124,20 +124,23 @@ describe("encrypted blob store", () => {
       expect(d).toMatchObject({ size: data[i]!.length, sha256: sha(data[i]!) });
       expect((await store.read(key, "alpha", d.blobId)).equals(data[i]!)).toBe(true);
     }
-    // One segment, page-aligned regions of header + ciphertext + tag.
+    // One segment, page-aligned regions: a header and the sealed record, then the blob (header, ciphertext, tag).
     expect(refs[1]!.segment).toBe(refs[0]!.segment);
-    expect(refs.map((r) => [r.offset, r.length])).toEqual([
-      [0, 40_032],
-      [40_960, 3032],
-    ]);
+    expect(refs.map((r) => r.length)).toEqual([40_032, 3032]);
     const segment = path.join(dir, "alpha", `${refs[0]!.segment}.seg.open`);
-    expect((await readFile(segment)).includes(data[0]!.subarray(0, 64))).toBe(false);
+    const stored = await readFile(segment);
+    for (const [i, at] of [0, 40_960].entries()) {
+      expect(stored.subarray(at, at + 4).toString()).toBe("IOR1");
+      expect(stored.readUInt32LE(at + 8)).toBe(refs[i]!.length);
+      expect(refs[i]!.offset).toBe(at + 12 + stored.readUInt32LE(at + 4));
+    }
+    expect(stored.includes(data[0]!.subarray(0, 64))).toBe(false);
 
     const big = randomBytes(300_000);
     const b = store.newBlob(key, "alpha");
     for (let i = 0; i < big.length; i += 65536) b.input.write(big.subarray(i, i + 65536));
     b.input.end();
-    expect(await b.done).toEqual({ size: big.length, sha256: sha(big), blobId: b.id });
+    expect(await b.done).toEqual({ size: big.length, sha256: sha(big), blobId: b.id, recoverable: false });
     expect((await store.read(key, "alpha", b.id)).equals(big)).toBe(true);
 
     // The tenant and the region are authenticated: another key, or another region's address, fails.
@@ -147,7 +150,7 @@ describe("encrypted blob store", () => {
     await store.delete("alpha", done[0]!.blobId);
     expect(await store.exists("alpha", done[0]!.blobId)).toBe(false);
     expect(await store.exists("alpha", done[1]!.blobId)).toBe(true);
-    expect((await readFile(segment)).subarray(0, 40_032).every((x) => x === 0)).toBe(true);
+    expect((await readFile(segment)).subarray(refs[0]!.offset, refs[0]!.offset + 40_032).every((x) => x === 0)).toBe(true);
     // Closing seals the segment (every write into it is synced).
     await store.close();
     expect((await readdir(path.join(dir, "alpha"))).sort()).toEqual([first.id, b.id, `${refs[0]!.segment}.seg`].sort());
@@ -202,6 +205,47 @@ describe("encrypted blob store", () => {
     await after.sweepStalePartials(Date.now() + 2 * 3600_000);
     expect(await readdir(path.join(dir, "alpha"))).toEqual([`${segment}.seg`]);
     expect(await after.recover(() => Promise.reject(new Error("not read")), "alpha", whole)).toBe("in place");
+  });
+
+  it("a small blob goes with its record: after a crash, an intact one is found with it, a deleted or torn one is not, and the segment stays open until the blob is recorded", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "blobs-"));
+    const key = newDataKey();
+    const store = new BlobStore(dir);
+    await store.prepareSegment("alpha");
+    let recorded!: () => void;
+    const rowCommitted = new Promise<void>((resolve) => (recorded = resolve));
+    const stored = [];
+    for (const [i, size] of [5000, 6000, 7000].entries()) {
+      const w = store.newBlob(key, "alpha");
+      w.setRecord({ sopInstanceUid: `1.2.3.${i}` }, i === 0 ? rowCommitted : undefined);
+      const data = randomBytes(size);
+      w.input.end(data);
+      stored.push({ data, ...(await w.done) });
+    }
+    expect(stored.every((s) => s.recoverable)).toBe(true);
+    // The first blob's row has not committed: closing does not seal its segment.
+    await store.close();
+    const names = await readdir(path.join(dir, "alpha"));
+    expect(names).toHaveLength(1);
+    expect(names[0]).toMatch(/\.seg\.open$/);
+    // As a crash leaves it, besides: the second blob deleted (acked), the third's bytes never past their start.
+    const after = new BlobStore(dir);
+    await after.delete("alpha", stored[1]!.blobId);
+    const torn = parseSegmentRef(stored[2]!.blobId)!;
+    const file = path.join(dir, "alpha", names[0]!);
+    const bytes = await readFile(file);
+    bytes.fill(0, torn.offset + 100, torn.offset + torn.length);
+    await writeFile(file, bytes);
+
+    expect(await after.recordedInOpenSegments(async () => key)).toEqual([
+      { slug: "alpha", blobId: stored[0]!.blobId, record: { sopInstanceUid: "1.2.3.0", sizeBytes: 5000, sha256: createHash("sha256").update(stored[0]!.data).digest("hex") } },
+    ]);
+    expect(await after.exists("alpha", stored[2]!.blobId)).toBe(false); // zeroed
+    // Records are sealed with the tenant's key: another key finds none.
+    expect(await after.recordedInOpenSegments(async () => newDataKey())).toEqual([]);
+    // Once the first blob is recorded, its segment is sealed.
+    recorded();
+    await until(() => readdir(path.join(dir, "alpha")), (n) => n.length === 1 && n[0]!.endsWith(".seg"));
   });
 
   it("seals a full segment once its writes are synced, and removes a sealed one no live result refers to", async () => {
