@@ -156,9 +156,7 @@ export class BlobStore {
       const result = await hashed;
       const f = file as BlobWriter | null;
       if (f) return { ...(await f.done), blobId: id, recoverable: false };
-      // The caller's row commit, started as `hashed` resolved, goes out first (setImmediate runs after it): the
-      // sync may hold this thread (segments.ts), and PostgreSQL works on the row meanwhile.
-      await new Promise((resolve) => setImmediate(resolve));
+      // At once: the C-STORE waits for this, not for the row (relay/ingest.ts), which goes out after it.
       await small!.write();
       return result;
     })();
