@@ -1,8 +1,9 @@
 // Stored instances become held results. A small instance's blob is stored with its record (blob-store.ts), so its
-// C-STORE is confirmed as soon as the blob is durable and its row commits just after, off the vendor's path (waiting
-// for the row's commit as well cost about a quarter of the ingest rate; bench:relay). A row that fails is retried;
-// if the engine stops first, the next start records the blob from its record (recoverUnrecorded). A large
-// instance's C-STORE waits for both, as its blob has no record.
+// C-STORE is confirmed as soon as the blob is durable and its row is written just after, off the vendor's path
+// (waiting for the row's commit as well cost about a quarter of the ingest rate; bench:relay). A row that fails is
+// retried; if the engine stops first, the next start records the blob from its record (recoverUnrecorded). The
+// association's release waits for its rows (scp.ts), so a vendor that has released finds its results listed. A
+// large instance's C-STORE waits for both, as its blob has no record.
 import { and, eq, gte, inArray } from "drizzle-orm";
 import { z } from "zod";
 import type { StoredInstance } from "../dicom/scp";
@@ -85,21 +86,17 @@ export function createIngest(deps: IngestDeps) {
   return {
     /** ScpDeps.onStored: resolves once the C-STORE can be confirmed; `recorded` once its row has committed. */
     async onStored(s: StoredInstance): Promise<{ recorded: Promise<void> }> {
-      const recording = holdQueue.record(received(s));
-      recording.catch(() => {}); // reported below
       if (s.recoverable) {
-        try {
-          await s.durable;
-        } catch (e) {
-          // The bytes never became durable: the vendor is told to retry, and the row, if it commits, is undone.
-          const row = await recording.catch(() => null);
-          if (row) await undoUnconfirmed(db, { tenantSlug: s.tenantSlug, id: row.result.id, blobId: s.blobId }, (b) => blobs.exists(s.tenantSlug, b), "stored bytes could not be made durable", deps.now());
-          throw e;
-        }
-        const recorded = persist(s, recording).then((r) => committed(s, r));
+        // Durable first (a failure leaves nothing to undo); the row's statement goes out after the C-STORE response
+        // (setImmediate), so the vendor's next instance does not wait for it either.
+        await s.durable;
+        const recorded = new Promise((resolve) => setImmediate(resolve))
+          .then(() => persist(s, holdQueue.record(received(s))))
+          .then((r) => committed(s, r));
         recorded.catch((e) => log(`result for ${s.sopInstanceUid} (${s.tenantSlug}) not recorded: ${message(e)}; it will be at the next start`));
         return { recorded };
       }
+      const recording = holdQueue.record(received(s));
       // The row commits while the blob's fsync runs; the C-STORE is confirmed only once both are durable.
       const [rec, durable] = await Promise.allSettled([recording, s.durable]);
       if (rec.status === "rejected") throw rec.reason;
@@ -171,7 +168,7 @@ export async function recoverUnrecorded(db: EngineDb, blobs: BlobStore, keyring:
     }
     try {
       const { result, replacedBlobId } = await holdQueue.record({ ...r, blobId, receivedAt });
-      if (replacedBlobId) await blobs.delete(r.tenantSlug, replacedBlobId);
+      if (replacedBlobId && replacedBlobId !== blobId) await blobs.delete(r.tenantSlug, replacedBlobId);
       log(`start-up blob check: recorded result ${result.id} (${r.sopInstanceUid}) whose row was lost when the engine stopped`);
       counts.recorded++;
     } catch (e) {
