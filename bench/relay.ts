@@ -263,8 +263,8 @@ async function main() {
   show("storescp", scp, "0.5×");
   console.log(`engine process CPU per instance (median run): ${results[2]!.cpuMsPerInstance.toFixed(2)} ms`);
 
-  // Notify latency from the engine's own event timestamps: result.received (committed before the C-STORE
-  // response) → result.notified (written after the notification was sent to the router).
+  // Notify latency from the engine's own event timestamps: result.received (its transaction starts just after the
+  // C-STORE response, or before it for a large instance) → result.notified (dated when the router was told).
   const sql = postgres(urls.engineUrl, { max: 1 });
   const rows = await sql<{ ms: number }[]>`
     select extract(epoch from (n.created_at - r.created_at)) * 1000 as ms

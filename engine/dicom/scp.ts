@@ -1,6 +1,7 @@
 // The relay's DICOM endpoint: C-ECHO and C-STORE for vendors. The tenant is the one whose called AE title the
-// association names; each instance streams (Part 10 framed, encrypted) into the blob store without being held in
-// memory, and becomes a held result once its bytes are durably stored.
+// association names; each instance goes (Part 10 framed, encrypted) into the blob store, a large one streamed
+// without being held in memory, and becomes a held result (relay/ingest.ts); its C-STORE is confirmed once its
+// bytes are durably stored, and the association's release once its results are recorded.
 import type { Socket } from "node:net";
 import { Writable } from "node:stream";
 import dimse from "dcmjs-dimse";
