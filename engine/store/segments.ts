@@ -35,9 +35,10 @@ const STALE_OPEN_MS = 60 * 60_000;
 
 /**
  * A blob's data sync runs on the calling thread while syncs take less than this (a running average): handing it to
- * the thread pool and back costs two thread wake-ups, which on a small VM took longer than the sync itself
- * (bench:relay, one association, paired rounds: 1.06–1.39× the rate, median 1.21×). On a slower disk it goes to the
- * pool, so the event loop is never held for long.
+ * the thread pool and back costs two thread wake-ups, which on a small VM took about as long as the sync itself
+ * (bench:relay, one association, against the pool in paired rounds: medians 1.21×, 0.96× and 1.14× the rate over
+ * three runs of 8 rounds; 1.13× with four associations). On a slower disk it goes to the pool, so the event loop is
+ * never held for long.
  */
 const INLINE_SYNC_MAX_MS = 2;
 
