@@ -4,14 +4,14 @@
 // retried; if the engine stops first, the next start records the blob from its record (recoverUnrecorded). The
 // association's release waits for its rows (scp.ts), so a vendor that has released finds its results listed. A
 // large instance's C-STORE waits for both, as its blob has no record.
-import { and, eq, gte, inArray } from "drizzle-orm";
+import { and, eq, gte } from "drizzle-orm";
 import { z } from "zod";
 import type { StoredInstance } from "../dicom/scp";
 import type { BlobStore } from "../store/blob-store";
 import type { EngineDb } from "../store/db";
 import type { Keyring } from "../store/keyring";
 import type { Metrics } from "../metrics";
-import { LIVE_STATUSES, results, tenantConfigs } from "../store/schema";
+import { results, tenantConfigs } from "../store/schema";
 import { undoUnconfirmed, type Received, type Result } from "./hold-queue";
 import type { HoldQueueWriter } from "./hold-queue-writer";
 
@@ -63,8 +63,12 @@ export function createIngest(deps: IngestDeps) {
     setImmediate(() => void deps.notify(result, storedAt).catch((e) => log(`notify failed: ${message(e)}`)));
   }
 
-  /** The confirmed instance's row, retried while it fails (a batch whose reply was lost may have committed). */
-  async function persist(s: StoredInstance, first: Promise<Recorded>): Promise<Recorded> {
+  /**
+   * The confirmed instance's row, retried while it fails: a batch whose reply was lost may have committed (then it
+   * is recorded), and a later version of the SOP instance may have been recorded meanwhile (then this one is not
+   * wanted: null).
+   */
+  async function persist(s: StoredInstance, first: Promise<Recorded>): Promise<Recorded | null> {
     let attempt = first;
     for (let i = 0; ; i++) {
       try {
@@ -73,14 +77,27 @@ export function createIngest(deps: IngestDeps) {
         if (stopping || i >= RETRY_DELAYS_MS.length) throw e;
         log(`result for ${s.sopInstanceUid} (${s.tenantSlug}) not recorded yet: ${message(e)}; retrying in ${RETRY_DELAYS_MS[i]} ms`);
         await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[i]).unref());
-        const [row] = await db
+        const since = await db
           .select()
           .from(results)
-          .where(and(eq(results.tenantSlug, s.tenantSlug), eq(results.sopInstanceUid, s.sopInstanceUid), inArray(results.status, [...LIVE_STATUSES]), eq(results.blobId, s.blobId)))
-          .catch(() => []);
-        attempt = row ? Promise.resolve({ result: row, replacedBlobId: null }) : holdQueue.record(received(s));
+          .where(and(eq(results.tenantSlug, s.tenantSlug), eq(results.sopInstanceUid, s.sopInstanceUid), gte(results.receivedAt, s.receivedAt)))
+          .catch((err: unknown) => err as Error);
+        if (since instanceof Error) {
+          attempt = Promise.reject(since);
+          continue;
+        }
+        const mine = since.find((r) => r.blobId === s.blobId);
+        if (mine) return { result: mine, replacedBlobId: null };
+        if (since.some((r) => r.receivedAt > s.receivedAt)) return null;
+        attempt = holdQueue.record(received(s));
       }
     }
+  }
+
+  /** A confirmed version whose row came too late: a later one is recorded already, so its bytes go. */
+  async function superseded(s: StoredInstance) {
+    log(`result for ${s.sopInstanceUid} (${s.tenantSlug}) received at ${s.receivedAt.toISOString()} was replaced by a later version before its row committed; its bytes are deleted`);
+    await blobs.delete(s.tenantSlug, s.blobId);
   }
 
   return {
@@ -92,7 +109,7 @@ export function createIngest(deps: IngestDeps) {
         await s.durable;
         const recorded = new Promise((resolve) => setImmediate(resolve))
           .then(() => persist(s, holdQueue.record(received(s))))
-          .then((r) => committed(s, r));
+          .then((r) => (r ? committed(s, r) : superseded(s)));
         recorded.catch((e) => log(`result for ${s.sopInstanceUid} (${s.tenantSlug}) not recorded: ${message(e)}; it will be at the next start`));
         return { recorded };
       }
