@@ -61,6 +61,8 @@ export class BlobStore {
   /** blobs being fsynced and renamed into place: a reader waits for them */
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly segments: Segments;
+  /** new blobs being received (newBlob) whose bytes are not yet durable */
+  private receiving = 0;
   constructor(
     private readonly dir: string,
     log: (m: string) => void = () => {},
@@ -131,7 +133,7 @@ export class BlobStore {
         held = [];
         // Until the caller says the blob is recorded, its segment stays open (searched at start-up).
         if (record.until) this.segments.hold(slot.segment, record.until);
-        small = { blobId, sha256, write: () => this.segments.write(slot.segment, slot.at, region) };
+        small = { blobId, sha256, write: () => this.segments.write(slot.segment, slot.at, region, this.receiving === 1) };
         cb();
       },
       // Called at the end of every stream (with no error once it finished): only an error aborts the file.
@@ -163,6 +165,8 @@ export class BlobStore {
     void hashed.then((h) => h.blobId !== id && this.track(`${slug}/${h.blobId}`, done), () => {});
     hashed.catch(() => {});
     done.catch(() => {});
+    this.receiving++;
+    void done.finally(() => this.receiving--).catch(() => {});
     return {
       id,
       input,

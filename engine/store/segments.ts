@@ -34,11 +34,12 @@ const COLLECT_GRACE_MS = 10 * 60_000;
 const STALE_OPEN_MS = 60 * 60_000;
 
 /**
- * A blob's data sync runs on the calling thread while syncs take less than this (a running average): handing it to
- * the thread pool and back costs two thread wake-ups, which on a small VM took about as long as the sync itself
- * (bench:relay, one association, against the pool in paired rounds: medians 1.21×, 0.96× and 1.14× the rate over
- * three runs of 8 rounds; 1.13× with four associations). On a slower disk it goes to the pool, so the event loop is
- * never held for long.
+ * A blob's data sync runs on the calling thread when it is the only blob being received and syncs take less than
+ * this (a running average): handing it to the thread pool and back costs two thread wake-ups, which on a small VM
+ * took about as long as the sync itself (bench:relay, one association, against the pool in paired rounds: medians
+ * 1.21×, 0.96× and 1.14× the rate over three runs of 8 rounds). With other blobs arriving meanwhile it goes to the
+ * pool: syncs held the event loop then, and with four associations notify latency's p99 doubled. On a slower disk
+ * it goes to the pool too, so the event loop is never held for long.
  */
 const INLINE_SYNC_MAX_MS = 2;
 
@@ -170,14 +171,14 @@ export class Segments {
 
   /**
    * Writes an allocated region (header, record, blob) and syncs it. The write is a page-cache copy on this thread
-   * (a thread-pool round trip fewer); so is the sync while syncs are fast (INLINE_SYNC_MAX_MS), else it runs in the
-   * thread pool.
+   * (a thread-pool round trip fewer); so is the sync of a blob received `alone` while syncs are fast
+   * (INLINE_SYNC_MAX_MS), else it runs in the thread pool.
    */
-  async write(segment: Segment, at: number, bytes: Buffer) {
+  async write(segment: Segment, at: number, bytes: Buffer, alone: boolean) {
     try {
       for (let off = 0; off < bytes.length; ) off += writeSync(segment.fd, bytes, off, bytes.length - off, at + off);
       const started = performance.now();
-      if (this.syncMs < INLINE_SYNC_MAX_MS) fdatasyncSync(segment.fd);
+      if (alone && this.syncMs < INLINE_SYNC_MAX_MS) fdatasyncSync(segment.fd);
       else await fsFdatasync(segment.fd);
       this.syncMs += (performance.now() - started - this.syncMs) / 8;
     } finally {
