@@ -35,7 +35,8 @@ export type NewBlobWriter = Omit<BlobWriter, "hashed" | "done"> & {
   id: string;
   /**
    * as BlobWriter's, with the blob's address (its id for a file of its own, a segment region for a small blob) and
-   * whether it went with its record, so that `unrecorded` finds it after a crash if its row never committed
+   * whether it went with a record (setRecord), so that `recordedInOpenSegments` finds it after a crash if its row
+   * never committed
    */
   hashed: Promise<{ size: number; sha256: string; blobId: string; recoverable: boolean }>;
   done: Promise<{ size: number; sha256: string; blobId: string; recoverable: boolean }>;
@@ -100,7 +101,8 @@ export class BlobStore {
     let held: Buffer[] = [];
     let file: BlobWriter | null = null;
     let small: { blobId: string; sha256: string; write: () => Promise<void> } | null = null;
-    let record: { fields: Record<string, unknown>; until?: Promise<unknown> } = { fields: {} };
+    /** setRecord's; `given` once the caller has described the blob (only then can recovery record it) */
+    let record: { fields: Record<string, unknown>; until?: Promise<unknown>; given: boolean } = { fields: {}, given: false };
     const spill = () => {
       file = this.writer(dataKey, slug, id, { hash, size, plaintext: held });
       held = [];
@@ -117,23 +119,27 @@ export class BlobStore {
         cb();
       },
       final: (cb) => {
+        if (file) {
+          file.input.end();
+          return cb();
+        }
         // A small blob goes to a segment region with its record (segments.ts): the caller's fields, and the
         // blob's size and hash, sealed with the tenant's key.
-        const sha256 = file ? "" : hash.copy().digest("hex");
+        const sha256 = hash.copy().digest("hex");
         const plainRecord = Buffer.from(JSON.stringify({ ...record.fields, sizeBytes: size, sha256 }));
-        const slot = file ? null : this.segments.allocate(slug, sealedRecordBytes(plainRecord.length), BLOB_HEADER_BYTES + size + TAG_BYTES);
+        const slot = this.segments.allocate(slug, sealedRecordBytes(plainRecord.length), BLOB_HEADER_BYTES + size + TAG_BYTES);
         if (!slot) {
-          (file ?? spill()).input.end();
+          spill().input.end();
           return cb();
         }
         const blobId = segmentRef(slot.ref);
         const sealedRecord = sealRecord(dataKey, slug, `${slot.ref.segment}.${slot.at}`, plainRecord);
         const { header, cipher } = blobCipher(dataKey, slug, blobId);
-        const region = Buffer.concat([Segments.recordHeader(sealedRecord.length, slot.ref.length), sealedRecord, header, ...held.map((c) => cipher.update(c)), cipher.final(), cipher.getAuthTag()]);
+        const blob = [header, ...held.map((c) => cipher.update(c)), cipher.final(), cipher.getAuthTag()];
         held = [];
         // Until the caller says the blob is recorded, its segment stays open (searched at start-up).
         if (record.until) this.segments.hold(slot.segment, record.until);
-        small = { blobId, sha256, write: () => this.segments.write(slot.segment, slot.at, region, this.receiving === 1) };
+        small = { blobId, sha256, write: () => this.segments.write(slot.segment, slot, sealedRecord, blob, this.receiving === 1) };
         cb();
       },
       // Called at the end of every stream (with no error once it finished): only an error aborts the file.
@@ -152,7 +158,7 @@ export class BlobStore {
       }
       const f = file as BlobWriter | null;
       if (f) return { ...(await f.hashed), blobId: id, recoverable: false };
-      return { size, sha256: small!.sha256, blobId: small!.blobId, recoverable: true };
+      return { size, sha256: small!.sha256, blobId: small!.blobId, recoverable: record.given };
     })();
     const done = (async () => {
       const result = await hashed;
@@ -174,7 +180,7 @@ export class BlobStore {
       done,
       abort: (reason) => input.destroy(reason ?? new Error("aborted")),
       setRecord: (fields, until) => {
-        record = { fields, until };
+        record = { fields, until, given: true };
       },
     };
   }

@@ -49,7 +49,7 @@ const INLINE_SYNC_MAX_MS = 2;
  * sealRecord), then the blob. After a crash, the regions of a segment left open are found by these headers, and a
  * blob whose C-STORE was confirmed but whose row never committed is recorded from its record.
  */
-export const RECORD_MAGIC = Buffer.from("IOR1");
+const RECORD_MAGIC = Buffer.from("IOR1");
 const RECORD_HEADER_BYTES = 12;
 const MAX_RECORD_BYTES = 16 * 1024;
 
@@ -160,23 +160,19 @@ export class Segments {
     return { segment: s, at, ref: { segment: s.id, offset: at + RECORD_HEADER_BYTES + recordLength, length: blobLength } };
   }
 
-  /** A region's first bytes: RECORD_MAGIC, then the record's and the blob's lengths. */
-  static recordHeader(recordLength: number, blobLength: number) {
-    const h = Buffer.alloc(RECORD_HEADER_BYTES);
-    RECORD_MAGIC.copy(h);
-    h.writeUInt32LE(recordLength, 4);
-    h.writeUInt32LE(blobLength, 8);
-    return h;
-  }
-
   /**
-   * Writes an allocated region (header, record, blob) and syncs it. The write is a page-cache copy on this thread
-   * (a thread-pool round trip fewer); so is the sync of a blob received `alone` while syncs are fast
-   * (INLINE_SYNC_MAX_MS), else it runs in the thread pool.
+   * Writes an allocated region (RECORD_MAGIC's header, the sealed record, the blob's parts) and syncs it. The write
+   * is a page-cache copy on this thread (a thread-pool round trip fewer); so is the sync of a blob received `alone`
+   * while syncs are fast (INLINE_SYNC_MAX_MS), else it runs in the thread pool.
    */
-  async write(segment: Segment, at: number, bytes: Buffer, alone: boolean) {
+  async write(segment: Segment, slot: { at: number; ref: SegmentRef }, record: Buffer, blob: Buffer[], alone: boolean) {
     try {
-      for (let off = 0; off < bytes.length; ) off += writeSync(segment.fd, bytes, off, bytes.length - off, at + off);
+      const header = Buffer.alloc(RECORD_HEADER_BYTES);
+      RECORD_MAGIC.copy(header);
+      header.writeUInt32LE(record.length, 4);
+      header.writeUInt32LE(slot.ref.length, 8);
+      const bytes = Buffer.concat([header, record, ...blob]);
+      for (let off = 0; off < bytes.length; ) off += writeSync(segment.fd, bytes, off, bytes.length - off, slot.at + off);
       const started = performance.now();
       if (alone && this.syncMs < INLINE_SYNC_MAX_MS) fdatasyncSync(segment.fd);
       else await fsFdatasync(segment.fd);
