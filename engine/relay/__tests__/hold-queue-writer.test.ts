@@ -1,6 +1,6 @@
 // The hold queue's group commit against a real PostgreSQL: many instances in one statement, a bad one failing
-// alone, replacements within a batch, notified marks riding along with the next instance (or written alone after a
-// short linger), and the same events as one-at-a-time writes.
+// alone, replacements within a batch, notified marks gathered into statements of their own (never a received
+// batch's), and the same events as one-at-a-time writes.
 import { randomUUID } from "node:crypto";
 import { asc, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -80,7 +80,7 @@ describe("hold queue group commit", () => {
   it("moves notified results held → notified once, with the router in the event; settle() waits for both lanes", async () => {
     const writer = createHoldQueueWriter(db);
     const { result } = await writer.record(received("alpha", "1.7.1"));
-    // The mark waits for the instance recorded next and commits with it; settle() returns once both committed.
+    // The mark waits a moment for others to join it; settle() writes it at once and returns once both committed.
     const marked = writer.markNotified([result, result], "router-1", new Date("2026-01-01T00:00:05Z"));
     const next = received("alpha", "1.7.3");
     const recorded = writer.record(next);
@@ -101,7 +101,7 @@ describe("hold queue group commit", () => {
     await expect(writer.record(received("alpha", "1.7.2"))).rejects.toThrow(/closed/);
   });
 
-  it("writes a mark in the next received instance's statement, or alone once no instance came for a moment", async () => {
+  it("writes marks in statements of their own, those made within a moment together, never in a received batch", async () => {
     // The statements the writer sends, read off its calls (the database underneath is the real one).
     const statements: { received: number; marks: number }[] = [];
     const unsafe = db.$client.unsafe.bind(db.$client);
@@ -115,18 +115,22 @@ describe("hold queue group commit", () => {
     const { result: first } = await writer.record(received("alpha", "1.10.1"));
     const toldAt = new Date("2026-01-01T00:00:07Z");
     const marked = writer.markNotified([first], "router-1", toldAt);
+    // An instance recorded meanwhile does not carry the mark (notify latency waits for its commit).
     const { result: second } = await writer.record(received("alpha", "1.10.2"));
+    const { result: third } = await writer.record(received("alpha", "1.10.3"));
     await marked;
-    expect(statements).toEqual([{ received: 1, marks: 0 }, { received: 1, marks: 1 }]);
+    expect(statements.filter((x) => x.received)).toEqual([1, 2, 3].map(() => ({ received: 1, marks: 0 })));
+    expect(statements.filter((x) => x.marks)).toEqual([{ received: 0, marks: 1 }]);
     // The event is dated when the router was told, not when it was written.
     const [ev] = (await db.select().from(engineEvents).where(eq(engineEvents.type, "result.notified"))).filter((e) => (e.payload as { resultId: string }).resultId === first.id);
     expect(ev!.createdAt).toEqual(toldAt);
-    // With nothing else to ride along with, a mark is written on its own (without settle()).
-    await writer.markNotified([second], "router-1", new Date());
-    expect(statements.at(-1)).toEqual({ received: 0, marks: 1 });
-    const [row] = await db.select().from(results).where(eq(results.id, second.id));
-    expect(row!.status).toBe("notified");
+    // Two marks made within the moment go in one statement (without settle()).
+    await Promise.all([writer.markNotified([second], "router-1", new Date()), writer.markNotified([third], "router-1", new Date())]);
+    expect(statements.at(-1)).toEqual({ received: 0, marks: 2 });
+    const rows = await db.select().from(results).where(inArray(results.id, [second.id, third.id]));
+    expect(rows.map((r) => r.status)).toEqual(["notified", "notified"]);
     expect(await timeline(second.id)).toEqual(["result.received", "result.notified"]);
+    expect(await timeline(third.id)).toEqual(["result.received", "result.notified"]);
     await writer.close();
   });
 });
