@@ -171,7 +171,7 @@ export function MigrationDashboard({ slug, initial, control }: { slug: string; i
       </Section>
 
       <Section title="Closeout evidence" testId="closeout">
-        <p className="mb-2 text-sm text-slate-600 dark:text-slate-400">Reconciliation (discovered = migrated + quarantined + skipped + remaining, each difference with its reason) and the verification report (per instance, both hashes).</p>
+        <p className="mb-2 text-sm text-slate-600 dark:text-slate-400">Reconciliation (the source and the target inventoried again and compared with the engine's records, each difference named; the last run, or{" "}<a className="text-sky-700 underline" href={`/api/t/${slug}/migrations/${id}/closeout?part=reconciliation&format=json&run=1`} download>run it now</a>) and the verification report (per instance, the hashes and each study's record hash).</p>
         <div className="flex flex-wrap gap-3 text-sm">
           {(["reconciliation", "verification"] as const).flatMap((part) =>
             (["csv", "json"] as const).map((format) => (

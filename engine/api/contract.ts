@@ -470,3 +470,71 @@ export const MigrationDashboard = z
   })
   .meta({ id: "MigrationDashboard" });
 export type MigrationDashboard = z.infer<typeof MigrationDashboard>;
+
+// Closeout proofs: the reconciliation re-inventories the source and the target themselves and compares them with the
+// engine's records; the verification report carries each migrated study's record (study-record.ts) and its hash.
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, "a SHA-256 in lowercase hex");
+export const ReconciliationDifference = z
+  .object({
+    sourceId: z.string().nullable(),
+    studyInstanceUid: z.string(),
+    kind: z.enum(["missing_at_target", "instances_missing_at_target", "never_discovered", "instance_count_changed", "gone_from_source", "not_finished", "source_unreadable", "target_unreadable"]),
+    message: z.string(),
+  })
+  .meta({ id: "ReconciliationDifference" });
+export const MigrationReconciliation = z
+  .object({
+    migrationId: z.uuid(),
+    reconciledAt: z.iso.datetime(),
+    balanced: z.boolean(),
+    sources: z.array(
+      z.object({ source: z.string(), studiesAtSource: z.number().int(), instancesAtSource: z.number().int(), migrated: z.number().int(), quarantined: z.number().int(), skipped: z.number().int(), remaining: z.number().int() }),
+    ),
+    target: z.object({ studiesChecked: z.number().int(), instancesExpected: z.number().int(), instancesPresent: z.number().int() }),
+    quarantined: z.array(z.object({ category: z.string(), studies: z.number().int() })),
+    differences: z.array(ReconciliationDifference),
+  })
+  .meta({ id: "MigrationReconciliation" });
+export type MigrationReconciliation = z.infer<typeof MigrationReconciliation>;
+
+export const StudyRecordSchema = z
+  .object({
+    migrationId: z.uuid(),
+    sourceId: z.string(),
+    studyInstanceUid: z.string(),
+    targetStudyInstanceUid: z.string(),
+    instances: z.array(z.object({ sourceSopInstanceUid: z.string(), targetSopInstanceUid: z.string(), sourceSha256: Sha256, expectedSha256: Sha256, targetSha256: Sha256 })),
+    instanceCount: z.number().int(),
+    bytes: z.number().int(),
+    migratedAt: z.iso.datetime(),
+    planVersion: z.number().int().nullable().optional(),
+  })
+  .strict();
+export const VerificationReport = z
+  .object({
+    format: z.literal("imgops-migration-report/1", { error: "not a migration verification report (format imgops-migration-report/1)" }),
+    migrationId: z.uuid(),
+    tenantSlug: z.string(),
+    generatedAt: z.iso.datetime(),
+    target: MigrationTarget,
+    studies: z.array(z.object({ record: StudyRecordSchema, recordHash: Sha256 }).strict()),
+    instances: z.array(
+      z.object({
+        studyInstanceUid: z.string(),
+        sopInstanceUid: z.string(),
+        targetStudyInstanceUid: z.string(),
+        targetSopInstanceUid: z.string(),
+        sopClassUid: z.string(),
+        sizeBytes: z.number().int(),
+        sourceSha256: Sha256,
+        expectedSha256: Sha256,
+        targetSha256: Sha256,
+        verifiedAt: z.iso.datetime(),
+      }),
+    ),
+    /** SHA-256 over the report's canonical JSON without this field (study-record.ts reportCanonical) */
+    reportSha256: Sha256,
+  })
+  .strict()
+  .meta({ id: "VerificationReport" });
+export type VerificationReport = z.infer<typeof VerificationReport>;

@@ -5,14 +5,15 @@ import type { EngineDb } from "../store/db";
 import type { MigrationRuntime } from "../migration/pipeline";
 import type { MigrationRunners } from "../migration/runners";
 import { decideStudy, listQuarantine, pauseMigration } from "../migration/review";
-import { migrationProgress, verificationReport } from "../migration/progress";
+import { migrationProgress, verificationReport, verificationReportDocument } from "../migration/progress";
+import { lastReconciliation, runReconciliation } from "../migration/reconcile";
 import { resolveImportPath } from "../migration/filesystem";
 import { claimDiscovery, claimRun, connectionTest, createMigration, discoverMigration, getMigration, listMigrations } from "../migration/plans";
 import { migrationDashboardData } from "../migration/dashboard";
 import { resumeMigration, updateSettings } from "../migration/settings";
 import { windowOpen } from "../migration/windows";
 import { engineEvents } from "../store/schema";
-import { ApiError, Migration, MigrationDashboard, MigrationPlan, MigrationSettings, QuarantinedStudy, ReviewDecision } from "./contract";
+import { ApiError, Migration, MigrationDashboard, MigrationPlan, MigrationReconciliation, MigrationSettings, QuarantinedStudy, ReviewDecision, VerificationReport } from "./contract";
 import { errors, json, SlugParams } from "./route-helpers";
 
 const MigrationParams = SlugParams.extend({ id: z.uuid("not a migration id").meta({ param: { name: "id", in: "path" } }) });
@@ -72,14 +73,40 @@ const routes = {
     path: "/v1/tenants/{slug}/migrations/{id}/progress",
     security: [{ bearer: [] }],
     request: { params: MigrationParams },
-    responses: { 200: json(z.record(z.string(), z.unknown()), "Counts per source, hourly and minute buckets, rate, ETA and the reconciliation"), ...errors, 404: json(ApiError, "No such migration") },
+    responses: { 200: json(z.record(z.string(), z.unknown()), "Counts per source, hourly and minute buckets, rate and ETA (the reconciliation is its own call)"), ...errors, 404: json(ApiError, "No such migration") },
   }),
   report: createRoute({
     method: "get",
     path: "/v1/tenants/{slug}/migrations/{id}/report",
     security: [{ bearer: [] }],
     request: { params: MigrationParams, query: z.object({ format: z.enum(["json", "csv"], { error: "format is json or csv" }).default("json") }) },
-    responses: { 200: { description: "The verification report: per instance, the study and SOP instance UIDs, both hashes and when it was verified" }, ...errors, 404: json(ApiError, "No such migration") },
+    responses: {
+      200: {
+        description:
+          "The verification report: per instance, the study and SOP instance UIDs, the hashes and when it was verified; in JSON also each migrated study's record and record hash (study-record.ts) and reportSha256 over the whole",
+        content: { "application/json": { schema: VerificationReport }, "text/csv": { schema: z.string() } },
+      },
+      ...errors,
+      404: json(ApiError, "No such migration"),
+    },
+  }),
+  reconcile: createRoute({
+    method: "post",
+    path: "/v1/tenants/{slug}/migrations/{id}/reconciliation",
+    security: [{ bearer: [] }],
+    request: { params: MigrationParams },
+    responses: {
+      200: json(MigrationReconciliation, "Ran now: the source and the target inventoried again and compared with the engine's records; kept with its time"),
+      ...errors,
+      404: json(ApiError, "No such migration"),
+    },
+  }),
+  reconciliation: createRoute({
+    method: "get",
+    path: "/v1/tenants/{slug}/migrations/{id}/reconciliation",
+    security: [{ bearer: [] }],
+    request: { params: MigrationParams },
+    responses: { 200: json(MigrationReconciliation, "The last reconciliation run"), ...errors, 404: json(ApiError, "No such migration, or never reconciled") },
   }),
   pause: createRoute({
     method: "post",
@@ -221,11 +248,28 @@ export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; 
     return c.json(await migrationProgress(opts.db, id), 200);
   });
 
+  app.openapi(routes.reconcile, async (c) => {
+    const { slug, id } = c.req.valid("param");
+    const m = await getMigration(opts.db, slug, id);
+    if (!m) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
+    return c.json(await runReconciliation(opts.db, m), 200);
+  });
+
+  app.openapi(routes.reconciliation, async (c) => {
+    const { slug, id } = c.req.valid("param");
+    const m = await getMigration(opts.db, slug, id);
+    if (!m) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
+    const last = await lastReconciliation(opts.db, m);
+    if (!last) return c.json({ error: "not_found", message: "This migration has not been reconciled yet: POST to run it." }, 404);
+    return c.json(last, 200);
+  });
+
   app.openapi(routes.report, async (c) => {
     const { slug, id } = c.req.valid("param");
-    if (!(await getMigration(opts.db, slug, id))) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
+    const m = await getMigration(opts.db, slug, id);
+    if (!m) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
+    if (c.req.valid("query").format === "json") return c.json(await verificationReportDocument(opts.db, m), 200);
     const rows = await verificationReport(opts.db, id);
-    if (c.req.valid("query").format === "json") return c.json({ migrationId: id, instances: rows.map((r) => ({ ...r, verifiedAt: r.verifiedAt.toISOString() })) }, 200);
     const columns = ["studyInstanceUid", "sopInstanceUid", "targetStudyInstanceUid", "targetSopInstanceUid", "sopClassUid", "sizeBytes", "sourceSha256", "expectedSha256", "targetSha256"] as const;
     const header = [...columns.map((c) => c.replace(/[A-Z]/g, (w) => `_${w.toLowerCase()}`)), "verified_at"].join(",");
     const csv = [header, ...rows.map((r) => [...columns.map((c) => r[c]), r.verifiedAt.toISOString()].join(","))].join("\r\n");

@@ -99,3 +99,13 @@ export async function wadoStudy(url: string, studyInstanceUid: string, dir: stri
   }
   return files;
 }
+
+/** QIDO-RS of one study's instances: the SOP Instance UIDs the target holds for it now (none when it answers 404/204). */
+export async function qidoInstances(url: string, studyInstanceUid: string): Promise<string[]> {
+  if (!UID.test(studyInstanceUid)) throw new DicomWebError(`"${studyInstanceUid}" is not a study instance UID`);
+  const res = await request(`${base(url)}/studies/${studyInstanceUid}/instances?includefield=00080018`, { headers: { accept: "application/dicom+json" } }, `QIDO-RS to ${url} failed`);
+  if (res.status === 404 || res.status === 204) return [];
+  if (res.status !== 200) throw new DicomWebError(`QIDO-RS of study ${studyInstanceUid} answered HTTP ${res.status}`);
+  const body = (await res.json()) as Record<string, { Value?: unknown[] }>[];
+  return body.flatMap((d) => (typeof d["00080018"]?.Value?.[0] === "string" ? [String(d["00080018"].Value[0])] : []));
+}

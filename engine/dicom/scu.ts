@@ -86,3 +86,9 @@ export async function findStudies(peer: DicomPeer, query: Record<string, string>
   });
   return { matches, truncated };
 }
+
+/** IMAGE-level C-FIND within one study: the SOP Instance UIDs the archive holds for it now. */
+export async function findInstances(peer: DicomPeer, studyInstanceUid: string, timeoutMs = 30_000): Promise<string[]> {
+  const { found } = await exchange(peer, requests.CFindRequest.createImageFindRequest({ StudyInstanceUID: studyInstanceUid, SeriesInstanceUID: "", SOPInstanceUID: "" }), timeoutMs);
+  return found.flatMap((e) => (typeof e.SOPInstanceUID === "string" && e.SOPInstanceUID.trim() ? [e.SOPInstanceUID.trim()] : []));
+}

@@ -25,6 +25,7 @@ import { outranked } from "./priority";
 import { ByteRate } from "./bandwidth";
 import { extractStudy, retrieveFromTarget, sendToTarget } from "./endpoints";
 import { keepEvidence, type EvidenceFile, type EvidenceStore } from "./evidence";
+import { studyRecordHash, type StudyRecord } from "./study-record";
 import { windowOpen } from "./windows";
 
 export type QuarantineCategory = "hash_mismatch" | "malformed_header" | "character_set" | "corrupt_pixel_data" | "transform_error" | "target_rejected" | "source_unavailable";
@@ -81,7 +82,7 @@ const CHARACTER_SETS = new Set([
 type Instance = { file: string; studyInstanceUid: string; sopInstanceUid: string; sopClassUid: string; transferSyntaxUid: string; size: number; sha256: string };
 
 /** The instance's identity (from its header) and the SHA-256 of its dataset bytes, streamed. */
-async function describe(file: string): Promise<Instance> {
+export async function describe(file: string): Promise<Instance> {
   const fh = await open(file, "r");
   const head = Buffer.alloc(64 * 1024);
   const { bytesRead } = await fh.read(head, 0, head.length, 0);
@@ -227,7 +228,22 @@ export async function migrateStudy(
       await tx.insert(engineEvents).values({
         tenantSlug: m.tenantSlug,
         type: "migration.study_migrated",
-        payload: { migrationId: m.id, sourceId: study.sourceId, studyInstanceUid: study.studyInstanceUid, targetStudyInstanceUid: targetStudyUid, instances: instances.length, bytes },
+        payload: (() => {
+          // The per-study proof (study-record.ts): its hash lands in the audit chain, the report carries its facts.
+          const planVersion = (m as { planVersion?: number | null }).planVersion ?? null;
+          const record: StudyRecord = {
+            migrationId: m.id,
+            sourceId: study.sourceId,
+            studyInstanceUid: study.studyInstanceUid,
+            targetStudyInstanceUid: targetStudyUid,
+            instances: instances.map((i, n) => ({ sourceSopInstanceUid: atExtract[n]!.sopInstanceUid, targetSopInstanceUid: i.sopInstanceUid, sourceSha256: atExtract[n]!.sha256, expectedSha256: i.sha256, targetSha256: atTarget.get(i.sopInstanceUid)! })),
+            instanceCount: instances.length,
+            bytes,
+            migratedAt: now.toISOString(),
+            ...(planVersion != null ? { planVersion } : {}),
+          };
+          return { migrationId: m.id, sourceId: study.sourceId, studyInstanceUid: study.studyInstanceUid, targetStudyInstanceUid: targetStudyUid, instances: instances.length, bytes, record, recordHash: studyRecordHash(record) };
+        })(),
       });
       return true;
     });

@@ -1,8 +1,11 @@
 // Progress of a migration: counts by source and status, studies and bytes migrated per hour and per minute (by
-// source and modality), the current rate and an ETA, the reconciliation, and the verification report.
+// source and modality), the current rate and an ETA, and the verification report. Whether the migration balances
+// is not a count of the engine's own rows: reconcile.ts asks the source and the target again.
 import { and, eq, sql } from "drizzle-orm";
 import type { EngineDb } from "../store/db";
 import { migrationInstances, migrationStudies } from "../store/schema";
+import type { MigrationPlan, VerificationReport } from "../api/contract";
+import { reportSha256, studyRecordHash, type StudyRecord } from "./study-record";
 
 export async function migrationProgress(db: EngineDb, migrationId: string, now = new Date()) {
   const bucketsOf = (unit: "hour" | "minute") =>
@@ -56,8 +59,7 @@ export async function migrationProgress(db: EngineDb, migrationId: string, now =
       quarantined: quarantinedBy,
       skipped: count((r) => r.status === "skipped"),
       remaining,
-      balanced: discovered === migrated + remaining + count((r) => r.status === "quarantined" || r.status === "skipped"),
-      differences: reasons,
+      outstanding: reasons,
     },
   };
 }
@@ -84,4 +86,49 @@ export async function verificationReport(db: EngineDb, migrationId: string) {
     )
     .where(and(eq(migrationInstances.migrationId, migrationId)))
     .orderBy(migrationInstances.studyInstanceUid, migrationInstances.sopInstanceUid);
+}
+
+/**
+ * The exported verification report: every instance row, and per migrated study its record (study-record.ts) and
+ * record hash, recomputed from the rows as they are now, so a row edited after the fact no longer matches the hash
+ * the audit chain received at the time. `reportSha256` covers the rest of the report.
+ */
+export async function verificationReportDocument(
+  db: EngineDb,
+  m: { id: string; tenantSlug: string; plan: unknown; planVersion?: number | null },
+  now = new Date(),
+): Promise<VerificationReport> {
+  const rows = await verificationReport(db, m.id);
+  const studies = await db
+    .select({ sourceId: migrationStudies.sourceId, studyInstanceUid: migrationStudies.studyInstanceUid, targetStudyInstanceUid: migrationStudies.targetStudyInstanceUid })
+    .from(migrationStudies)
+    .where(and(eq(migrationStudies.migrationId, m.id), eq(migrationStudies.status, "migrated")))
+    .orderBy(migrationStudies.studyInstanceUid);
+  const byStudy = new Map<string, typeof rows>();
+  for (const r of rows) byStudy.set(r.studyInstanceUid, [...(byStudy.get(r.studyInstanceUid) ?? []), r]);
+  const records = studies.map((s) => {
+    const mine = byStudy.get(s.studyInstanceUid) ?? [];
+    const record: StudyRecord = {
+      migrationId: m.id,
+      sourceId: s.sourceId,
+      studyInstanceUid: s.studyInstanceUid,
+      targetStudyInstanceUid: s.targetStudyInstanceUid ?? s.studyInstanceUid,
+      instances: mine.map((i) => ({ sourceSopInstanceUid: i.sopInstanceUid, targetSopInstanceUid: i.targetSopInstanceUid, sourceSha256: i.sourceSha256, expectedSha256: i.expectedSha256, targetSha256: i.targetSha256 })),
+      instanceCount: mine.length,
+      bytes: mine.reduce((n, i) => n + Number(i.sizeBytes), 0),
+      migratedAt: (mine[0]?.verifiedAt ?? new Date(0)).toISOString(),
+      ...(m.planVersion != null ? { planVersion: m.planVersion } : {}),
+    };
+    return { record, recordHash: studyRecordHash(record) };
+  });
+  const content = {
+    format: "imgops-migration-report/1" as const,
+    migrationId: m.id,
+    tenantSlug: m.tenantSlug,
+    generatedAt: now.toISOString(),
+    target: (m.plan as MigrationPlan).target,
+    studies: records,
+    instances: rows.map((r) => ({ ...r, sizeBytes: Number(r.sizeBytes), verifiedAt: r.verifiedAt.toISOString() })),
+  };
+  return { ...content, reportSha256: reportSha256(content) };
 }

@@ -6,7 +6,8 @@ const DAY = 86_400_000;
 
 export type ReportContent = ReturnType<typeof reportContent>;
 
-type Closeout = { reconciliation: { discovered: number; migrated: number; quarantined: Record<string, number>; skipped: number; remaining: number; balanced: boolean; differences: string[] }; verifiedInstances: number; hashMismatches: number } | null;
+/** The last independent reconciliation (null: not run yet) and how many instances the verification report holds. */
+type Closeout = { reconciliation: { reconciledAt: string; balanced: boolean; differences: { message: string }[] } | null; verifiedInstances: number } | null;
 
 export function reportContent(d: Dashboard, now: number, periodStart: number, closeout: Closeout = null) {
   const m = d.migration;
@@ -94,9 +95,13 @@ ${table(["when", "event", "by"], c.events.map((x) => [when(x.at), x.type, x.by])
 ${
   c.closeout
     ? `<h2>Closeout</h2>
-<p>Reconciliation: ${c.closeout.reconciliation.discovered} discovered = ${c.closeout.reconciliation.migrated} migrated + ${Object.values(c.closeout.reconciliation.quarantined).reduce((n, v) => n + v, 0)} quarantined + ${c.closeout.reconciliation.skipped} skipped + ${c.closeout.reconciliation.remaining} remaining — ${c.closeout.reconciliation.balanced ? "balanced" : "NOT balanced"}.</p>
-${table(["difference"], c.closeout.reconciliation.differences.map((x) => [x]))}
-<p>Verification: ${c.closeout.verifiedInstances} instances verified at the target, ${c.closeout.hashMismatches} hash mismatches. The per-instance report (CSV, JSON) is downloadable from the migration's page.</p>`
+${
+  c.closeout.reconciliation
+    ? `<p>Reconciliation (source and target inventoried again, ${when(Date.parse(c.closeout.reconciliation.reconciledAt))}): ${c.closeout.reconciliation.balanced ? "balanced" : "NOT balanced"}.</p>
+${table(["difference"], c.closeout.reconciliation.differences.map((x) => [x.message]))}`
+    : "<p>Reconciliation: not run yet.</p>"
+}
+<p>Verification: ${c.closeout.verifiedInstances} instances verified at the target when migrated. The per-instance report (CSV, JSON) is downloadable from the migration's page.</p>`
     : ""
 }
 </article>`;

@@ -15,6 +15,7 @@ import {
   QuarantinePage,
   Migration,
   MigrationDashboard,
+  MigrationReconciliation,
   MigrationSettings,
   PurgeRequest,
   ResultDetail,
@@ -35,8 +36,7 @@ const MigrationProgress = z.object({
     quarantined: z.record(z.string(), z.number()),
     skipped: z.number(),
     remaining: z.number(),
-    balanced: z.boolean(),
-    differences: z.array(z.string()),
+    outstanding: z.array(z.string()),
   }),
 });
 export type MigrationProgress = z.infer<typeof MigrationProgress>;
@@ -157,8 +157,12 @@ export function createEngineClient(opts: { url: string; token: string; fetch?: t
     /** Roll-ups for the dashboard; with `since` (a previous answer's asOf) only what changed after it. */
     migrationDashboard: (slug: string, id: string, since?: string) =>
       call(MigrationDashboard, "GET", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/dashboard${queryString({ since })}`, undefined, true),
-    /** Counts per source and the reconciliation (source = migrated + quarantined + skipped + remaining, with reasons). */
+    /** Counts per source and status, with what is outstanding (plain counts; the reconciliation is reconcileMigration). */
     migrationProgress: (slug: string, id: string) => call(MigrationProgress, "GET", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/progress`, undefined, true),
+    /** Runs the independent reconciliation now (source and target inventoried again); null when no such migration. */
+    reconcileMigration: (slug: string, id: string) => call(MigrationReconciliation, "POST", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/reconciliation`, {}, true),
+    /** The last reconciliation run; null when none (or no such migration). */
+    lastReconciliation: (slug: string, id: string) => call(MigrationReconciliation, "GET", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/reconciliation`, undefined, true),
     /** The verification report as the engine renders it (CSV or JSON), for the console to pass through. */
     migrationVerification: async (slug: string, id: string, format: "csv" | "json") => {
       const res = await doFetch(`${base}${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/report?format=${format}`, {

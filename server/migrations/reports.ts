@@ -37,9 +37,9 @@ export async function generateReport(scope: Scope, migrationId: string, kind: "s
   if (!d) throw new NotFoundError("No such migration in this tenant.");
   let closeout = null;
   if (d.migration.status === "completed") {
-    const progress = await engine.migrationProgress(scope.tenantSlug, id);
-    const verification = JSON.parse((await engine.migrationVerification(scope.tenantSlug, id, "json")) ?? '{"instances":[]}') as { instances: { expectedSha256: string; targetSha256: string }[] };
-    closeout = { reconciliation: progress!.reconciliation, verifiedInstances: verification.instances.length, hashMismatches: verification.instances.filter((i) => i.expectedSha256 !== i.targetSha256).length };
+    const reconciliation = await engine.lastReconciliation(scope.tenantSlug, id);
+    const verification = JSON.parse((await engine.migrationVerification(scope.tenantSlug, id, "json")) ?? '{"instances":[]}') as { instances: unknown[] };
+    closeout = { reconciliation: reconciliation && { reconciledAt: reconciliation.reconciledAt, balanced: reconciliation.balanced, differences: reconciliation.differences.map((d) => ({ message: d.message })) }, verifiedInstances: verification.instances.length };
   }
   const content = reportContent(d, now, now - WEEK, closeout);
   const pdf = await renderPdf(reportHtml(content).document);

@@ -111,7 +111,7 @@ describe("migration plans and discovery against Orthanc", () => {
 
     // Progress and reconciliation; the verification report, per instance, in both formats.
     const progress = (await api(`/v1/tenants/north/migrations/${id}/progress`)).body;
-    expect(progress.reconciliation).toMatchObject({ discovered: STUDIES, migrated: STUDIES, remaining: 0, balanced: true, differences: [] });
+    expect(progress.reconciliation).toMatchObject({ discovered: STUDIES, migrated: STUDIES, remaining: 0, outstanding: [] });
     expect(progress.hourly.reduce((n: number, h: { studies: number }) => n + h.studies, 0)).toBe(STUDIES);
     expect(new Set(progress.minutes.map((m: { modality: string }) => m.modality))).toEqual(new Set(MODALITIES));
     expect(progress.etaSeconds).toBe(0);
