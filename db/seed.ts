@@ -15,6 +15,7 @@ export const DEMO_TENANTS = [
       { email: "reviewer@northside.test", role: "clinical_reviewer" as const },
       { email: "reviewer2@northside.test", role: "clinical_reviewer" as const },
       { email: "senior@northside.test", role: "senior_reviewer" as const },
+      { email: "lead@northside.test", role: "migration_operator" as const },
     ],
   },
   {

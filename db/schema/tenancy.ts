@@ -54,7 +54,7 @@ export const endedSessions = pgTable(
   (t) => [index("ended_sessions_expires").on(t.expiresAt)],
 );
 
-export const tenantRole = pgEnum("tenant_role", ["tenant_admin", "clinical_reviewer", "senior_reviewer"]);
+export const tenantRole = pgEnum("tenant_role", ["tenant_admin", "clinical_reviewer", "senior_reviewer", "migration_operator"]);
 
 /**
  * A role in a tenant, granted to an e-mail address; `user_id` is filled on that person's first sign-in

@@ -17,6 +17,7 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
   { sub: "demo-reviewer-northside", email: "reviewer@northside.test", name: "Rita Reviewer", groups: [], description: "clinical reviewer, Northside Health" },
   { sub: "demo-reviewer2-northside", email: "reviewer2@northside.test", name: "Rob Second", groups: [], description: "clinical reviewer, Northside Health (countersigns)" },
   { sub: "demo-senior-northside", email: "senior@northside.test", name: "Sam Senior", groups: [], description: "senior reviewer, Northside Health (escalations)" },
+  { sub: "demo-lead-northside", email: "lead@northside.test", name: "Mia Lead", groups: [], description: "migration operator, Northside Health (plans and runs migrations)" },
   { sub: "demo-reviewer-lakeview", email: "reviewer@lakeview.test", name: "Lena Reviewer", groups: [], description: "clinical reviewer, Lakeview Imaging" },
   { sub: "demo-engineer", email: "engineer@vendor.test", name: "Evan Engineer", groups: [DEV_ENGINEER_GROUP], description: "vendor engineer (operations)" },
 ];

@@ -1,6 +1,6 @@
 // The one permissions catalog: roles → permissions. The UI hides what a role can't do; the server enforces it.
 // Engineers hold no tenant role: an active break-glass grant gives them a grant role for that tenant only.
-export const TENANT_ROLES = ["tenant_admin", "clinical_reviewer", "senior_reviewer"] as const;
+export const TENANT_ROLES = ["tenant_admin", "clinical_reviewer", "senior_reviewer", "migration_operator"] as const;
 export type TenantRole = (typeof TENANT_ROLES)[number];
 export const GRANT_ROLES = ["engineer_read_only", "engineer_read_write"] as const;
 export type GrantRole = (typeof GRANT_ROLES)[number];
@@ -11,12 +11,13 @@ export const ROLE_LABELS: Record<AccessRole | "engineer", string> = {
   tenant_admin: "Tenant admin",
   clinical_reviewer: "Clinical reviewer",
   senior_reviewer: "Senior reviewer",
+  migration_operator: "Migration operator",
   engineer_read_only: "Engineer (break-glass, read-only)",
   engineer_read_write: "Engineer (break-glass, read-write)",
   engineer: "Engineer",
 };
 
-const READERS = ["tenant_admin", "clinical_reviewer", "senior_reviewer", "engineer_read_only", "engineer_read_write"] as const;
+const READERS = ["tenant_admin", "clinical_reviewer", "senior_reviewer", "migration_operator", "engineer_read_only", "engineer_read_write"] as const;
 const WRITERS = ["tenant_admin", "engineer_read_write"] as const;
 
 export const PERMISSIONS = {
@@ -37,6 +38,9 @@ export const PERMISSIONS = {
   // Changing a running migration is engineering work done under a read-write grant; tenant admins follow it read-only.
   "migrations.control": ["engineer_read_write"],
   "migrations.report": WRITERS,
+  // The customer's migration lead plans, tests, discovers and starts a migration from the console (an engineer under a
+  // read-write grant may do the same); the archive credentials it needs are the tenant's own.
+  "migrations.operate": ["migration_operator", "engineer_read_write"],
   "webhooks.view": ["tenant_admin", "engineer_read_only", "engineer_read_write"],
   "webhooks.manage": WRITERS,
   // The tenant's own oversight of vendor access: never through a grant.

@@ -7,7 +7,7 @@ import { appendAudit } from "../audit/append";
 import { systemContext, type TenantContext, type UserContext } from "../context";
 import { withSystem, withTenant, withUser } from "../db";
 import { InputError } from "../errors";
-import type { TenantRole } from "../auth/permissions";
+import { TENANT_ROLES, type TenantRole } from "../auth/permissions";
 
 export const NewTenantInput = z.object({
   slug: TenantSlug,
@@ -16,7 +16,7 @@ export const NewTenantInput = z.object({
   calledAeTitles: z.array(AeTitle).default([]),
   allowedCallingAeTitles: z.array(AeTitle).default([]),
   members: z
-    .array(z.object({ email: z.email().transform((e) => e.toLowerCase()), role: z.enum(["tenant_admin", "clinical_reviewer", "senior_reviewer"]) }))
+    .array(z.object({ email: z.email().transform((e) => e.toLowerCase()), role: z.enum(TENANT_ROLES) }))
     .default([]),
 });
 
