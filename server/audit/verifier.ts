@@ -1,8 +1,10 @@
 // The audit verifier: everything needed to check an export of the audit log, in one self-contained module that
 // an auditor can read in one sitting. It imports nothing but node:crypto (no application code, no database), so
 // it runs anywhere Node runs. The format it checks is docs/audit-format.md; the console hashes entries with
-// `entryHash` below and signs checkpoints with the message `checkpointMessage` builds.
+// `entryHash` below and signs checkpoints with the message `checkpointMessage` builds. The migration-record check
+// also uses the engine's study-record.ts, which likewise imports only node:crypto.
 import { createHash, createPublicKey, verify, type KeyObject } from "node:crypto";
+import { reportSha256, studyRecordCanonical, studyRecordHash, type StudyRecord } from "../../engine/migration/study-record";
 
 export const GENESIS_HASH = "0".repeat(64);
 export const EXPORT_FORMAT = "imgops-audit-export/1";
@@ -252,4 +254,60 @@ export function verifyLines(lines: Iterable<string>, opts: Options = {}): Report
     if (v.failed) break;
   }
   return v.finish();
+}
+
+/** The parts of an engine verification report (GET …/migrations/{id}/report) the record check reads. */
+export type MigrationReportForCheck = { migrationId: string; reportSha256: string; studies: { record: StudyRecord; recordHash: string }[] } & Record<string, unknown>;
+export type MigrationRecordProblem = { studyInstanceUid: string | null; seq: number | null; problem: string };
+export type MigrationRecordReport = { ok: boolean; migrationId: string; studies: number; sealed: number; problems: MigrationRecordProblem[] };
+
+/**
+ * Checks an engine verification report against the audit chain: every migrated study's record, recomputed from the
+ * report, must hash to the recordHash its `migration.study_migrated` entry sealed into the chain when it was
+ * migrated. A record edited in the engine database afterwards (a hash, a UID, an instance added or removed) then
+ * differs, and the study is named. Feed it the export's lines (after the chain itself verified), then finish.
+ */
+export function createMigrationRecordCheck(report: MigrationReportForCheck) {
+  const sealed = new Map<string, { seq: number; recordHash: string; record: StudyRecord | null }>();
+  const problems: MigrationRecordProblem[] = [];
+  if (reportSha256(report) !== report.reportSha256) problems.push({ studyInstanceUid: null, seq: null, problem: "the report's content does not match its reportSha256: it was changed after the engine exported it" });
+  return {
+    line(text: string) {
+      if (!text.startsWith(ENTRY_PREFIX) || !text.includes('"action":"migration.study_migrated"')) return;
+      const { entry } = JSON.parse(text) as { entry: { seq: number; action: string; after: { migrationId?: string; studyInstanceUid?: string; recordHash?: string; record?: StudyRecord } } };
+      const a = entry.after;
+      if (entry.action !== "migration.study_migrated" || a?.migrationId !== report.migrationId || !a.studyInstanceUid) return;
+      if (!a.recordHash) return void problems.push({ studyInstanceUid: a.studyInstanceUid, seq: entry.seq, problem: `study ${a.studyInstanceUid}: its chain entry (seq ${entry.seq}) carries no recordHash (migrated before records were sealed)` });
+      sealed.set(a.studyInstanceUid, { seq: entry.seq, recordHash: a.recordHash, record: a.record ?? null });
+    },
+    finish(): MigrationRecordReport {
+      const inReport = new Set<string>();
+      for (const s of report.studies) {
+        const uid = s.record.studyInstanceUid;
+        inReport.add(uid);
+        const chain = sealed.get(uid);
+        if (!chain) {
+          problems.push({ studyInstanceUid: uid, seq: null, problem: `study ${uid}: the report says migrated, but the chain has no migration.study_migrated entry for it` });
+          continue;
+        }
+        if (studyRecordHash(s.record) === chain.recordHash) continue;
+        problems.push({ studyInstanceUid: uid, seq: chain.seq, problem: `study ${uid}: its record in the engine database differs from the one sealed in the chain at seq ${chain.seq} (edited afterwards)${chain.record ? `: ${recordDifference(chain.record, s.record)}` : ""}` });
+      }
+      for (const [uid, c] of sealed) if (!inReport.has(uid)) problems.push({ studyInstanceUid: uid, seq: c.seq, problem: `study ${uid}: sealed as migrated at seq ${c.seq}, but missing from the report` });
+      return { ok: problems.length === 0, migrationId: report.migrationId, studies: report.studies.length, sealed: sealed.size, problems };
+    },
+  };
+}
+
+/** What changed between the sealed record and the report's, in a few words (the first differing field). */
+function recordDifference(was: StudyRecord, now: StudyRecord): string {
+  const before = new Map(was.instances.map((i) => [i.sourceSopInstanceUid, i]));
+  for (const i of now.instances) {
+    const w = before.get(i.sourceSopInstanceUid);
+    if (!w) return `instance ${i.sourceSopInstanceUid} was not in the sealed record`;
+    for (const k of ["targetSopInstanceUid", "sourceSha256", "expectedSha256", "targetSha256"] as const)
+      if (w[k] !== i[k]) return `instance ${i.sourceSopInstanceUid} ${k} was ${w[k]}, the report says ${i[k]}`;
+  }
+  if (was.instances.length !== now.instances.length) return `${was.instances.length} instances were sealed, the report lists ${now.instances.length}`;
+  return studyRecordCanonical(was) === studyRecordCanonical(now) ? "the sealed recordHash does not match its own record" : "the study's fields (UIDs, counts, time) differ";
 }
