@@ -38,6 +38,7 @@ import { eventsAfter, getResult, listResults } from "../relay/results-query";
 
 import { errors, json, SlugParams } from "./route-helpers";
 import { registerMigrationRoutes } from "./migration-routes";
+import { registerPlanRoutes } from "./plan-routes";
 import { registerQuarantineRoutes } from "./quarantine-routes";
 import type { MigrationRuntime } from "../migration/pipeline";
 import type { MigrationRunners } from "../migration/runners";
@@ -293,6 +294,7 @@ export function buildAdminApi(opts: {
   });
 
   registerMigrationRoutes(app, opts);
+  registerPlanRoutes(app, { db: opts.db, migration: opts.migration });
   registerQuarantineRoutes(app, { db: opts.db, evidence: opts.migration?.evidence, runners: opts.runners });
 
   app.doc31("/openapi.json", {

@@ -538,3 +538,35 @@ export const VerificationReport = z
   .strict()
   .meta({ id: "VerificationReport" });
 export type VerificationReport = z.infer<typeof VerificationReport>;
+
+// ---- connection tests (one endpoint of a plan, saved or not) ----------------------------------------------------
+
+export const ConnectionTestRequest = z
+  .discriminatedUnion("role", [
+    z.object({ role: z.literal("source"), endpoint: MigrationSource }).strict(),
+    z.object({ role: z.literal("target"), endpoint: MigrationTarget }).strict(),
+  ])
+  .meta({ id: "ConnectionTestRequest" });
+export type ConnectionTestRequest = z.infer<typeof ConnectionTestRequest>;
+
+export const ConnectionCheck = z.object({
+  check: z.enum(["c-echo", "c-find", "qido-rs", "folder"]),
+  ok: z.boolean(),
+  /** what happened, in words a PACS administrator can act on */
+  message: z.string(),
+  /** the failure class, for callers that treat them differently */
+  failure: z.enum(["refused", "called-ae-unknown", "calling-ae-unknown", "rejected", "timeout", "not-found", "tls", "query-refused", "http", "unreadable", "failed"]).optional(),
+});
+export const ConnectionTestResult = z.object({ ok: z.boolean(), checks: z.array(ConnectionCheck) }).meta({ id: "ConnectionTestResult" });
+export type ConnectionTestResult = z.infer<typeof ConnectionTestResult>;
+
+export const MigrationInventory = z
+  .object({
+    studies: z.number().int(),
+    instances: z.number().int(),
+    /** studies whose instance count the source did not report (counted as 0 instances) */
+    instancesUnknown: z.number().int(),
+    rows: z.array(z.object({ sourceId: z.string(), modality: z.string(), year: z.string(), studies: z.number().int(), instances: z.number().int() })),
+  })
+  .meta({ id: "MigrationInventory" });
+export type MigrationInventory = z.infer<typeof MigrationInventory>;
