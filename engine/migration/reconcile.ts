@@ -66,7 +66,7 @@ export async function reconcileMigration(db: EngineDb, m: { id: string; tenantSl
     for (const [uid, n] of atSource ?? []) {
       const row = byUid.get(uid);
       if (!row) {
-        differences.push({ sourceId: source.id, studyInstanceUid: uid, kind: "never_discovered", message: `study ${uid} at source ${source.id} was never discovered${n ? ` (${n} instances)` : ""}` });
+        differences.push({ sourceId: source.id, studyInstanceUid: uid, kind: "never_discovered", message: `study ${uid} at source ${source.id} was never discovered${n ? ` (${n} instance${n === 1 ? "" : "s"})` : ""}` });
         continue;
       }
       const migratedN = recordedByStudy.get(uid)?.length ?? 0;

@@ -1,7 +1,8 @@
 // Closeout proofs against real archives (two Debian Orthanc): the reconciliation asks the source and the target
 // again and names what does not match the engine's records (a study deleted at the target, a study added to the
 // source after discovery); the verification report carries each study's record and its hash.
-import { mkdtempSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import postgres from "postgres";
@@ -21,6 +22,8 @@ describe("closeout reconciliation from independent facts", () => {
   let engine: Awaited<ReturnType<typeof startTestEngine>>;
   let source: Awaited<ReturnType<typeof startOrthanc>>;
   let target: Awaited<ReturnType<typeof startOrthanc>>;
+  let webTarget: Awaited<ReturnType<typeof startOrthanc>>;
+  const importRoot = mkdtempSync(path.join(os.tmpdir(), "reconcile-import-"));
   let engineDb: postgres.Sql;
   let id: string;
   const singles = makeStudies(3, ["2024-02-01", "2024-02-02", "2024-02-03"]);
@@ -34,9 +37,9 @@ describe("closeout reconciliation from independent facts", () => {
 
   beforeAll(async () => {
     dbs = await createTestDatabases();
-    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN });
+    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, env: { ENGINE_IMPORT_ROOT: importRoot } });
     engineDb = postgres(dbs.engineUrl, { max: 2, onnotice: () => {} });
-    [source, target] = await Promise.all([startOrthanc({ aeTitle: "LEGACY" }), startOrthanc({ aeTitle: "NEWARCH" })]);
+    [source, target, webTarget] = await Promise.all([startOrthanc({ aeTitle: "LEGACY" }), startOrthanc({ aeTitle: "NEWARCH" }), startOrthanc({ aeTitle: "WEBARCH", dicomWeb: true })]);
     for (const f of [...singles.map((s) => s.file), ...ct]) await source.upload(f);
     const created = await api("/v1/tenants/north/migrations", {
       method: "POST",
@@ -59,6 +62,7 @@ describe("closeout reconciliation from independent facts", () => {
     await engineDb?.end();
     await source?.stop();
     await target?.stop();
+    await webTarget?.stop();
     await engine?.close();
     await dbs?.drop();
   });
@@ -101,12 +105,47 @@ describe("closeout reconciliation from independent facts", () => {
     expect((await fetch(`${target.http}/studies/${orthancId!.ID}`, { method: "DELETE" })).status).toBe(200);
     const [late] = makeStudies(1, ["2024-03-09"]);
     await source.upload(late!.file);
+    // One more instance in an already migrated study, at the source.
+    const grown = path.join(mkdtempSync(path.join(os.tmpdir(), "grown-")), "extra.dcm");
+    copyFileSync(singles[0]!.file, grown);
+    execFileSync("dcmodify", ["-nb", "-gin", grown]);
+    await source.upload(grown);
+    const grownUid = report.studies.find((s) => s.record.instances.some((i) => i.sourceSopInstanceUid === /\[(.*)\]/.exec(execFileSync("dcmdump", ["+P", "0008,0018", singles[0]!.file]).toString())![1]))!.record.studyInstanceUid;
     const r = await reconcile();
     expect(r.body.balanced).toBe(false);
     expect(r.body.target).toMatchObject({ studiesChecked: 4, instancesExpected: 6, instancesPresent: 3 });
     const kinds = Object.fromEntries(r.body.differences.map((d: { kind: string; message: string; studyInstanceUid: string }) => [d.kind, d]));
     expect(kinds.missing_at_target).toMatchObject({ studyInstanceUid: ctStudy.studyInstanceUid, message: `study ${ctStudy.studyInstanceUid}: migrated, but the target no longer holds it (0 of 3 instances)` });
     expect(kinds.never_discovered.message).toMatch(/^study [0-9.]+ at source legacy was never discovered/);
-    expect(r.body.differences).toHaveLength(2);
+    expect(kinds.instance_count_changed.message).toBe(`study ${grownUid}: source now reports 2 instances, 1 were migrated`);
+    expect(r.body.differences).toHaveLength(3);
   });
+
+  it("walks a folder source again and asks a STOW-RS target by QIDO-RS", async () => {
+    const folder = path.join(importRoot, "north", "scans");
+    mkdirSync(folder, { recursive: true });
+    const files = makeStudies(2, ["2024-05-01", "2024-05-02"]);
+    files.forEach((s, i) => copyFileSync(s.file, path.join(folder, `${i}.dcm`)));
+    const created = await api("/v1/tenants/north/migrations", {
+      method: "POST",
+      body: JSON.stringify({ name: "Folder to DICOMweb", sources: [{ kind: "filesystem", id: "disk", path: "scans" }], target: { kind: "stow-rs", url: webTarget.dicomWebUrl }, filters: { studyDateFrom: "2024-01-01", studyDateTo: "2024-12-31" } }),
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const fid = created.body.id as string;
+    await api(`/v1/tenants/north/migrations/${fid}/discover`, { method: "POST" });
+    await until(() => api(`/v1/tenants/north/migrations/${fid}`), (r) => r.body.status === "ready", 60_000);
+    await api(`/v1/tenants/north/migrations/${fid}/start`, { method: "POST" });
+    await until(() => api(`/v1/tenants/north/migrations/${fid}`), (r) => r.body.status === "completed", 120_000, 500);
+    const fresh = await api(`/v1/tenants/north/migrations/${fid}/reconciliation`, { method: "POST" });
+    expect(fresh.body, JSON.stringify(fresh.body)).toMatchObject({ balanced: true, differences: [], target: { studiesChecked: 2, instancesPresent: 2 } });
+
+    const [late] = makeStudies(1, ["2024-05-03"]);
+    copyFileSync(late!.file, path.join(folder, "late.dcm"));
+    const oid = ((await fetch(`${webTarget.http}/studies`).then((r) => r.json())) as string[])[0]!;
+    await fetch(`${webTarget.http}/studies/${oid}`, { method: "DELETE" });
+    const r = await api(`/v1/tenants/north/migrations/${fid}/reconciliation`, { method: "POST" });
+    expect(r.body.balanced).toBe(false);
+    expect(r.body.differences.map((d: { kind: string }) => d.kind).sort()).toEqual(["missing_at_target", "never_discovered"]);
+    expect(r.body.differences.find((d: { kind: string }) => d.kind === "never_discovered").message).toMatch(/at source disk was never discovered \(1 instance\)/);
+  }, 180_000);
 });
