@@ -570,3 +570,23 @@ export const MigrationInventory = z
   })
   .meta({ id: "MigrationInventory" });
 export type MigrationInventory = z.infer<typeof MigrationInventory>;
+
+export const TransformPreviewRequest = z
+  .object({ plan: MigrationPlan, sourceId: SourceId.meta({ description: "the plan's source to take a sample study from" }) })
+  .strict()
+  .meta({ id: "TransformPreviewRequest" });
+export const TransformPreview = z
+  .object({
+    sourceId: z.string(),
+    studyInstanceUid: z.string(),
+    /** instances previewed (a sample: at most a few per study) and how many the study has */
+    instancesInStudy: z.number().int(),
+    instances: z.array(
+      z.object({
+        sopInstanceUid: z.string(),
+        elements: z.array(z.object({ path: z.string(), tag: z.string(), name: z.string(), vr: z.string(), before: z.string().nullable(), after: z.string().nullable(), changed: z.boolean() })),
+      }),
+    ),
+  })
+  .meta({ id: "TransformPreview" });
+export type TransformPreview = z.infer<typeof TransformPreview>;

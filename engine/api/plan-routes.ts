@@ -5,8 +5,9 @@ import type { EngineDb } from "../store/db";
 import type { MigrationRuntime } from "../migration/pipeline";
 import { testConnection } from "../migration/connection-test";
 import { migrationInventory } from "../migration/inventory";
+import { PreviewError, previewTransforms } from "../migration/preview";
 import { getMigration } from "../migration/plans";
-import { ApiError, ConnectionTestRequest, ConnectionTestResult, MigrationInventory } from "./contract";
+import { ApiError, ConnectionTestRequest, ConnectionTestResult, MigrationInventory, TransformPreview, TransformPreviewRequest } from "./contract";
 import { errors, json, SlugParams } from "./route-helpers";
 
 const MigrationParams = SlugParams.extend({ id: z.uuid("not a migration id").meta({ param: { name: "id", in: "path" } }) });
@@ -18,6 +19,17 @@ const routes = {
     security: [{ bearer: [] }],
     request: { params: SlugParams, body: { content: { "application/json": { schema: ConnectionTestRequest } }, required: true } },
     responses: { 200: json(ConnectionTestResult, "Each check that ran, with what failed in words a PACS administrator can act on"), ...errors },
+  }),
+  preview: createRoute({
+    method: "post",
+    path: "/v1/tenants/{slug}/transform-previews",
+    security: [{ bearer: [] }],
+    request: { params: SlugParams, body: { content: { "application/json": { schema: TransformPreviewRequest } }, required: true } },
+    responses: {
+      200: json(TransformPreview, "A sample study from the source with the plan's rules applied as the pipeline applies them: each instance's elements before and after"),
+      ...errors,
+      422: json(ApiError, "No sample study could be found, retrieved or transformed; the message says why"),
+    },
   }),
   inventory: createRoute({
     method: "get",
@@ -32,6 +44,17 @@ export function registerPlanRoutes(app: OpenAPIHono, opts: { db: EngineDb; migra
   app.openapi(routes.connectionTest, async (c) => {
     const { slug } = c.req.valid("param");
     return c.json(await testConnection(c.req.valid("json"), { slug, importRoot: opts.migration?.importRoot }), 200);
+  });
+
+  app.openapi(routes.preview, async (c) => {
+    const { slug } = c.req.valid("param");
+    const { plan, sourceId } = c.req.valid("json");
+    try {
+      return c.json(await previewTransforms(plan, sourceId, { slug, ...opts.migration }), 200);
+    } catch (e) {
+      if (e instanceof PreviewError) return c.json({ error: "preview_failed", message: e.message }, 422);
+      throw e;
+    }
   });
 
   app.openapi(routes.inventory, async (c) => {

@@ -129,4 +129,43 @@ describe("connection tests and inventory", () => {
     expect(inv.instances).toBeGreaterThanOrEqual(studies.length);
     expect((await api(`/v1/tenants/south/migrations/${id}/inventory`)).status).toBe(404);
   });
+
+  it("the preview applies the plan's rules to a real sample study and marks what changed", async () => {
+    const plan = {
+      name: "preview",
+      sources: [peer()],
+      target: { kind: "dicom", aeTitle: archive.aeTitle, host: "127.0.0.1", port: archive.port },
+      filters: { studyDateFrom: "2020-01-01", studyDateTo: "2024-12-31" },
+      transforms: [
+        { op: "set", tag: "00081030", value: "MIGRATED FROM LEGACY" },
+        { op: "map", tag: "00080080", values: { "NO SUCH HOSPITAL": "x" } },
+        { op: "remove", tag: "00100030", sources: ["other-source"] },
+      ],
+    };
+    const r = await api("/v1/tenants/north/transform-previews", { plan, sourceId: "legacy" });
+    expect(r.status).toBe(200);
+    expect(studies.map((s) => s.file).length).toBeGreaterThan(0);
+    expect(r.body.instances.length).toBeGreaterThan(0);
+    for (const inst of r.body.instances) {
+      const desc = inst.elements.find((e: { tag: string }) => e.tag === "00081030");
+      expect(desc).toMatchObject({ after: "MIGRATED FROM LEGACY", changed: true });
+      // A rule scoped to another source, or a map with no matching value, changes nothing; nor is anything else touched.
+      const changed = inst.elements.filter((e: { changed: boolean }) => e.changed).map((e: { tag: string }) => e.tag);
+      expect(changed).toEqual(["00081030"]);
+      expect(inst.sopInstanceUid).toMatch(/^[0-9.]+$/);
+    }
+  });
+
+  it("a preview with no study in the filters is refused with the reason", async () => {
+    const plan = {
+      name: "preview",
+      sources: [peer()],
+      target: { kind: "dicom", aeTitle: archive.aeTitle, host: "127.0.0.1", port: archive.port },
+      filters: { studyDateFrom: "1990-01-01", studyDateTo: "1990-12-31" },
+    };
+    const r = await api("/v1/tenants/north/transform-previews", { plan, sourceId: "legacy" });
+    expect(r.status).toBe(422);
+    expect(r.body.message).toContain("holds no study between 1990-01-01 and 1990-12-31");
+    expect((await api("/v1/tenants/north/transform-previews", { plan, sourceId: "nope" })).status).toBe(422);
+  });
 });
