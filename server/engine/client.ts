@@ -24,6 +24,12 @@ import {
   RouterInfo,
   RouterList,
   TenantConfig,
+  ConnectionTestRequest,
+  ConnectionTestResult,
+  MigrationInventory,
+  MigrationPlan,
+  TransformPreview,
+  TransformPreviewRequest,
 } from "@/engine/api/contract";
 import { engineEnv } from "../env";
 
@@ -173,6 +179,15 @@ export function createEngineClient(opts: { url: string; token: string; fetch?: t
       if (!res.ok) throw new EngineError(res.status, "unexpected_response", `The engine answered HTTP ${res.status}`);
       return res.text();
     },
+    // Planning a migration from the console (engine/api/plan-routes.ts, and the create/discover/start verbs).
+    createMigration: async (slug: string, plan: z.input<typeof MigrationPlan>) => (await call(Migration, "POST", `${tenantPath(slug)}/migrations`, MigrationPlan.parse(plan)))!,
+    discoverMigration: async (slug: string, id: string) => (await call(Migration, "POST", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/discover`, {}))!,
+    startMigration: async (slug: string, id: string) => (await call(Migration, "POST", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/start`, {}))!,
+    testConnection: async (slug: string, request: z.input<typeof ConnectionTestRequest>) =>
+      (await call(ConnectionTestResult, "POST", `${tenantPath(slug)}/connection-tests`, ConnectionTestRequest.parse(request)))!,
+    previewTransforms: async (slug: string, request: z.input<typeof TransformPreviewRequest>) =>
+      (await call(TransformPreview, "POST", `${tenantPath(slug)}/transform-previews`, TransformPreviewRequest.parse(request)))!,
+    migrationInventory: (slug: string, id: string) => call(MigrationInventory, "GET", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/inventory`, undefined, true),
     /** The engine's durable event outbox, in order, after `after` (a seq). */
     events: async (after: number, limit = 500) => (await call(EventFeed, "GET", `/v1/events?after=${after}&limit=${limit}`))!,
   };
