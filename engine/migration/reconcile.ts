@@ -3,10 +3,12 @@
 // QIDO-RS at the target) and compared with what the engine recorded. Every study at the source must be migrated
 // with each recorded instance present at the target under its target UID, quarantined with a category, or
 // skipped with a reason; anything else is a named difference, and the migration is balanced only without any.
+import { open } from "node:fs/promises";
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { MigrationPlan, MigrationReconciliation } from "../api/contract";
 import { qidoInstances } from "../dicom/dicomweb";
-import { findInstances, findStudies } from "../dicom/scu";
+import { parseHeader } from "../dicom/part10";
+import { findInstances, findStudies, type DicomPeer } from "../dicom/scu";
 import type { EngineDb } from "../store/db";
 import { engineEvents, migrationInstances, migrationStudies } from "../store/schema";
 import { discoverStudies } from "./discovery";
@@ -31,8 +33,29 @@ async function inventorySource(source: Source, filters: MigrationPlan["filters"]
   return new Map(studies.map((s) => [s.studyInstanceUid, s.instances]));
 }
 
-const targetInstances = (target: MigrationPlan["target"], studyUid: string) =>
-  target.kind === "stow-rs" ? qidoInstances(target.url, studyUid) : findInstances(target, studyUid);
+/** How to ask the target which SOP instances of a study it holds now: C-FIND, QIDO-RS, or its folder walked once. */
+function targetInventory(target: MigrationPlan["target"]): (studyUid: string) => Promise<string[]> {
+  const t = target as { kind: string; url?: string; path?: string };
+  if (t.kind === "stow-rs") return (uid) => qidoInstances(t.url!, uid);
+  if (t.kind === "filesystem") {
+    let walked: Promise<Map<string, string[]>> | null = null;
+    return async (uid) => (await (walked ??= walkFolder(t.path!))).get(uid) ?? [];
+  }
+  return (uid) => findInstances(target as DicomPeer, uid);
+}
+
+/** A folder target's Part 10 files: study UID → the SOP Instance UIDs in their file meta groups. */
+export async function walkFolder(folder: string) {
+  const byStudy = new Map<string, string[]>();
+  for (const f of (await listSourceFiles(folder)).files) {
+    const fh = await open(f.path, "r");
+    const head = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0).finally(() => fh.close());
+    const sop = parseHeader(head.subarray(0, bytesRead), "x00080000")?.string("x00020003")?.replace(/\0/g, "").trim();
+    if (sop) byStudy.set(f.studyInstanceUid, [...(byStudy.get(f.studyInstanceUid) ?? []), sop]);
+  }
+  return byStudy;
+}
 
 /** A few target queries at a time: the target is a production archive. */
 async function eachLimited<T>(items: T[], n: number, fn: (t: T) => Promise<void>) {
@@ -92,6 +115,7 @@ export async function reconcileMigration(db: EngineDb, m: { id: string; tenantSl
 
   // The target, per migrated study: every recorded instance must be there under its target UID.
   const migrated = rows.filter((r) => r.status === "migrated");
+  const askTarget = targetInventory(plan.target);
   let expected = 0;
   let present = 0;
   await eachLimited(migrated, 4, async (row) => {
@@ -100,7 +124,7 @@ export async function reconcileMigration(db: EngineDb, m: { id: string; tenantSl
     expected += want.length;
     let held: Set<string>;
     try {
-      held = new Set(await targetInstances(plan.target, targetUid));
+      held = new Set(await askTarget(targetUid));
     } catch (e) {
       differences.push({ sourceId: row.sourceId, studyInstanceUid: row.studyInstanceUid, kind: "target_unreadable", message: `study ${row.studyInstanceUid}: the target could not be asked for it: ${e instanceof Error ? e.message : String(e)}` });
       return;

@@ -13,6 +13,7 @@ import { startOrthanc } from "../../../test/orthanc";
 import { makeCtStudy, makeStudies } from "../../../test/studies";
 import { until } from "../../../test/until";
 import { VerificationReport } from "../../api/contract";
+import { walkFolder } from "../reconcile";
 import { reportSha256, studyRecordHash } from "../study-record";
 
 const TOKEN = "reconcile-token-".padEnd(48, "r");
@@ -148,4 +149,12 @@ describe("closeout reconciliation from independent facts", () => {
     expect(r.body.differences.map((d: { kind: string }) => d.kind).sort()).toEqual(["missing_at_target", "never_discovered"]);
     expect(r.body.differences.find((d: { kind: string }) => d.kind === "never_discovered").message).toMatch(/at source disk was never discovered \(1 instance\)/);
   }, 180_000);
+
+  it("inventories a folder target by the SOP instance UIDs in its files' meta groups", async () => {
+    const folder = mkdtempSync(path.join(os.tmpdir(), "export-target-"));
+    const slices = makeCtStudy(path.join(folder, "P1", "S1"), 2);
+    const sops = slices.map((f) => /\[(.*)\]/.exec(execFileSync("dcmdump", ["+P", "0008,0018", f]).toString())![1]);
+    const study = /\[(.*)\]/.exec(execFileSync("dcmdump", ["+P", "0020,000d", slices[0]!]).toString())![1]!;
+    expect(new Set((await walkFolder(folder)).get(study))).toEqual(new Set(sops));
+  });
 });
