@@ -51,7 +51,7 @@ export function draftOf(plan: MigrationPlan): Draft {
         ? { kind: "dicom", id: s.id, aeTitle: s.aeTitle, host: s.host, port: String(s.port), callingAeTitle: s.callingAeTitle, retrieve: s.retrieve, findLimit: String(s.findLimit) }
         : { kind: "filesystem", id: s.id, path: s.path },
     ),
-    target: plan.target.kind === "dicom" ? { ...plan.target, port: String(plan.target.port) } : { kind: "stow-rs", url: plan.target.url },
+    target: plan.target.kind === "dicom" ? { ...plan.target, port: String(plan.target.port) } : { kind: "stow-rs", url: "url" in plan.target ? plan.target.url : "" },
     filters: { studyDateFrom: plan.filters.studyDateFrom, studyDateTo: plan.filters.studyDateTo, modalities: plan.filters.modalities.join(", ") },
     windows: plan.windows ?? null,
     overallCap: mb(plan.bandwidth.overallBytesPerSecond),

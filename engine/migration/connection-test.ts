@@ -100,6 +100,9 @@ async function testFolder(sourcePath: string, importRoot: string | undefined, sl
 export async function testConnection(req: ConnectionTestRequest, opts: { slug: string; importRoot?: string; timeoutMs?: number }): Promise<ConnectionTestResult> {
   const timeoutMs = opts.timeoutMs ?? 5000;
   const e = req.endpoint;
+  // Only sources read the tenant's import folder; any other folder endpoint is checked by the engine when the plan is saved.
+  if (req.role === "target" && (e as { kind: string }).kind !== "dicom" && (e as { kind: string }).kind !== "stow-rs")
+    return { ok: false, checks: [{ check: "folder", ok: false, failure: "failed", message: "This kind of target is checked when the plan is saved, not here." }] };
   const checks =
     e.kind === "dicom" ? await testDicom(e, timeoutMs) : e.kind === "stow-rs" ? [await testDicomWeb(e.url, timeoutMs)] : [await testFolder(e.path, opts.importRoot, opts.slug)];
   return { ok: checks.every((c) => c.ok), checks };

@@ -3,7 +3,7 @@ import Link from "next/link";
 import { AutoRefresh } from "@/components/ui/auto-refresh";
 import { EngineUnreachable } from "@/components/ui/engine-unreachable";
 import { formatBytes, formatTime } from "@/components/ui/format";
-import { rolesFor } from "@/server/auth/permissions";
+import { can, rolesFor } from "@/server/auth/permissions";
 import { requireTenantRole } from "@/server/auth/session";
 import { tryEngine } from "@/server/engine/client";
 import { listMigrationSummaries } from "@/server/migrations/service";
@@ -21,6 +21,9 @@ export default async function MigrationsPage({ params }: { params: Promise<{ ten
       <div>
         <h1 className="text-2xl font-semibold">Migrations</h1>
         <p className="text-sm text-slate-600 dark:text-slate-400">Archive-to-archive migrations: where each stands and when it will finish (P50 of the forecast).</p>
+        {can(ctx.roles, "migrations.operate") && (
+          <Link href={`/t/${ctx.tenantSlug}/migrations/new`} className="mt-2 inline-block rounded-md bg-sky-700 px-3 py-1.5 text-sm text-white">New migration</Link>
+        )}
       </div>
       {!list.ok ? (
         <EngineUnreachable message={list.message} />

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { ControlPanel } from "@/components/migrations/control-panel";
+import { LaunchPanel } from "@/components/migrations/plan-form-launch";
 import { MigrationDashboard } from "@/components/migrations/migration-dashboard";
 import { ReportList } from "@/components/migrations/report-list";
 import { EngineUnreachable } from "@/components/ui/engine-unreachable";
@@ -10,6 +11,8 @@ import { requireTenantRole } from "@/server/auth/session";
 import { tryEngine } from "@/server/engine/client";
 import { NotFoundError } from "@/server/errors";
 import { generateReportAction, pauseMigrationAction, resumeMigrationAction, updateMigrationSettingsAction } from "@/server/migrations/actions";
+import { discoverAction, startAction } from "@/server/migrations/plan-form-actions";
+import { inventory } from "@/server/migrations/plans";
 import { listReports } from "@/server/migrations/reports";
 import { migrationDashboard } from "@/server/migrations/service";
 
@@ -23,6 +26,9 @@ export default async function MigrationPage({ params }: { params: Promise<{ tena
   if (data.ok && !data.value) notFound();
   const control = can(ctx.roles, "migrations.control");
   const reports = data.ok && data.value ? await listReports(ctx, id) : [];
+  const operate = can(ctx.roles, "migrations.operate");
+  const m = data.ok ? data.value!.migration : null;
+  const inv = operate && m && m.status !== "created" && m.status !== "discovering" ? await inventory(ctx, id) : null;
   return (
     <div className="space-y-5">
       <div>
@@ -30,6 +36,17 @@ export default async function MigrationPage({ params }: { params: Promise<{ tena
         <h1 className="text-2xl font-semibold">{data.ok ? data.value!.migration.plan.name : "Migration"}</h1>
         {!control && <p className="text-sm text-slate-500" data-testid="read-only">Read-only: engineers change a migration under a read-write grant.</p>}
       </div>
+      {operate && m && (
+        <LaunchPanel
+          status={m.status}
+          discovered={m.counts.discovered}
+          lastError={m.lastError}
+          inventory={inv}
+          editHref={`/t/${ctx.tenantSlug}/migrations/${id}/plan/edit`}
+          discover={discoverAction.bind(null, ctx.tenantSlug, id)}
+          start={startAction.bind(null, ctx.tenantSlug, id)}
+        />
+      )}
       {!data.ok ? (
         <EngineUnreachable message={data.message} />
       ) : (
