@@ -112,7 +112,9 @@ export function planFromDraft(input: unknown): { plan: MigrationPlan; fields: nu
     transforms: [...rules, ...(d.anonymize ? [{ op: "anonymize", profile: "basic" }] : [])],
   };
   const plan = MigrationPlan.safeParse(JSON.parse(JSON.stringify(candidate)));
-  if (!plan.success) for (const [k, v] of Object.entries(issuesToFields(plan.error.issues, d.rules.length))) for (const m of v) add(k, m);
+  // A field this reading already refused (e.g. a port that is not a number) gets no second message from the contract.
+  const refused = new Set(Object.keys(fields));
+  if (!plan.success) for (const [k, v] of Object.entries(issuesToFields(plan.error.issues, d.rules.length))) if (!refused.has(k)) for (const m of v) add(k, m);
   if (Object.keys(fields).length || !plan.success) return { plan: null, fields };
   return { plan: plan.data, fields: null };
 }
@@ -190,7 +192,12 @@ export async function testConnections(ctx: Pick<TenantContext, "tenantSlug">, dr
     request = { role: "source", endpoint: sourceFromDraft(s, Number(n[1]), add) };
   } else request = { role: "target", endpoint: targetFromDraft(d.target, add) };
   const parsed = ConnectionTestRequest.safeParse(JSON.parse(JSON.stringify(request)));
-  if (!parsed.success) for (const i of parsed.error.issues) if (i.path[0] === "endpoint") add([prefix, ...i.path.slice(1).map(String)].join("."), i.message);
+  const refused = new Set(Object.keys(fields));
+  if (!parsed.success)
+    for (const i of parsed.error.issues) {
+      const key = [prefix, ...i.path.slice(1).map(String)].join(".");
+      if (i.path[0] === "endpoint" && !refused.has(key)) add(key, i.message);
+    }
   if (Object.keys(fields).length || !parsed.success) throw new InputError("Fix this endpoint's fields first.", fields);
   return engine().testConnection(ctx.tenantSlug, parsed.data);
 }
