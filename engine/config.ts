@@ -25,6 +25,8 @@ const EngineEnv = z
   ENGINE_MOVE_PORT: port(0),
   /** filesystem/DICOMDIR sources: only under <this folder>/<tenant slug>/ (unset: filesystem sources are refused) */
   ENGINE_IMPORT_ROOT: z.string().min(1).optional(),
+  /** filesystem (DICOMDIR file-set) targets: only under <this folder>/<tenant slug>/ (unset: filesystem targets are refused) */
+  ENGINE_EXPORT_ROOT: z.string().min(1).optional(),
   /** names this engine process among the ones sharing migrations; stable across restarts (default: host and admin port) */
   ENGINE_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, "letters, digits and . _ : -").optional(),
   ENGINE_BLOB_DIR: z.string().min(1).default(".data/blobs"),

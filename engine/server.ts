@@ -76,6 +76,7 @@ export async function startEngine(
     hooks: hooks.migration,
     pseudonymKey: config.ENGINE_PSEUDONYM_KEY ? Buffer.from(config.ENGINE_PSEUDONYM_KEY, "base64") : undefined,
     importRoot: config.ENGINE_IMPORT_ROOT ? path.resolve(config.ENGINE_IMPORT_ROOT) : undefined,
+    exportRoot: config.ENGINE_EXPORT_ROOT ? path.resolve(config.ENGINE_EXPORT_ROOT) : undefined,
     moveDestination: config.ENGINE_MOVE_PORT ? { aeTitle: config.ENGINE_MOVE_AE_TITLE, port: config.ENGINE_MOVE_PORT } : undefined,
     // Quarantined studies' instances, for the reviewer's viewer: encrypted with the tenant's key like held results.
     evidence: { blobs, keyring },

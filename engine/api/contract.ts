@@ -222,6 +222,8 @@ export const MigrationSource = z.discriminatedUnion("kind", [
 export const MigrationTarget = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("dicom"), ...DicomPeerFields, retrieve: Retrieve }).strict(),
   z.object({ kind: z.literal("stow-rs"), url: z.url({ error: "a STOW-RS URL" }) }).strict(),
+  // A PS3.10 file-set (folders of Part 10 files and a DICOMDIR) under the tenant's export folder: offline hand-off, legal hold.
+  z.object({ kind: z.literal("filesystem"), path: z.string().min(1, "give the export folder's path") }).strict(),
 ]);
 
 const validTimeZone = (tz: string) => {

@@ -7,6 +7,7 @@ import type { MigrationRunners } from "../migration/runners";
 import { decideStudy, listQuarantine, pauseMigration } from "../migration/review";
 import { migrationProgress, verificationReport, verificationReportDocument } from "../migration/progress";
 import { lastReconciliation, runReconciliation } from "../migration/reconcile";
+import { resolveExportPath } from "../migration/export-target";
 import { resolveImportPath } from "../migration/filesystem";
 import { claimDiscovery, claimRun, connectionTest, createMigration, discoverMigration, getMigration, listMigrations } from "../migration/plans";
 import { migrationDashboardData } from "../migration/dashboard";
@@ -174,6 +175,11 @@ async function planNeeds(plan: z.infer<typeof MigrationPlan>, runtime: Migration
     const resolved = await resolveImportPath(s.path, runtime.importRoot, slug);
     if ("problem" in resolved) fields[`sources.${i}.path`] = [resolved.problem];
     else s.path = resolved.path;
+  }
+  if (plan.target.kind === "filesystem") {
+    const resolved = await resolveExportPath(plan.target.path, runtime.exportRoot, slug);
+    if ("problem" in resolved) fields["target.path"] = [resolved.problem];
+    else plan.target.path = resolved.path;
   }
   plan.sources.forEach((s, i) => {
     if (s.kind === "dicom" && s.retrieve === "c-move" && !runtime.moveDestination)

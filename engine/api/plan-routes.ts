@@ -43,7 +43,7 @@ const routes = {
 export function registerPlanRoutes(app: OpenAPIHono, opts: { db: EngineDb; migration?: MigrationRuntime }) {
   app.openapi(routes.connectionTest, async (c) => {
     const { slug } = c.req.valid("param");
-    return c.json(await testConnection(c.req.valid("json"), { slug, importRoot: opts.migration?.importRoot }), 200);
+    return c.json(await testConnection(c.req.valid("json"), { slug, importRoot: opts.migration?.importRoot, exportRoot: opts.migration?.exportRoot }), 200);
   });
 
   app.openapi(routes.preview, async (c) => {

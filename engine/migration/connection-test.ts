@@ -5,6 +5,7 @@ import { constants as fsConstants } from "node:fs";
 import { access, readdir, stat } from "node:fs/promises";
 import type { ConnectionTestRequest, ConnectionTestResult } from "../api/contract";
 import { DicomPeerError, echo, findStudies, type DicomPeer } from "../dicom/scu";
+import { resolveExportPath } from "./export-target";
 import { resolveImportPath } from "./filesystem";
 
 type Check = ConnectionTestResult["checks"][number];
@@ -97,12 +98,21 @@ async function testFolder(sourcePath: string, importRoot: string | undefined, sl
   }
 }
 
-export async function testConnection(req: ConnectionTestRequest, opts: { slug: string; importRoot?: string; timeoutMs?: number }): Promise<ConnectionTestResult> {
+/** A filesystem target: inside the tenant's export folder, and writable (resolving it makes the folder and writes a test file). */
+async function testExportFolder(targetPath: string, exportRoot: string | undefined, slug: string): Promise<Check> {
+  const resolved = await resolveExportPath(targetPath, exportRoot, slug);
+  if ("problem" in resolved) return { check: "folder", ok: false, failure: "unreadable", message: resolved.problem };
+  return { check: "folder", ok: true, message: `${targetPath} is a writable export folder.` };
+}
+
+export async function testConnection(req: ConnectionTestRequest, opts: { slug: string; importRoot?: string; exportRoot?: string; timeoutMs?: number }): Promise<ConnectionTestResult> {
   const timeoutMs = opts.timeoutMs ?? 5000;
   const e = req.endpoint;
-  // Only sources read the tenant's import folder; any other folder endpoint is checked by the engine when the plan is saved.
-  if (req.role === "target" && (e as { kind: string }).kind !== "dicom" && (e as { kind: string }).kind !== "stow-rs")
-    return { ok: false, checks: [{ check: "folder", ok: false, failure: "failed", message: "This kind of target is checked when the plan is saved, not here." }] };
+  // Sources read the tenant's import folder; a filesystem target writes its export folder.
+  if (req.role === "target" && e.kind === "filesystem") {
+    const check = await testExportFolder(e.path, opts.exportRoot, opts.slug);
+    return { ok: check.ok, checks: [check] };
+  }
   const checks =
     e.kind === "dicom" ? await testDicom(e, timeoutMs) : e.kind === "stow-rs" ? [await testDicomWeb(e.url, timeoutMs)] : [await testFolder(e.path, opts.importRoot, opts.slug)];
   return { ok: checks.every((c) => c.ok), checks };

@@ -8,6 +8,7 @@ import type { MigrationPlan } from "../api/contract";
 import { stowFiles, wadoStudy } from "../dicom/dicomweb";
 import { getStudy, moveStudy, type MoveDestination } from "../dicom/retrieve";
 import { forwardExact } from "../dicom/store-exact";
+import { exportStudy, studyFiles } from "./export-target";
 import type { EngineDb } from "../store/db";
 import { migrationSourceFiles } from "../store/schema";
 
@@ -51,11 +52,14 @@ export async function sendToTarget(
   attempt: <T>(what: () => Promise<T>, unit: string | null) => Promise<T>,
 ) {
   if (target.kind === "stow-rs") return attempt(() => stowFiles(target.url, instances.map((i) => i.file)), null);
+  // The plan's path was resolved inside the tenant's export folder when the plan was accepted.
+  if (target.kind === "filesystem") return attempt(() => exportStudy(target.path, instances.map((i) => i.file)), null);
   for (const inst of instances) await attempt(() => forwardExact(inst.file, inst, target, target.callingAeTitle), inst.sopInstanceUid);
 }
 
 export function retrieveFromTarget(target: Target, studyInstanceUid: string, dir: string, moveDestination: MoveDestination | undefined) {
   if (target.kind === "stow-rs") return wadoStudy(target.url, studyInstanceUid, dir);
+  if (target.kind === "filesystem") return studyFiles(target.path, studyInstanceUid);
   if (target.retrieve === "c-get") return getStudy(target, studyInstanceUid, dir);
   if (!moveDestination) throw new Error("C-MOVE retrieval needs ENGINE_MOVE_PORT (and the archive configured to send to ENGINE_MOVE_AE_TITLE there)");
   return moveStudy(target, studyInstanceUid, dir, moveDestination);

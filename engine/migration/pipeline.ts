@@ -55,6 +55,8 @@ export type MigrationRuntime = {
   pseudonymKey?: Buffer;
   /** filesystem sources must lie under <importRoot>/<tenant slug>/ */
   importRoot?: string;
+  /** filesystem targets must lie under <exportRoot>/<tenant slug>/ */
+  exportRoot?: string;
   /** where archives send C-MOVEd instances (ENGINE_MOVE_AE_TITLE, ENGINE_MOVE_PORT) */
   moveDestination?: MoveDestination;
   hooks?: MigrationHooks;
