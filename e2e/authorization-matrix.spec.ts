@@ -46,6 +46,7 @@ const IDENTITIES: Record<string, Identity> = {
   admin: { name: "tenant admin", signedIn: true, engineer: false, roles: { [OWN]: ["tenant_admin"] } },
   reviewer: { name: "clinical reviewer", signedIn: true, engineer: false, roles: { [OWN]: ["clinical_reviewer"] } },
   senior: { name: "senior reviewer", signedIn: true, engineer: false, roles: { [OWN]: ["senior_reviewer"] } },
+  lead: { name: "migration operator", signedIn: true, engineer: false, roles: { [OWN]: ["migration_operator"] } },
   engineer: { name: "engineer without a grant", signedIn: true, engineer: true, roles: {} },
   engineerRead: { name: "engineer, read-only grant", signedIn: true, engineer: true, roles: { [OWN]: ["engineer_read_only"] } },
   engineerWrite: { name: "engineer, read-write grant", signedIn: true, engineer: true, roles: { [OWN]: ["engineer_read_write"] } },
@@ -188,7 +189,7 @@ test.describe("authorization matrix", () => {
       await signIn(page, email);
       return page;
     };
-    for (const [key, email] of [["admin", "admin@northside.test"], ["reviewer", "reviewer@northside.test"], ["senior", "senior@northside.test"]] as const) {
+    for (const [key, email] of [["admin", "admin@northside.test"], ["reviewer", "reviewer@northside.test"], ["senior", "senior@northside.test"], ["lead", "lead@northside.test"]] as const) {
       const page = await signedIn(browser, email);
       await run(IDENTITIES[key]!, page.request);
       await page.close();
