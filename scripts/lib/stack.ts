@@ -9,6 +9,7 @@ import { DEMO_ACCOUNTS } from "../dev-idp/accounts";
 import { ProcessGroup, waitForHttp } from "./processes";
 import { bootstrapDatabases, secret, startEmbeddedPostgres, type EmbeddedServer } from "./postgres";
 import { assertPortsFree, freePort } from "./ports";
+import { seedDemoMigration } from "../demo/migration";
 
 export type Ports = { web: number; idp: number; engineAdmin: number; engineDicom: number; gateway: number };
 export const DEFAULT_PORTS: Ports = { web: 3000, idp: 4000, engineAdmin: 7400, engineDicom: 11112, gateway: 7443 };
@@ -175,6 +176,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ENGINE_MASTER_KEY: env.ENGINE_MASTER_KEY ?? secrets.engineMasterKey,
       ENGINE_BLOB_DIR: env.ENGINE_BLOB_DIR ?? path.join(dataDir, "blobs"),
     };
+    // The demo tenant's import folder (the demo archive) and export folder (its hand-off file-set), beside the data.
+    if (demo) {
+      engineEnv.ENGINE_IMPORT_ROOT = env.ENGINE_IMPORT_ROOT ?? path.join(dataDir, "import");
+      engineEnv.ENGINE_EXPORT_ROOT = env.ENGINE_EXPORT_ROOT ?? path.join(dataDir, "export");
+    }
     const caFiles = await ensureDevCa(dataDir);
     Object.assign(engineEnv, env.ENGINE_CA_CERT_FILE ? {} : { ENGINE_CA_CERT_FILE: caFiles.cert, ENGINE_CA_KEY_FILE: caFiles.key });
     const startEngine = async () => {
@@ -182,6 +188,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await waitForHttp(`${engineAdminUrl}/healthz`, 60_000, () => engine.exitCode === null);
     };
     await startEngine();
+    // The demo migration (opt-in while the e2e suite's northside counts are checked against it): see README.
+    if (demo && env.DEMO_MIGRATION === "1") {
+      say("seeding the demo migration");
+      await seedDemoMigration({ engineUrl: engineAdminUrl, token: engineAdminToken, importRoot: engineEnv.ENGINE_IMPORT_ROOT!, say });
+    }
 
     // 5. Worker and web.
     const consoleEnv = {

@@ -97,7 +97,7 @@ describe("filesystem export target", () => {
     // The check can fail: one changed byte on the medium no longer matches the report.
     const tampered = path.join(root, ...dir.files[0]!.split("/"));
     const bytes = readFileSync(tampered);
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
     writeFileSync(tampered, bytes);
     expect(report.instances.map((i) => i.targetSha256)).not.toContain(sha(tampered));
   }, 240_000);
