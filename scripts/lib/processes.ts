@@ -53,25 +53,30 @@ export class ProcessGroup {
     if (code !== 0) throw new Error(`${name} exited with code ${code}`);
   }
 
-  /** Stops children in reverse start order: SIGTERM to each process group, SIGKILL after a grace period. */
+  /**
+   * Stops every child at once: SIGTERM to each process group, SIGKILL after a grace period. At once, not one after
+   * another: a grace period per child made Ctrl-C take long enough for a second signal to cut it short.
+   */
   async stopAll(graceMs = 8000) {
     this.stopping = true;
-    for (const { child } of [...this.children].reverse()) {
-      if (child.exitCode !== null || child.pid === undefined) continue;
-      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        continue;
-      }
-      const timer = setTimeout(() => {
+    await Promise.all(
+      this.children.map(async ({ child }) => {
+        if (child.exitCode !== null || child.pid === undefined) return;
+        const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
         try {
-          process.kill(-child.pid!, "SIGKILL");
-        } catch {}
-      }, graceMs);
-      await exited;
-      clearTimeout(timer);
-    }
+          process.kill(-child.pid, "SIGTERM");
+        } catch {
+          return;
+        }
+        const timer = setTimeout(() => {
+          try {
+            process.kill(-child.pid!, "SIGKILL");
+          } catch {}
+        }, graceMs);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
     this.children = [];
   }
 }

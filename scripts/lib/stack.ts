@@ -159,6 +159,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         ...baseEnv,
         ...authEnv,
         DEV_IDP_PORT: String(ports.idp),
+        LAUNCHER_PID: String(process.pid),
       });
       await waitForHttp(`http://127.0.0.1:${ports.idp}/.well-known/openid-configuration`, 30_000, () => idp.exitCode === null);
     }
@@ -188,8 +189,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await waitForHttp(`${engineAdminUrl}/healthz`, 60_000, () => engine.exitCode === null);
     };
     await startEngine();
-    // The demo migration (opt-in while the e2e suite's northside counts are checked against it): see README.
-    if (demo && env.DEMO_MIGRATION === "1") {
+    // The demo migration, so a newcomer's migration screens are not empty (DEMO_MIGRATION=0 leaves it out): see README.
+    if (demo && env.DEMO_MIGRATION !== "0") {
       say("seeding the demo migration");
       await seedDemoMigration({ engineUrl: engineAdminUrl, token: engineAdminToken, importRoot: engineEnv.ENGINE_IMPORT_ROOT!, say });
     }
