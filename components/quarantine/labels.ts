@@ -6,6 +6,7 @@ export const CATEGORY_LABELS: Record<string, string> = {
   transform_error: "Transform error",
   target_rejected: "Target rejected",
   source_unavailable: "Source unavailable",
+  incomplete_study: "Incomplete study",
 };
 export const categoryLabel = (c: string) => CATEGORY_LABELS[c] ?? c;
 

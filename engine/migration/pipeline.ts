@@ -28,7 +28,25 @@ import { studyRecordHash, type StudyRecord } from "./study-record";
 import { applyTransforms, tagArg, TransformError } from "./transforms";
 import { windowOpen } from "./windows";
 
-export type QuarantineCategory = "hash_mismatch" | "malformed_header" | "character_set" | "corrupt_pixel_data" | "transform_error" | "target_rejected" | "source_unavailable";
+export type QuarantineCategory =
+  | "hash_mismatch"
+  | "malformed_header"
+  | "character_set"
+  | "corrupt_pixel_data"
+  | "transform_error"
+  | "target_rejected"
+  | "source_unavailable"
+  | "incomplete_study";
+
+/** The source returned fewer instances than its C-FIND (or the discovered folder) said the study has. */
+class ShortStudy extends Error {
+  constructor(
+    readonly expected: number,
+    readonly extracted: number,
+  ) {
+    super(`expected ${expected} instances, extracted ${extracted}`);
+  }
+}
 
 class Quarantine extends Error {
   constructor(
@@ -152,7 +170,22 @@ export async function migrateStudy(
   const targetCopies = new Map<string, string>();
   try {
     if (!source) throw new Quarantine("source_unavailable", `source ${study.sourceId} is no longer in the plan`);
-    extracted = await withRetries(() => extractStudy(db, m.id, source, study.studyInstanceUid, path.join(dir, "extract"), runtime.moveDestination)).catch((e: Error) => {
+    // Each attempt into a folder of its own, so a retry never counts files an earlier attempt left.
+    let attempt = 0;
+    extracted = await withRetries(async () => {
+      const files = await extractStudy(db, m.id, source, study.studyInstanceUid, path.join(dir, `extract-${++attempt}`), runtime.moveDestination);
+      // What the source said it holds (at discovery) against what it gave: a study that arrives short is retried,
+      // then quarantined, never recorded as migrated.
+      if (study.instances && files.length < study.instances) throw new ShortStudy(study.instances, files.length);
+      return files;
+    }).catch((e: Error) => {
+      if (e instanceof ShortStudy) {
+        throw new Quarantine("incomplete_study", `the source reported ${e.expected} instances for this study but returned ${e.extracted} (after ${attempt} attempts)`, {
+          expectedInstances: e.expected,
+          extractedInstances: e.extracted,
+          attempts: attempt,
+        });
+      }
       throw new Quarantine("source_unavailable", e.message);
     });
     if (!extracted.length) throw new Quarantine("source_unavailable", "the source returned no instances for this study");
@@ -189,7 +222,15 @@ export async function migrateStudy(
     const atTarget = new Map(storedDescribed.map((i) => [i.sopInstanceUid, i.sha256]));
     for (const inst of instances) {
       const found = atTarget.get(inst.sopInstanceUid);
-      if (!found) throw new Quarantine("target_rejected", `instance ${inst.sopInstanceUid} is not at the target after sending`, { sopInstanceUid: inst.sopInstanceUid });
+      if (!found) {
+        const missing = instances.filter((i) => !atTarget.has(i.sopInstanceUid)).length;
+        throw new Quarantine("target_rejected", `instance ${inst.sopInstanceUid} is not at the target after sending (${missing} of ${instances.length} missing)`, {
+          sopInstanceUid: inst.sopInstanceUid,
+          sentInstances: instances.length,
+          atTargetInstances: instances.length - missing,
+          ...(study.instances ? { expectedInstances: study.instances } : {}),
+        });
+      }
       if (found !== inst.sha256) {
         throw new Quarantine("hash_mismatch", `instance ${inst.sopInstanceUid} differs at the target`, { sopInstanceUid: inst.sopInstanceUid, expectedSha256: inst.sha256, targetSha256: found });
       }
