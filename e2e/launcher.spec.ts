@@ -1,4 +1,5 @@
-// The real launcher, as a newcomer runs it: `npm start`, Ctrl-C (SIGINT to the whole foreground process group, so
+// The real launcher, as a newcomer runs it (an e2e spec rather than a vitest file, so its ports are not raced by
+// vitest files running in parallel, and the web build is the one global setup made): `npm start`, Ctrl-C (SIGINT to the whole foreground process group, so
 // npm, the launcher and the embedded database all get it at once), then `npm start` again on the same ports.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -6,10 +7,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { freePort } from "../lib/ports";
+import { expect, test } from "@playwright/test";
+import { freePort } from "../scripts/lib/ports";
 
-const root = path.resolve(import.meta.dirname, "../..");
+const root = path.resolve(import.meta.dirname, "..");
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "launcher-test-"));
 const mark = `launcher-test-${randomUUID()}`;
 
@@ -65,15 +66,16 @@ async function interrupt(child: ChildProcess) {
   for (let i = 0; i < 60 && stackProcesses().length; i++) await new Promise((r) => setTimeout(r, 500));
 }
 
-describe("npm start and Ctrl-C", () => {
+test.describe("npm start and Ctrl-C", () => {
   let running: ChildProcess | undefined;
-  afterAll(async () => {
+  test.afterAll(async () => {
     if (running?.exitCode === null) await interrupt(running).catch(() => {});
     for (const p of stackProcesses()) process.kill(Number(p.split(" ")[0]), "SIGKILL");
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it("stops every process it started, and a second start comes up on the same ports", async () => {
+  test("stops every process it started, and a second start comes up on the same ports", async () => {
+    test.setTimeout(15 * 60_000);
     const ports = { WEB_PORT: await freePort(), DEV_IDP_PORT: await freePort(), ENGINE_ADMIN_PORT: await freePort(), ENGINE_DICOM_PORT: await freePort(), ENGINE_GATEWAY_PORT: await freePort() };
     const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), DATA_DIR: dataDir, LAUNCHER_TEST_MARK: mark };
     // The embedded default, whatever this shell points at.
@@ -91,5 +93,5 @@ describe("npm start and Ctrl-C", () => {
     expect(second.output()).not.toContain("already in use");
     await interrupt(second.child);
     expect(stackProcesses()).toEqual([]);
-  }, 15 * 60_000);
+  });
 });
