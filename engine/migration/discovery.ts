@@ -13,6 +13,9 @@ const hhmm = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2
 
 export class DiscoveryError extends Error {}
 
+/** A StudyDate the date filter can place: YYYYMMDD. */
+export const isDicomDate = (d: string | null | undefined) => !!d && /^\d{8}$/.test(d.trim());
+
 /**
  * Every study in `range` (for each of `modalities`, or all), deduplicated by Study Instance UID. `cap` is the
  * archive's result limit (0 = none); `onQuery` sees every C-FIND, for progress and tests.
@@ -23,6 +26,8 @@ export async function discoverStudies(opts: {
   cap: number;
   find: (q: FindQuery) => Promise<FindResult>;
   onQuery?: (q: FindQuery, matches: number) => void;
+  /** the query for undated studies reached the archive's cap: some may be missing */
+  onUndatedCapped?: (message: string) => void;
 }): Promise<StudyMatch[]> {
   if (daysBetween(opts.range.from, opts.range.to) < 0) throw new DiscoveryError(`the date range ends (${opts.range.to}) before it starts (${opts.range.from})`);
   const found = new Map<string, StudyMatch>();
@@ -56,5 +61,13 @@ export async function discoverStudies(opts: {
   }
 
   for (const modality of opts.modalities.length ? opts.modalities : [undefined]) await walk(opts.range.from, opts.range.to, modality);
+  // Range matching never matches an empty StudyDate, and a malformed one falls outside every range, so the walk
+  // cannot find such studies: one universal query per modality does, and they are kept (a lost study is never the
+  // default). An archive that caps that answer may hide some; the caller is told.
+  for (const modality of opts.modalities.length ? opts.modalities : [undefined]) {
+    const { matches, capped } = await ask({ StudyDate: "", ...(modality ? { ModalitiesInStudy: modality } : {}) });
+    for (const m of matches) if (!isDicomDate(m.studyDate) && !found.has(m.studyInstanceUid)) found.set(m.studyInstanceUid, m);
+    if (capped) opts.onUndatedCapped?.(`the archive capped the query for studies without a valid StudyDate${modality ? ` (${modality})` : ""} at ${matches.length} answers; some such studies may not be listed`);
+  }
   return [...found.values()];
 }

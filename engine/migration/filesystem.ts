@@ -6,6 +6,7 @@ import { open, readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import dicomParser from "dicom-parser";
 import { datasetOffset, parseHeader } from "../dicom/part10";
+import { isDicomDate } from "./discovery";
 
 export type SourceFile = { path: string; studyInstanceUid: string; studyDate: string | null; modality: string | null };
 export type FilesystemListing = { files: SourceFile[]; skipped: { path: string; reason: string }[] };
@@ -110,7 +111,8 @@ export function studiesOf(files: SourceFile[], filters: { from: string; to: stri
   const from = filters.from.replaceAll("-", "");
   const to = filters.to.replaceAll("-", "");
   return [...byStudy.values()]
-    .filter((s) => s.studyDate !== null && s.studyDate >= from && s.studyDate <= to)
+    // A study without a usable StudyDate cannot be placed in or out of the range: it is kept, not dropped.
+    .filter((s) => !isDicomDate(s.studyDate) || (s.studyDate! >= from && s.studyDate! <= to))
     .filter((s) => !filters.modalities.length || filters.modalities.some((m) => s.modalities.has(m)))
     .map((s) => ({ studyInstanceUid: s.studyInstanceUid, studyDate: s.studyDate, modalities: [...s.modalities], instances: s.paths.length, paths: s.paths }));
 }

@@ -76,6 +76,7 @@ export async function discoverMigration(db: EngineDb, m: MigrationRow, log: (s: 
   const plan = m.plan as MigrationPlan;
   try {
     let total = 0;
+    const undatedCapped: string[] = [];
     for (const source of plan.sources) {
       if (source.kind === "filesystem") {
         total += await discoverFiles(db, m, source, plan.filters, log);
@@ -86,7 +87,12 @@ export async function discoverMigration(db: EngineDb, m: MigrationRow, log: (s: 
         modalities: plan.filters.modalities,
         cap: source.findLimit,
         find: (q) => findStudies(source, q),
+        onUndatedCapped: (message) => undatedCapped.push(message),
       });
+      for (const message of undatedCapped.splice(0)) {
+        log(`migration ${m.id}: source ${source.id}: ${message}`);
+        await db.insert(engineEvents).values({ tenantSlug: m.tenantSlug, type: "migration.undated_unchecked", payload: { migrationId: m.id, sourceId: source.id, message } });
+      }
       for (let i = 0; i < studies.length; i += 500) {
         const batch = studies.slice(i, i + 500).map((s) => ({
           migrationId: m.id,
