@@ -1,1 +1,0 @@
-ALTER TABLE "migration_studies" ADD COLUMN "plan_version" integer;
