@@ -16,6 +16,9 @@ export class DiscoveryError extends Error {}
 /** A StudyDate the date filter can place: YYYYMMDD. */
 export const isDicomDate = (d: string | null | undefined) => !!d && /^\d{8}$/.test(d.trim());
 
+/** A UID as PS3.5 §9.1 writes it: numeric components separated by dots, at most 64 characters. */
+export const isDicomUid = (u: string) => u.length <= 64 && /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))+$/.test(u);
+
 /**
  * Every study in `range` (for each of `modalities`, or all), deduplicated by Study Instance UID. `cap` is the
  * archive's result limit (0 = none); `onQuery` sees every C-FIND, for progress and tests.

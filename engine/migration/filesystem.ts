@@ -6,7 +6,7 @@ import { open, readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import dicomParser from "dicom-parser";
 import { datasetOffset, parseHeader } from "../dicom/part10";
-import { isDicomDate } from "./discovery";
+import { isDicomDate, isDicomUid } from "./discovery";
 
 export type SourceFile = { path: string; studyInstanceUid: string; studyDate: string | null; modality: string | null };
 export type FilesystemListing = { files: SourceFile[]; skipped: { path: string; reason: string }[] };
@@ -92,6 +92,12 @@ export async function listSourceFiles(sourcePath: string): Promise<FilesystemLis
     const studyInstanceUid = value("x0020000d");
     if (!studyInstanceUid) {
       listing.skipped.push({ path: file, reason: "no Study Instance UID in its header" });
+      continue;
+    }
+    // A header read as garbage (a file written in a transfer syntax it does not follow) is named, not migrated
+    // under a study no archive could hold.
+    if (!isDicomUid(studyInstanceUid)) {
+      listing.skipped.push({ path: file, reason: `its Study Instance UID ${JSON.stringify(studyInstanceUid.slice(0, 70))} is not a valid UID: the header cannot be read as its transfer syntax says` });
       continue;
     }
     listing.files.push({ path: file, studyInstanceUid, studyDate: value("x00080020"), modality: value("x00080060") });

@@ -64,6 +64,10 @@ describe("migration sources and targets", () => {
       copyFileSync(s.file, path.join(tree, `batch${i % 2}`, `${i}.dcm`));
     });
     writeFileSync(path.join(tree, "README.txt"), "not an image");
+    // A file whose header gives no usable study: named as skipped, not sent under a UID no archive takes.
+    const garbled = path.join(tree, "garbled.dcm");
+    copyFileSync(makeStudies(1, ["2024-05-01"])[0]!.file, garbled);
+    execFileSync("dcmodify", ["-nb", "-m", "(0020,000D)=not.a.uid", garbled], { stdio: "ignore" });
     const media = path.join(importRoot, "north", "cd1");
     mkdirSync(path.join(media, "DICOM"), { recursive: true });
     mediaStudies.forEach((s, i) => copyFileSync(s.file, path.join(media, "DICOM", `IM${i}`)));
@@ -104,7 +108,11 @@ describe("migration sources and targets", () => {
     expect(await targetSops(dicomTarget)).toEqual(new Set(folderStudies.map((s) => sopOf(s.file))));
     const events = (await api("/v1/events?after=0&limit=1000")).body.events as { type: string; payload: { migrationId: string; examples: { path: string; reason: string }[] } }[];
     const skipped = events.find((e) => e.type === "migration.files_skipped" && e.payload.migrationId === id);
-    expect(skipped?.payload.examples).toEqual([{ path: expect.stringMatching(/README\.txt$/), reason: "not a DICOM Part 10 file" }]);
+    expect(skipped?.payload.examples).toEqual(expect.arrayContaining([
+      { path: expect.stringMatching(/README\.txt$/), reason: "not a DICOM Part 10 file" },
+      { path: expect.stringMatching(/garbled\.dcm$/), reason: expect.stringMatching(/"not\.a\.uid" is not a valid UID/) },
+    ]));
+    expect(skipped?.payload.examples).toHaveLength(2);
   }, 180_000);
 
   it("a DICOMDIR medium goes to a STOW-RS target, verified by WADO-RS", async () => {
