@@ -12,6 +12,7 @@ import { startTestEngine } from "../test/engine";
 import { benchDatabases } from "./lib/databases";
 import { startOrthanc } from "../test/orthanc";
 import { makeStudies } from "../test/studies";
+import { approveVersion } from "../test/migrations";
 
 const STUDIES = Number(process.env.BENCH_STUDIES ?? 200);
 const run = promisify(execFile);
@@ -69,6 +70,7 @@ async function main() {
         concurrency: workers,
       }),
     });
+    await approveVersion({ url: engine.url, token }, "bench", m.id);
     await api(`/v1/tenants/bench/migrations/${m.id}/discover`, { method: "POST" });
     await waitFor(m.id, "ready");
     const t0 = performance.now();

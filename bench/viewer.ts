@@ -12,6 +12,7 @@ import { freePort } from "../scripts/lib/ports";
 import { startStack } from "../scripts/lib/stack";
 import { startOrthanc } from "../test/orthanc";
 import { makeCtStudy } from "../test/studies";
+import { approveVersion } from "../test/migrations";
 
 const SLICES = Number(process.env.BENCH_SLICES ?? 200);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -82,6 +83,7 @@ async function main() {
       method: "POST",
       body: JSON.stringify({ name: "bench", sources: [{ kind: "filesystem", id: "disk", path: "stack" }], target: { kind: "dicom", aeTitle: target.aeTitle, host: "127.0.0.1", port: target.port }, filters: { studyDateFrom: "1900-01-01", studyDateTo: "2099-12-31" } }),
     });
+    await approveVersion({ url, token }, "northside", m.id!);
     await api(url, token, `/v1/tenants/northside/migrations/${m.id}/discover`, { method: "POST" });
     await poll(() => api(url, token, `/v1/tenants/northside/migrations/${m.id}`), (r) => r.status === "ready");
     await api(url, token, `/v1/tenants/northside/migrations/${m.id}/start`, { method: "POST" });

@@ -13,6 +13,7 @@ import { expect, test, type Page } from "@playwright/test";
 import { startOrthanc } from "../test/orthanc";
 import { makeStudies } from "../test/studies";
 import { openGrant, signIn, webUrl } from "./helpers";
+import { approveVersion } from "../test/migrations";
 
 const STUDIES = 40;
 const engineApi = async (p: string, init: RequestInit = {}) => {
@@ -60,6 +61,7 @@ test.describe("migration dashboard", () => {
       });
       expect(created.status, JSON.stringify(created.body)).toBe(201);
       const id = created.body.id as string;
+      await approveVersion({ url: process.env.E2E_ENGINE_ADMIN_URL!, token: process.env.E2E_ENGINE_ADMIN_TOKEN! }, "northside", id);
       await engineApi(`/v1/tenants/northside/migrations/${id}/discover`, { method: "POST" });
       await expect.poll(async () => (await engineApi(`/v1/tenants/northside/migrations/${id}`)).body.status, { timeout: 60_000 }).toBe("ready");
 

@@ -1,16 +1,23 @@
 // A customer's migration lead plans and runs a migration in the browser, with no admin API: two real Orthancs, the
 // plan typed into the form, both connections tested (a wrong port is reported as such), a tag rule previewed on a
-// real sample study, saved, discovered, the inventory read, started, and every study arrives at the target.
-import { expect, test, type Page } from "@playwright/test";
+// real sample study, saved, edited into a second version whose change the approver reads, approved by a second
+// person with an e-signature (the lead cannot approve their own), discovered, the inventory read, started, and every
+// study arrives at the target.
+import { expect, test, type Browser, type Page } from "@playwright/test";
 import { startOrthanc } from "../test/orthanc";
 import { makeStudies } from "../test/studies";
 import { signIn } from "./helpers";
 
 const STUDIES = 4;
 const fill = (page: Page, field: string, value: string) => page.locator(`[data-field="${field}"]`).fill(value);
+async function signedIn(browser: Browser, email: string, to: string) {
+  const page = await (await browser.newContext()).newPage();
+  await signIn(page, email, "demo", to);
+  return page;
+}
 
 test.describe("migration plan", () => {
-  test("a migration lead creates, tests, previews, discovers and starts a migration; it completes", async ({ page }) => {
+  test("a migration lead creates, tests, previews, edits; a second person approves; it is discovered, started and completes", async ({ page, browser }) => {
     test.setTimeout(300_000);
     const [source, target] = await Promise.all([startOrthanc({ aeTitle: "LEADSRC" }), startOrthanc({ aeTitle: "LEADDST" })]);
     try {
@@ -60,8 +67,37 @@ test.describe("migration plan", () => {
       await page.getByRole("button", { name: "Save plan" }).click();
       await expect(page).toHaveURL(/\/t\/northside\/migrations\/[0-9a-f-]{36}$/, { timeout: 30_000 });
 
-      // TODO(approval): approve the plan version through the approval UI once plan versions and approval exist.
       const launch = page.getByTestId("launch-panel");
+      const migrationUrl = page.url();
+      // Nothing runs before an approval: no Discover button, and the panel says why.
+      await expect(launch.getByTestId("launch-version")).toContainText("No plan version is approved yet");
+      await expect(launch.getByRole("button", { name: "Discover" })).toHaveCount(0);
+
+      // The lead changes the rule: version 2, whose change the approver reads field by field.
+      await launch.getByRole("link", { name: "Edit plan" }).click();
+      await expect(page.locator('[data-field="rules.0.value"]')).toHaveValue("MIGRATED BY LEAD");
+      await fill(page, "rules.0.value", "MIGRATED BY LEAD V2");
+      await page.getByRole("button", { name: "Save new version" }).click();
+      await expect(page).toHaveURL(migrationUrl, { timeout: 30_000 });
+      await page.goto(`${migrationUrl}/plan`);
+      await expect(page.getByTestId("plan-version")).toHaveCount(2);
+      await expect(page.locator('[data-version="2"]')).toHaveAttribute("data-state", "pending");
+      await expect(page.locator('[data-version="2"] [data-path="transforms.0.value"]')).toContainText("MIGRATED BY LEAD V2");
+      // The author cannot approve their own version under the tenant's default policy.
+      await expect(page.getByTestId("approve-unavailable")).toContainText("You wrote this version");
+      await expect(page.getByTestId("approve-form")).toHaveCount(0);
+
+      // The tenant admin approves with an e-signature (a fresh sign-in).
+      const admin = await signedIn(browser, "admin@northside.test", new URL(`${migrationUrl}/plan`).pathname);
+      await admin.getByRole("button", { name: "Sign and approve version 2" }).click();
+      await expect(admin.getByTestId("version-in-force")).toContainText("Version 2 is in force.");
+      await expect(admin.locator('[data-version="2"]')).toHaveAttribute("data-state", "in_force");
+      await expect(admin.locator('[data-version="2"] [data-testid="version-approval"]')).toContainText("signature record verified");
+      await expect(admin.locator('[data-version="1"]')).toHaveAttribute("data-state", "superseded");
+      await admin.context().close();
+
+      await page.goto(migrationUrl);
+      await expect(launch.getByTestId("launch-version")).toContainText("Plan version 2 is in force");
       await launch.getByRole("button", { name: "Discover" }).click();
       await expect(launch.getByTestId("inventory-studies")).toHaveText(String(STUDIES), { timeout: 60_000 });
       await expect(launch.getByTestId("inventory-row")).toHaveCount(new Set(made.map((s) => `${s.modality} ${s.date.slice(0, 4)}`)).size);
@@ -76,7 +112,14 @@ test.describe("migration plan", () => {
           { timeout: 180_000, intervals: [2000] },
         )
         .toContain("completed");
-      expect((await target.studies()).length).toBe(STUDIES);
+      const arrived = await target.studies();
+      expect(arrived.length).toBe(STUDIES);
+      // The approved version is what ran: its rule, not version 1's.
+      for (const s of arrived) {
+        const tags = (await fetch(`${target.http}/studies/${s}`).then((r) => r.json())) as { MainDicomTags: { StudyDescription?: string } };
+        expect(tags.MainDicomTags.StudyDescription).toBe("MIGRATED BY LEAD V2");
+      }
+      await expect(page.getByTestId("plan-version")).toContainText("Plan version 2 in force");
     } finally {
       await source.stop();
       await target.stop();

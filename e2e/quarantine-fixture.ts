@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "@playwright/test";
 import { startOrthanc } from "../test/orthanc";
+import { approveVersion } from "../test/migrations";
 
 export const sopOf = (file: string) => /\[(.*)\]/.exec(execFileSync("dcmdump", ["+P", "0008,0018", file]).toString())![1]!;
 export { makeCtStudy } from "../test/studies";
@@ -41,6 +42,7 @@ export async function migrateFolder(slug: string, name: string) {
   });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   const id = created.body.id as string;
+  await approveVersion({ url: process.env.E2E_ENGINE_ADMIN_URL!, token: process.env.E2E_ENGINE_ADMIN_TOKEN! }, slug, id);
   await engineApi(`/v1/tenants/${slug}/migrations/${id}/discover`, { method: "POST" });
   await expect.poll(async () => (await engineApi(`/v1/tenants/${slug}/migrations/${id}`)).body.status, { timeout: 60_000 }).toBe("ready");
   await engineApi(`/v1/tenants/${slug}/migrations/${id}/start`, { method: "POST" });

@@ -11,12 +11,16 @@ type Props = {
   lastError: string | null;
   inventory: MigrationInventory | null;
   editHref: string;
+  versionsHref: string;
+  /** the approved version the engine follows; nothing is discovered or started before there is one */
+  versionInForce: number | null;
+  pendingVersion: number | null;
   discover: () => Promise<ActionResult>;
   start: () => Promise<ActionResult>;
 };
 
 /** Before a migration runs: discover what the sources hold, read the inventory, then start (the engine may refuse). */
-export function LaunchPanel({ status, discovered, lastError, inventory, editHref, discover, start }: Props) {
+export function LaunchPanel({ status, discovered, lastError, inventory, editHref, versionsHref, versionInForce, pendingVersion, discover, start }: Props) {
   const router = useRouter();
   const [pending, run] = useTransition();
   const [result, setResult] = useState<ActionResult | null>(null);
@@ -31,13 +35,18 @@ export function LaunchPanel({ status, discovered, lastError, inventory, editHref
     const t = setInterval(() => router.refresh(), 2000);
     return () => clearInterval(t);
   }, [status, router]);
-  const canDiscover = status === "created" || status === "ready" || status === "failed";
+  const approved = versionInForce !== null;
+  const canDiscover = approved && (status === "created" || status === "ready" || status === "failed");
   return (
     <section className="space-y-3 rounded-lg border border-slate-200 p-4 dark:border-slate-800" aria-label="Launch" data-testid="launch-panel">
       <h2 className="font-medium">Discover and start</h2>
       <p className="text-sm" data-testid="launch-status">
         Status: <strong>{status}</strong>
         {status === "discovering" && <> — <span data-testid="discovered-so-far">{discovered}</span> studies found so far</>}
+      </p>
+      <p className="text-sm" data-testid="launch-version">
+        {approved ? `Plan version ${versionInForce} is in force.` : "No plan version is approved yet: discovery and start wait for an approval."}
+        {pendingVersion !== null && <> Version {pendingVersion} awaits approval.</>} <a href={versionsHref} className="text-sky-700 underline">Plan versions and approval</a>
       </p>
       {status === "failed" && lastError && <p role="alert" className="text-sm text-red-700">{lastError}</p>}
       <div className="flex items-center gap-2">
@@ -46,7 +55,7 @@ export function LaunchPanel({ status, discovered, lastError, inventory, editHref
             {status === "ready" ? "Discover again" : "Discover"}
           </button>
         )}
-        {status === "ready" && (
+        {approved && status === "ready" && (
           <button type="button" disabled={pending} onClick={() => act(start)} className="rounded-md bg-emerald-700 px-3 py-1.5 text-sm text-white disabled:opacity-50">
             Start
           </button>

@@ -4,3 +4,4 @@ export * from "./audit";
 export * from "./break-glass";
 export * from "./quarantine";
 export * from "./migration-reports";
+export * from "./migration-approvals";

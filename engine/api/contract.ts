@@ -303,6 +303,10 @@ export const Migration = z
       quarantined: z.number().int(),
       skipped: z.number().int(),
     }),
+    // The plan as a controlled document (migration/plan-versions.ts); always sent by this engine.
+    version: z.number().int().optional().meta({ description: "the latest plan version (0 for a migration that predates versions)" }),
+    versionInForce: z.number().int().nullable().optional().meta({ description: "the approved version the runners follow; null until one is approved (nothing is discovered or started before)" }),
+    pendingVersion: z.number().int().nullable().optional().meta({ description: "the latest version when it awaits approval" }),
   })
   .meta({ id: "Migration" });
 
@@ -318,6 +322,51 @@ export const QuarantinedStudy = z
     finishedAt: z.iso.datetime({ offset: true }).nullable(),
   })
   .meta({ id: "QuarantinedStudy" });
+
+// ---- plan versions: numbered, immutable, hashed, approved by an e-signature ------------------------------------
+
+/** Who wrote a plan version, as the console names them. */
+export const PlanAuthor = z.object({ userId: z.string().min(1), name: z.string().min(1) }).strict().meta({ id: "PlanAuthor" });
+
+/** A new migration: the plan (version 1) and, from the console, who wrote it (the two-person rule compares with it). */
+export const CreateMigrationRequest = MigrationPlan.extend({ createdBy: PlanAuthor.optional().meta({ description: "the author of version 1" }) })
+  .strict()
+  .meta({ id: "CreateMigrationRequest" });
+
+/** The next version of a migration's plan; it takes effect once approved. */
+export const PlanVersionRequest = z.object({ plan: MigrationPlan, changedBy: PlanAuthor }).strict().meta({ id: "PlanVersionRequest" });
+
+/** The approval of a version: an e-signature the console recorded (its id and time), with what it means. */
+export const PlanApprovalRequest = z
+  .object({
+    signer: z.object({
+      userId: z.string().min(1),
+      name: z.string().min(1),
+      meaning: z.string().min(3, "what the signature means, e.g. 'approved'"),
+      signatureId: z.string().min(1, "the console's signature record id"),
+      signedAt: z.iso.datetime({ offset: true }),
+    }),
+    requireDifferentPerson: z.boolean().meta({ description: "the tenant's two-person rule: the author may not approve their own version" }),
+  })
+  .strict()
+  .meta({ id: "PlanApprovalRequest" });
+
+export const PlanVersion = z
+  .object({
+    version: z.number().int().min(1),
+    plan: MigrationPlan,
+    /** SHA-256 over the plan's canonical JSON (study-record.ts canonicalJson) */
+    planSha256: z.string(),
+    author: PlanAuthor.nullable(),
+    createdAt: z.iso.datetime({ offset: true }),
+    approval: z.object({ userId: z.string(), name: z.string(), meaning: z.string(), signatureId: z.string(), signedAt: z.string() }).nullable(),
+    approvedAt: z.iso.datetime({ offset: true }).nullable(),
+    /** in_force: the runners follow it; approved: was in force, replaced; pending: latest, awaiting approval; superseded: never approved, a later version exists */
+    state: z.enum(["in_force", "approved", "pending", "superseded"]),
+  })
+  .meta({ id: "PlanVersion" });
+export type PlanVersion = z.infer<typeof PlanVersion>;
+export const PlanVersionList = z.object({ versions: z.array(PlanVersion), versionInForce: z.number().int().nullable() }).meta({ id: "PlanVersionList" });
 
 /** One element of a repair patch: set an element's value (dcmodify -i) or remove it (-ea). */
 export const PatchOp = z

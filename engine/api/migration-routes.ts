@@ -10,11 +10,12 @@ import { lastReconciliation, runReconciliation } from "../migration/reconcile";
 import { resolveExportPath } from "../migration/export-target";
 import { resolveImportPath } from "../migration/filesystem";
 import { claimDiscovery, claimRun, connectionTest, createMigration, discoverMigration, getMigration, listMigrations } from "../migration/plans";
+import { approvePlanVersion, createPlanVersion, listPlanVersions, notApprovedReason } from "../migration/plan-versions";
 import { migrationDashboardData } from "../migration/dashboard";
 import { resumeMigration, updateSettings } from "../migration/settings";
 import { windowOpen } from "../migration/windows";
 import { engineEvents } from "../store/schema";
-import { ApiError, Migration, MigrationDashboard, MigrationPlan, MigrationReconciliation, MigrationSettings, QuarantinedStudy, ReviewDecision, VerificationReport } from "./contract";
+import { ApiError, CreateMigrationRequest, Migration, MigrationDashboard, MigrationPlan, MigrationReconciliation, MigrationSettings, PlanApprovalRequest, PlanVersion, PlanVersionList, PlanVersionRequest, QuarantinedStudy, ReviewDecision, VerificationReport } from "./contract";
 import { errors, json, SlugParams } from "./route-helpers";
 
 const MigrationParams = SlugParams.extend({ id: z.uuid("not a migration id").meta({ param: { name: "id", in: "path" } }) });
@@ -24,9 +25,9 @@ const routes = {
     method: "post",
     path: "/v1/tenants/{slug}/migrations",
     security: [{ bearer: [] }],
-    request: { params: SlugParams, body: { content: { "application/json": { schema: MigrationPlan } }, required: true } },
+    request: { params: SlugParams, body: { content: { "application/json": { schema: CreateMigrationRequest } }, required: true } },
     responses: {
-      201: json(Migration, "Accepted: every DICOM source and the target answered a C-ECHO"),
+      201: json(Migration, "Accepted: every DICOM source and the target answered a C-ECHO; the plan is version 1, awaiting approval"),
       ...errors,
       422: json(ApiError, "A source or the target did not answer; `fields` names which and why"),
     },
@@ -54,7 +55,7 @@ const routes = {
       202: json(Migration, "Discovery started; the migration's status goes discovering → ready (or failed, with the reason)"),
       ...errors,
       404: json(ApiError, "No such migration in this tenant"),
-      409: json(ApiError, "Discovery is already running"),
+      409: json(ApiError, "Discovery is already running, or no plan version is approved yet"),
     },
   }),
   start: createRoute({
@@ -66,7 +67,41 @@ const routes = {
       202: json(Migration, "Running: pending studies are extracted, sent, verified at the target and recorded (or quarantined)"),
       ...errors,
       404: json(ApiError, "No such migration in this tenant"),
-      409: json(ApiError, "The migration is not ready (discover it first) or already running"),
+      409: json(ApiError, "The migration is not ready (discover it first) or already running, or no plan version is approved yet"),
+    },
+  }),
+  updatePlan: createRoute({
+    method: "put",
+    path: "/v1/tenants/{slug}/migrations/{id}/plan",
+    security: [{ bearer: [] }],
+    request: { params: MigrationParams, body: { content: { "application/json": { schema: PlanVersionRequest } }, required: true } },
+    responses: {
+      200: json(Migration, "Saved as the next version; it takes effect once approved (no connection test: that is the form's)"),
+      ...errors,
+      404: json(ApiError, "No such migration in this tenant"),
+      422: json(ApiError, "This engine cannot run the plan as written; `fields` says why"),
+    },
+  }),
+  versions: createRoute({
+    method: "get",
+    path: "/v1/tenants/{slug}/migrations/{id}/versions",
+    security: [{ bearer: [] }],
+    request: { params: MigrationParams },
+    responses: { 200: json(PlanVersionList, "Every plan version, newest first, with its hash, author and approval"), ...errors, 404: json(ApiError, "No such migration in this tenant") },
+  }),
+  approveVersion: createRoute({
+    method: "post",
+    path: "/v1/tenants/{slug}/migrations/{id}/versions/{n}/approve",
+    security: [{ bearer: [] }],
+    request: {
+      params: MigrationParams.extend({ n: z.coerce.number({ error: "a version number" }).int().min(1, "versions are numbered from 1").meta({ param: { name: "n", in: "path" } }) }),
+      body: { content: { "application/json": { schema: PlanApprovalRequest } }, required: true },
+    },
+    responses: {
+      200: json(PlanVersion, "Approved: the version is in force and the runners follow it from their next study"),
+      ...errors,
+      404: json(ApiError, "No such migration or version"),
+      409: json(ApiError, "Superseded or already approved, or the author may not approve their own version (two-person rule)"),
     },
   }),
   progress: createRoute({
@@ -202,12 +237,15 @@ const toApi = (m: Row) => ({
   lastError: m.lastError,
   createdAt: m.createdAt.toISOString(),
   counts: m.counts,
+  version: m.version,
+  versionInForce: m.versionInForce,
+  pendingVersion: m.pendingVersion,
 });
 
 export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; log: (m: string) => void; migration?: MigrationRuntime; runners?: MigrationRunners }) {
   app.openapi(routes.create, async (c) => {
     const { slug } = c.req.valid("param");
-    const plan = c.req.valid("json");
+    const { createdBy, ...plan } = c.req.valid("json");
     const unusable = await planNeeds(plan, opts.migration ?? {}, slug);
     if (Object.keys(unusable).length) return c.json({ error: "invalid_plan", message: "Not accepted: this engine cannot run the plan as written.", fields: unusable }, 422);
     const unreachable = await connectionTest(plan);
@@ -215,7 +253,7 @@ export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; 
       const summary = Object.entries(unreachable).map(([k, v]) => `${k}: ${v.join("; ")}`).join(" · ");
       return c.json({ error: "connection_failed", message: `Not accepted: ${summary}`, fields: unreachable }, 422);
     }
-    const row = await createMigration(opts.db, slug, plan);
+    const row = await createMigration(opts.db, slug, plan, createdBy ?? null);
     return c.json(toApi((await getMigration(opts.db, slug, row.id))!), 201);
   });
 
@@ -232,6 +270,8 @@ export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; 
     const { slug, id } = c.req.valid("param");
     const m = await getMigration(opts.db, slug, id);
     if (!m) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
+    const unapproved = await notApprovedReason(opts.db, m, "discovered");
+    if (unapproved) return c.json({ error: "not_approved", message: unapproved }, 409);
     if (!(await claimDiscovery(opts.db, id))) return c.json({ error: "busy", message: "Discovery is already running for this migration." }, 409);
     // Runs in the background: a large archive takes a while; the migration's status and counts show progress.
     void discoverMigration(opts.db, m, opts.log);
@@ -242,10 +282,37 @@ export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; 
     const { slug, id } = c.req.valid("param");
     const m = await getMigration(opts.db, slug, id);
     if (!m) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
+    const unapproved = await notApprovedReason(opts.db, m, "started");
+    if (unapproved) return c.json({ error: "not_approved", message: unapproved }, 409);
     if (!(await claimRun(opts.db, id))) return c.json({ error: "not_ready", message: `The migration is ${m.status}; it starts from ready (after discovery) or paused.` }, 409);
-    await opts.db.insert(engineEvents).values({ tenantSlug: slug, type: "migration.started", payload: { migrationId: id } });
+    await opts.db.insert(engineEvents).values({ tenantSlug: slug, type: "migration.started", payload: { migrationId: id, planVersion: m.planVersion } });
     opts.runners?.kick(id);
     return c.json(toApi({ ...m, status: "running" }), 202);
+  });
+
+  app.openapi(routes.updatePlan, async (c) => {
+    const { slug, id } = c.req.valid("param");
+    const { plan, changedBy } = c.req.valid("json");
+    if (!(await getMigration(opts.db, slug, id))) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
+    const unusable = await planNeeds(plan, opts.migration ?? {}, slug);
+    if (Object.keys(unusable).length) return c.json({ error: "invalid_plan", message: "Not saved: this engine cannot run the plan as written.", fields: unusable }, 422);
+    if (!(await createPlanVersion(opts.db, slug, id, plan, changedBy))) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
+    return c.json(toApi((await getMigration(opts.db, slug, id))!), 200);
+  });
+
+  app.openapi(routes.versions, async (c) => {
+    const { slug, id } = c.req.valid("param");
+    const list = await listPlanVersions(opts.db, slug, id);
+    if (!list) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
+    return c.json(list, 200);
+  });
+
+  app.openapi(routes.approveVersion, async (c) => {
+    const { slug, id, n } = c.req.valid("param");
+    const r = await approvePlanVersion(opts.db, slug, id, n, c.req.valid("json"));
+    if (!r.ok) return r.status === 404 ? c.json({ error: r.code, message: r.message }, 404) : c.json({ error: r.code, message: r.message }, 409);
+    // A running migration's runners pick the approved plan up before their next study; a paused one when resumed.
+    return c.json(r.version, 200);
   });
 
   app.openapi(routes.progress, async (c) => {

@@ -146,7 +146,7 @@ type StudyRow = typeof migrationStudies.$inferSelect;
 
 export async function migrateStudy(
   db: EngineDb,
-  m: { id: string; tenantSlug: string; plan: MigrationPlan },
+  m: { id: string; tenantSlug: string; plan: MigrationPlan; planVersion?: number | null },
   study: StudyRow,
   worker: string,
   runtime: MigrationRuntime = {},
@@ -250,6 +250,7 @@ export async function migrateStudy(
           quarantineEvidence: null,
           targetStudyInstanceUid: targetStudyUid,
           transformApplied: rules.length || patch.length ? { rules, patch } : null,
+          planVersion: m.planVersion ?? null,
         })
         .where(held)
         .returning({ status: migrationStudies.status });
@@ -276,7 +277,7 @@ export async function migrateStudy(
         type: "migration.study_migrated",
         payload: (() => {
           // The per-study proof (study-record.ts): its hash lands in the audit chain, the report carries its facts.
-          const planVersion = (m as { planVersion?: number | null }).planVersion ?? null;
+          const planVersion = m.planVersion ?? null;
           const record: StudyRecord = {
             migrationId: m.id,
             sourceId: study.sourceId,
@@ -368,6 +369,8 @@ export async function runMigration(db: EngineDb, migrationId: string, log: (s: s
   const [m] = await db.select().from(migrations).where(eq(migrations.id, migrationId));
   if (!m) return;
   let plan = m.plan as MigrationPlan;
+  // The approved plan version in force (plan-versions.ts): each migrated study's record names it.
+  let planVersion = m.planVersion;
   const worker = `${runtime.instanceId ?? `engine-${process.pid}`}/${randomUUID().slice(0, 8)}`;
   const tally = { migrated: 0, quarantined: 0, lost: 0 };
   // Caps are per running migration in this process (a second engine process has its own).
@@ -379,6 +382,8 @@ export async function runMigration(db: EngineDb, migrationId: string, log: (s: s
   const applyPlan = (next: MigrationPlan) => {
     if (next.bandwidth.overallBytesPerSecond !== plan.bandwidth.overallBytesPerSecond) overall = rate(next.bandwidth.overallBytesPerSecond);
     if (next.bandwidth.perSourceBytesPerSecond !== plan.bandwidth.perSourceBytesPerSecond) for (const id of perSource.keys()) perSource.set(id, rate(next.bandwidth.perSourceBytesPerSecond));
+    // A newly approved version may add a source: it gets the per-source cap too.
+    for (const s of next.sources) if (!perSource.has(s.id)) perSource.set(s.id, rate(next.bandwidth.perSourceBytesPerSecond));
     plan = next;
   };
   // The leases of this runner's studies in flight, renewed while it works on them.
@@ -405,9 +410,10 @@ export async function runMigration(db: EngineDb, migrationId: string, log: (s: s
       for (;;) {
         if (runtime.stopped?.()) return;
         // Pause takes effect before the next study: the ones in flight finish.
-        const [now] = await db.select({ status: migrations.status, plan: migrations.plan }).from(migrations).where(eq(migrations.id, migrationId));
+        const [now] = await db.select({ status: migrations.status, plan: migrations.plan, planVersion: migrations.planVersion }).from(migrations).where(eq(migrations.id, migrationId));
         if (now?.status !== "running") return;
         applyPlan(now.plan as MigrationPlan);
+        planVersion = now.planVersion;
         if (index >= plan.concurrency) return;
         spawn();
         // Outside the plan's windows nothing new starts (what is in flight has finished); check again shortly.
@@ -442,7 +448,7 @@ export async function runMigration(db: EngineDb, migrationId: string, log: (s: s
         };
         let sent!: () => void;
         const isSent = new Promise<void>((r) => (sent = r));
-        const whole = migrateStudy(db, { id: m.id, tenantSlug: m.tenantSlug, plan }, row!, worker, runtime, (bytes) => {
+        const whole = migrateStudy(db, { id: m.id, tenantSlug: m.tenantSlug, plan, planVersion }, row!, worker, runtime, (bytes) => {
           // The bytes went over the wire when the study was sent: that is what the caps count.
           pay(bytes);
           sent();

@@ -1,7 +1,7 @@
 // Migration plans: validated by the contract, proven reachable before they are accepted (a C-ECHO to every DICOM
 // source and target, so an unreachable archive is reported now, not discovered hours later), then discovered.
 import { randomUUID } from "node:crypto";
-import { and, eq, inArray, ne } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, ne } from "drizzle-orm";
 import type { MigrationPlan } from "../api/contract";
 import { access } from "node:fs/promises";
 import { constants as fsConstants } from "node:fs";
@@ -12,6 +12,7 @@ import { engineEvents, migrations, migrationSourceFiles, migrationStudies } from
 import { countsByStatus } from "./dashboard";
 import { discoverStudies } from "./discovery";
 import { listSourceFiles, studiesOf } from "./filesystem";
+import { latestVersionOf, recordFirstVersion, versionFields } from "./plan-versions";
 
 export type MigrationRow = typeof migrations.$inferSelect;
 
@@ -31,11 +32,13 @@ export async function connectionTest(plan: MigrationPlan): Promise<Record<string
   return Object.fromEntries(failures.filter((f) => f !== null));
 }
 
-export async function createMigration(db: EngineDb, slug: string, plan: MigrationPlan) {
+/** A new migration with its plan as version 1, awaiting approval (plan-versions.ts). */
+export async function createMigration(db: EngineDb, slug: string, plan: MigrationPlan, createdBy: { userId: string; name: string } | null = null) {
   const id = randomUUID();
   return db.transaction(async (tx) => {
     const [row] = await tx.insert(migrations).values({ id, tenantSlug: slug, plan, status: "created" }).returning();
     await tx.insert(engineEvents).values({ tenantSlug: slug, type: "migration.created", payload: { migrationId: id, name: plan.name, sources: plan.sources.map((s) => s.id) } });
+    await recordFirstVersion(tx, slug, id, plan, createdBy);
     return row!;
   });
 }
@@ -46,7 +49,8 @@ export async function getMigration(db: EngineDb, slug: string, id: string) {
   // From the roll-up kept by triggers: a migration of millions of studies is not counted row by row.
   const n = await countsByStatus(db, id);
   const counts = { pending: n("pending"), inFlight: n("in_flight"), migrated: n("migrated"), quarantined: n("quarantined"), skipped: n("skipped") };
-  return { ...row, counts: { discovered: Object.values(counts).reduce((a, b) => a + b, 0), ...counts } };
+  const versions = versionFields(await latestVersionOf(db, id), row.planVersion);
+  return { ...row, ...versions, counts: { discovered: Object.values(counts).reduce((a, b) => a + b, 0), ...counts } };
 }
 
 export async function listMigrations(db: EngineDb, slug: string) {
@@ -54,12 +58,15 @@ export async function listMigrations(db: EngineDb, slug: string) {
   return Promise.all(rows.map(async (r) => (await getMigration(db, slug, r.id))!));
 }
 
-/** Claims a migration for discovery; false when it is already being discovered (one discovery at a time). */
+/**
+ * Claims a migration for discovery; false when it is already being discovered (one discovery at a time) or no plan
+ * version is approved (the caller says which, notApprovedReason).
+ */
 export async function claimDiscovery(db: EngineDb, id: string) {
   const claimed = await db
     .update(migrations)
     .set({ status: "discovering", lastError: null, updatedAt: new Date() })
-    .where(and(eq(migrations.id, id), ne(migrations.status, "discovering")))
+    .where(and(eq(migrations.id, id), ne(migrations.status, "discovering"), isNotNull(migrations.planVersion)))
     .returning({ id: migrations.id });
   return claimed.length === 1;
 }
@@ -146,12 +153,12 @@ async function discoverFiles(db: EngineDb, m: MigrationRow, source: { id: string
   return studies.length;
 }
 
-/** Marks a ready (or paused) migration running; false when it is not in a state that can start. */
+/** Marks a ready (or paused) migration running; false when it is not in a state that can start or no version is approved. */
 export async function claimRun(db: EngineDb, id: string) {
   const claimed = await db
     .update(migrations)
     .set({ status: "running", updatedAt: new Date() })
-    .where(and(eq(migrations.id, id), inArray(migrations.status, ["ready", "paused"])))
+    .where(and(eq(migrations.id, id), inArray(migrations.status, ["ready", "paused"]), isNotNull(migrations.planVersion)))
     .returning({ id: migrations.id });
   return claimed.length === 1;
 }

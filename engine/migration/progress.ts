@@ -100,7 +100,7 @@ export async function verificationReportDocument(
 ): Promise<VerificationReport> {
   const rows = await verificationReport(db, m.id);
   const studies = await db
-    .select({ sourceId: migrationStudies.sourceId, studyInstanceUid: migrationStudies.studyInstanceUid, targetStudyInstanceUid: migrationStudies.targetStudyInstanceUid })
+    .select({ sourceId: migrationStudies.sourceId, studyInstanceUid: migrationStudies.studyInstanceUid, targetStudyInstanceUid: migrationStudies.targetStudyInstanceUid, planVersion: migrationStudies.planVersion })
     .from(migrationStudies)
     .where(and(eq(migrationStudies.migrationId, m.id), eq(migrationStudies.status, "migrated")))
     .orderBy(migrationStudies.studyInstanceUid);
@@ -117,7 +117,8 @@ export async function verificationReportDocument(
       instanceCount: mine.length,
       bytes: mine.reduce((n, i) => n + Number(i.sizeBytes), 0),
       migratedAt: (mine[0]?.verifiedAt ?? new Date(0)).toISOString(),
-      ...(m.planVersion != null ? { planVersion: m.planVersion } : {}),
+      // The version each study was migrated under (a running migration's plan can change), as its event recorded it.
+      ...(s.planVersion != null ? { planVersion: s.planVersion } : {}),
     };
     return { record, recordHash: studyRecordHash(record) };
   });

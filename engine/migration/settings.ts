@@ -1,6 +1,9 @@
 // Changing a running migration: windows, caps, priority and concurrency are written into its plan (the runners
 // read the plan before every study, so a change takes effect without a restart), and resume after a pause. Each
-// change lands in the event feed with what it was before, and so in the tenant's audit chain.
+// change lands in the event feed with what it was before, and so in the tenant's audit chain. These are operational
+// controls an engineer turns while the migration runs, not a new plan version: what is migrated and how it is
+// transformed changes only through an approved version (plan-versions.ts), whose approval puts its plan in force
+// as written.
 import { and, eq } from "drizzle-orm";
 import type { MigrationPlan, MigrationSettings } from "../api/contract";
 import type { EngineDb } from "../store/db";
@@ -33,7 +36,8 @@ export async function updateSettings(db: EngineDb, slug: string, id: string, s: 
     await tx.insert(engineEvents).values({
       tenantSlug: slug,
       type: "migration.settings_changed",
-      payload: { migrationId: id, before: settingsOf(before), after: settingsOf(after), ...(s.changedBy ? { changedBy: s.changedBy } : {}) },
+      // An operational control on top of the approved version in force, not a new version (plan-versions.ts).
+      payload: { migrationId: id, planVersion: m.planVersion, before: settingsOf(before), after: settingsOf(after), ...(s.changedBy ? { changedBy: s.changedBy } : {}) },
     });
     return after;
   });

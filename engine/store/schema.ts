@@ -121,7 +121,10 @@ export const migrationStudyStatus = pgEnum("migration_study_status", ["pending",
 export const migrations = pgTable("migrations", {
   id: uuid("id").primaryKey(),
   tenantSlug: text("tenant_slug").notNull(),
+  /** the plan the runners follow: the approved version in force (before any approval, the latest draft) */
   plan: jsonb("plan").notNull(),
+  /** the approved plan version in force (migration_plan_versions); null until one is approved, and nothing runs */
+  planVersion: integer("plan_version"),
   status: migrationStatus("status").notNull(),
   lastError: text("last_error"),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
@@ -158,6 +161,8 @@ export const migrationStudies = pgTable(
     targetStudyInstanceUid: text("target_study_instance_uid"),
     /** what was applied on the way: the plan's tag rules for this study and any repair patch */
     transformApplied: jsonb("transform_applied"),
+    /** the approved plan version the study was migrated under (its record names it) */
+    planVersion: integer("plan_version"),
   },
   (t) => [
     primaryKey({ columns: [t.migrationId, t.sourceId, t.studyInstanceUid] }),
@@ -273,4 +278,28 @@ export const migrationTotals = pgTable(
     studies: integer("studies").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.migrationId, t.sourceId, t.modality, t.studyYear, t.status] })],
+);
+
+/**
+ * A migration plan as a controlled document: numbered immutable versions (1, 2, ...), each with the SHA-256 of its
+ * canonical JSON, its author, and once approved the signer's e-signature (the console's signature record id). Rows
+ * are only ever inserted, and approved once; migrations.plan follows the approved version in force.
+ */
+export const migrationPlanVersions = pgTable(
+  "migration_plan_versions",
+  {
+    migrationId: uuid("migration_id")
+      .notNull()
+      .references(() => migrations.id, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    plan: jsonb("plan").notNull(),
+    planSha256: text("plan_sha256").notNull(),
+    /** { userId, name }, or null when the caller did not say (an API client without a person behind it) */
+    author: jsonb("author"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    /** { userId, name, meaning, signatureId, signedAt } */
+    approval: jsonb("approval"),
+    approvedAt: timestamp("approved_at", { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.migrationId, t.version] }), check("migration_plan_versions_from_one", sql`${t.version} >= 1`)],
 );

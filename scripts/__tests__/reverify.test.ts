@@ -12,6 +12,7 @@ import { startOrthanc } from "../../test/orthanc";
 import { makeCtStudy, makeStudies } from "../../test/studies";
 import { until } from "../../test/until";
 import { checkStatement } from "../migration-reverify";
+import { approveVersion } from "../../test/migrations";
 
 const TOKEN = "reverify-token-".padEnd(48, "v");
 const SCRIPT = path.resolve(import.meta.dirname, "../migration-reverify.ts");
@@ -55,6 +56,7 @@ describe("migration:reverify", () => {
       }),
     });
     const id = created.body.id as string;
+    await approveVersion({ url: engine.url, token: TOKEN }, "north", id);
     await api(`/v1/tenants/north/migrations/${id}/discover`, { method: "POST" });
     await until(() => api(`/v1/tenants/north/migrations/${id}`), (r) => r.body.status === "ready", 60_000);
     await api(`/v1/tenants/north/migrations/${id}/start`, { method: "POST" });

@@ -47,6 +47,13 @@ export async function seedDemoMigration(opts: {
   });
   if (created.status !== 201) throw new Error(`the demo migration was not accepted: ${JSON.stringify(created.body)}`);
   const id = created.body.id as string;
+  // Nothing runs from an unapproved plan. The demo seed approves version 1 itself and says so in the signer's
+  // name: no person signed it, and the audit chain records exactly that.
+  const approved = await api(`/v1/tenants/${DEMO_TENANT}/migrations/${id}/versions/1/approve`, {
+    method: "POST",
+    body: { signer: { userId: "demo-seed", name: "Demo seed (no person signed)", meaning: "approved for the demo", signatureId: "demo-seed", signedAt: new Date().toISOString() }, requireDifferentPerson: false },
+  });
+  if (approved.status !== 200) throw new Error(`the demo migration's plan was not approved: ${JSON.stringify(approved.body)}`);
   await api(`/v1/tenants/${DEMO_TENANT}/migrations/${id}/discover`, { method: "POST" });
   for (let i = 0; i < 120; i++) {
     const m = await api(`/v1/tenants/${DEMO_TENANT}/migrations/${id}`);

@@ -44,6 +44,7 @@ export const PAGES: Record<string, AccessRule> = {
   "/t/[tenant]/migrations/[id]": tenant("migrations.view"),
   "/t/[tenant]/migrations/new": tenant("migrations.operate"),
   "/t/[tenant]/migrations/[id]/plan/edit": tenant("migrations.operate"),
+  "/t/[tenant]/migrations/[id]/plan": tenant("migrations.view"),
   "/t/[tenant]/migrations/[id]/reports/[reportId]": tenant("migrations.view"),
   "/t/[tenant]/webhooks": tenant("webhooks.view"),
 };
@@ -104,6 +105,8 @@ export const ACTIONS: Record<string, AccessRule> = {
   "server/migrations/plan-form-actions.ts#previewTransformsAction": tenant("migrations.operate"),
   "server/migrations/plan-form-actions.ts#discoverAction": tenant("migrations.operate"),
   "server/migrations/plan-form-actions.ts#startAction": tenant("migrations.operate"),
+  "server/migrations/approval-actions.ts#approveVersionAction": tenant("migrations.approve"),
+  "server/migrations/approval-actions.ts#setApprovalPolicyAction": tenant("migrations.policy"),
   "server/webhooks/actions.ts#createWebhookAction": tenant("webhooks.manage"),
   "server/webhooks/actions.ts#removeWebhookAction": tenant("webhooks.manage"),
   "server/webhooks/actions.ts#sendTestWebhookAction": tenant("webhooks.manage"),

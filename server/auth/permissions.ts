@@ -41,6 +41,10 @@ export const PERMISSIONS = {
   // The customer's migration lead plans, tests, discovers and starts a migration from the console (an engineer under a
   // read-write grant may do the same); the archive credentials it needs are the tenant's own.
   "migrations.operate": ["migration_operator", "engineer_read_write"],
+  // A plan version runs only once the customer approves it (an e-signature): their migration lead or admin, never a
+  // vendor under a grant; the tenant admin sets whether the approver must be someone other than its author.
+  "migrations.approve": ["migration_operator", "tenant_admin"],
+  "migrations.policy": ["tenant_admin"],
   "webhooks.view": ["tenant_admin", "engineer_read_only", "engineer_read_write"],
   "webhooks.manage": WRITERS,
   // The tenant's own oversight of vendor access: never through a grant.

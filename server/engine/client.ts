@@ -28,6 +28,12 @@ import {
   ConnectionTestResult,
   MigrationInventory,
   MigrationPlan,
+  CreateMigrationRequest,
+  PlanApprovalRequest,
+  PlanAuthor,
+  PlanVersion,
+  PlanVersionList,
+  PlanVersionRequest,
   TransformPreview,
   TransformPreviewRequest,
 } from "@/engine/api/contract";
@@ -180,7 +186,17 @@ export function createEngineClient(opts: { url: string; token: string; fetch?: t
       return res.text();
     },
     // Planning a migration from the console (engine/api/plan-routes.ts, and the create/discover/start verbs).
-    createMigration: async (slug: string, plan: z.input<typeof MigrationPlan>) => (await call(Migration, "POST", `${tenantPath(slug)}/migrations`, MigrationPlan.parse(plan)))!,
+    /** `createdBy` is version 1's author: the two-person rule compares the approver with it. */
+    createMigration: async (slug: string, plan: z.input<typeof MigrationPlan>, createdBy?: z.input<typeof PlanAuthor>) =>
+      (await call(Migration, "POST", `${tenantPath(slug)}/migrations`, CreateMigrationRequest.parse({ ...plan, ...(createdBy ? { createdBy } : {}) })))!,
+    /** The plan's next version (it takes effect once approved); the engine checks the plan as it does on create, without a connection test. */
+    updateMigrationPlan: async (slug: string, id: string, body: z.input<typeof PlanVersionRequest>) =>
+      (await call(Migration, "PUT", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/plan`, PlanVersionRequest.parse(body)))!,
+    /** Every plan version, newest first; null when no such migration. */
+    migrationVersions: (slug: string, id: string) => call(PlanVersionList, "GET", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/versions`, undefined, true),
+    /** Approves version n with the console's signature record; 409 (EngineError) when superseded, approved already or the author's own under the two-person rule. */
+    approveMigrationVersion: async (slug: string, id: string, n: number, body: z.input<typeof PlanApprovalRequest>) =>
+      (await call(PlanVersion, "POST", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/versions/${Math.trunc(n)}/approve`, PlanApprovalRequest.parse(body)))!,
     discoverMigration: async (slug: string, id: string) => (await call(Migration, "POST", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/discover`, {}))!,
     startMigration: async (slug: string, id: string) => (await call(Migration, "POST", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/start`, {}))!,
     testConnection: async (slug: string, request: z.input<typeof ConnectionTestRequest>) =>

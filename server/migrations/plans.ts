@@ -161,7 +161,9 @@ const audit = (ctx: TenantContext, action: string, id: string, before: unknown, 
  */
 export async function createPlan(ctx: TenantContext, draft: unknown) {
   const plan = planOrRefuse(draft);
-  const m = await engine().createMigration(ctx.tenantSlug, plan).catch((e) => engineRefusal(e, PlanDraft.parse(draft)));
+  const m = await engine()
+    .createMigration(ctx.tenantSlug, plan, { userId: ctx.actor.userId, name: ctx.actor.name })
+    .catch((e) => engineRefusal(e, PlanDraft.parse(draft)));
   await audit(ctx, "migrations.create", m.id, null, { name: m.plan.name, planSha256: planHash(m.plan), plan: m.plan });
   return m;
 }
@@ -169,12 +171,11 @@ export async function createPlan(ctx: TenantContext, draft: unknown) {
 /** A new version of an existing plan; the engine keeps the versions and their approval. */
 export async function savePlanVersion(ctx: TenantContext, id: string, draft: unknown) {
   const plan = planOrRefuse(draft);
-  const client = engine() as ReturnType<typeof engine> & { updateMigrationPlan?: (slug: string, id: string, body: { plan: MigrationPlan; changedBy: { userId: string; name: string } }) => Promise<{ id: string; plan: MigrationPlan }> };
-  if (!client.updateMigrationPlan) throw new InputError("Editing a saved plan is not available on this engine yet.");
+  const client = engine();
   const before = await client.getMigration(ctx.tenantSlug, MigrationId.parse(id));
   if (!before) throw new NotFoundError("No such migration in this tenant.");
   const after = await client.updateMigrationPlan(ctx.tenantSlug, before.id, { plan, changedBy: { userId: ctx.actor.userId, name: ctx.actor.name } }).catch((e) => engineRefusal(e, PlanDraft.parse(draft)));
-  await audit(ctx, "migrations.plan-version", before.id, { planSha256: planHash(before.plan) }, { planSha256: planHash(after.plan), plan: after.plan });
+  await audit(ctx, "migrations.plan-version", before.id, { version: before.version, planSha256: planHash(before.plan) }, { version: after.version, planSha256: planHash(plan), plan });
   return after;
 }
 

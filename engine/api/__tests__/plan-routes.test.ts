@@ -12,6 +12,7 @@ import { startOrthanc } from "../../../test/orthanc";
 import { makeStudies } from "../../../test/studies";
 import { until } from "../../../test/until";
 import { freePort } from "../../../scripts/lib/ports";
+import { approveVersion } from "../../../test/migrations";
 
 const TOKEN = "plan-routes-token-".padEnd(48, "p");
 
@@ -118,6 +119,7 @@ describe("connection tests and inventory", () => {
     });
     expect(res.status).toBe(201);
     const id = res.body.id as string;
+    await approveVersion({ url: engine.url, token: TOKEN }, "north", id);
     await api(`/v1/tenants/north/migrations/${id}/discover`, {});
     await until(async () => (await api(`/v1/tenants/north/migrations/${id}`)).body.status, (s) => s === "ready");
     const inv = (await api(`/v1/tenants/north/migrations/${id}/inventory`)).body;

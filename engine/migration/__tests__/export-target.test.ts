@@ -15,6 +15,7 @@ import { startTestEngine } from "../../../test/engine";
 import { makeCtStudy, makeStudies } from "../../../test/studies";
 import { until } from "../../../test/until";
 import { resolveExportPath } from "../export-target";
+import { approveVersion } from "../../../test/migrations";
 
 const TOKEN = "export-target-".padEnd(48, "x");
 const sha = (file: string) => createHash("sha256").update(datasetBytes(readFileSync(file))).digest("hex");
@@ -65,6 +66,7 @@ describe("filesystem export target", () => {
     const created = await create({ kind: "filesystem", path: "handoff" });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const id = created.body.id as string;
+    await approveVersion({ url: engine.url, token: TOKEN }, "north", id);
     await api(`/v1/tenants/north/migrations/${id}/discover`, { method: "POST" });
     const ready = await until(() => api(`/v1/tenants/north/migrations/${id}`), (r) => r.body.status !== "discovering", 60_000);
     expect(ready.body.status, ready.body.lastError).toBe("ready");

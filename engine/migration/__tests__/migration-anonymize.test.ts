@@ -10,6 +10,7 @@ import { startTestEngine } from "../../../test/engine";
 import { startOrthanc } from "../../../test/orthanc";
 import { makeStudies } from "../../../test/studies";
 import { until } from "../../../test/until";
+import { approveVersion } from "../../../test/migrations";
 
 const TOKEN = "migration-anonymize-".padEnd(48, "a");
 const dump = (file: string, tag: string) => /\[(.*)\]/.exec(execFileSync("dcmdump", ["-Un", "+P", tag, file]).toString())?.[1] ?? "";
@@ -68,6 +69,7 @@ describe("anonymization profile", () => {
     const created = await api(engine.url, "/v1/tenants/north/migrations", { method: "POST", body: JSON.stringify(plan()) });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const id = created.body.id as string;
+    await approveVersion({ url: engine.url, token: TOKEN }, "north", id);
     await api(engine.url, `/v1/tenants/north/migrations/${id}/discover`, { method: "POST" });
     await until(() => api(engine.url, `/v1/tenants/north/migrations/${id}`), (r) => r.body.status === "ready", 60_000);
     await api(engine.url, `/v1/tenants/north/migrations/${id}/start`, { method: "POST" });

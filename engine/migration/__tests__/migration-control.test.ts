@@ -8,6 +8,7 @@ import { startTestEngine } from "../../../test/engine";
 import { startOrthanc } from "../../../test/orthanc";
 import { makeStudies } from "../../../test/studies";
 import { until } from "../../../test/until";
+import { approveVersion } from "../../../test/migrations";
 
 const TOKEN = "migration-control-token-".padEnd(48, "c");
 const STUDIES = 40;
@@ -56,6 +57,7 @@ describe("migration control and dashboard data", () => {
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const id = created.body.id as string;
+    await approveVersion({ url: engine.url, token: TOKEN }, "north", id);
     await api(`${base(id)}/discover`, { method: "POST" });
     await until(() => api(base(id)), (r) => r.body.status === "ready", 60_000);
     expect((await api(`${base(id)}/start`, { method: "POST" })).status).toBe(202);

@@ -14,6 +14,7 @@ import { createTestDatabases } from "../../../test/databases";
 import { startOrthanc } from "../../../test/orthanc";
 import { makeStudies } from "../../../test/studies";
 import { until } from "../../../test/until";
+import { approveVersion } from "../../../test/migrations";
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
 const TOKEN = "migration-crash-".padEnd(48, "c");
@@ -80,6 +81,7 @@ describe("a migration survives kill -9 of the engine", () => {
       }),
     });
     const id = created.body.id as string;
+    await approveVersion({ url, token: TOKEN }, "north", id);
     await api(`/v1/tenants/north/migrations/${id}/discover`, { method: "POST" });
     await until(() => api(`/v1/tenants/north/migrations/${id}`), (r) => r.body.status === "ready", 60_000);
     await api(`/v1/tenants/north/migrations/${id}/start`, { method: "POST" });

@@ -11,6 +11,7 @@ import { startOrthanc } from "../../../test/orthanc";
 import { makeStudies } from "../../../test/studies";
 import { until } from "../../../test/until";
 import { flipPixelByte } from "../test-faults";
+import { approveVersion } from "../../../test/migrations";
 
 const TOKEN = "migration-faults-".padEnd(48, "f");
 
@@ -44,6 +45,7 @@ describe("migration faults, review decisions and control", () => {
     });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     const id = r.body.id as string;
+    await approveVersion({ url: engine.url, token: TOKEN }, "north", id);
     await api(`/v1/tenants/north/migrations/${id}/discover`, { method: "POST" });
     await until(() => api(`/v1/tenants/north/migrations/${id}`), (x) => x.body.status === "ready", 60_000);
     return id;

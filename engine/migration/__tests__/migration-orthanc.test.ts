@@ -13,6 +13,7 @@ import { startOrthanc } from "../../../test/orthanc";
 import { makeStudies, MODALITIES } from "../../../test/studies";
 import { until } from "../../../test/until";
 import { freePort } from "../../../scripts/lib/ports";
+import { approveVersion } from "../../../test/migrations";
 
 const TOKEN = "migration-token-".padEnd(48, "m");
 // Hundreds of studies across five modalities and many dates, from the real pydicom test files.
@@ -64,6 +65,7 @@ describe("migration plans and discovery against Orthanc", () => {
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect(created.body).toMatchObject({ status: "created", plan: { concurrency: 2, priority: 50, transforms: [] } });
     const id = created.body.id as string;
+    await approveVersion({ url: engine.url, token: TOKEN }, "north", id);
     expect((await api(`/v1/tenants/north/migrations/${id}/discover`, { method: "POST" })).status).toBe(202);
     const done = await until(() => api(`/v1/tenants/north/migrations/${id}`), (r) => r.body.status !== "discovering", 60_000);
     expect(done.body).toMatchObject({ status: "ready", counts: { discovered: STUDIES }, lastError: null });
@@ -130,6 +132,7 @@ describe("migration plans and discovery against Orthanc", () => {
       body: JSON.stringify(plan({ name: "CT of 2023 Q1", filters: { studyDateFrom: "2023-01-01", studyDateTo: "2023-03-31", modalities: ["CT"] } })),
     });
     const id = created.body.id as string;
+    await approveVersion({ url: engine.url, token: TOKEN }, "north", id);
     await api(`/v1/tenants/north/migrations/${id}/discover`, { method: "POST" });
     const done = await until(() => api(`/v1/tenants/north/migrations/${id}`), (r) => r.body.status !== "discovering", 60_000);
     const expected = studies.filter((s) => s.modality === "CT" && s.date <= "2023-03-31").length;
@@ -145,6 +148,7 @@ describe("migration plans and discovery against Orthanc", () => {
     const run = async (over: Record<string, unknown>) => {
       const created = await api("/v1/tenants/north/migrations", { method: "POST", body: JSON.stringify(plan(over)) });
       const id = created.body.id as string;
+      await approveVersion({ url: engine.url, token: TOKEN }, "north", id);
       await api(`/v1/tenants/north/migrations/${id}/discover`, { method: "POST" });
       await until(() => api(`/v1/tenants/north/migrations/${id}`), (r) => r.body.status === "ready", 60_000);
       return id;

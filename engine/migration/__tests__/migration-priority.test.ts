@@ -9,6 +9,7 @@ import { startTestEngine } from "../../../test/engine";
 import { startOrthanc } from "../../../test/orthanc";
 import { makeStudies } from "../../../test/studies";
 import { until } from "../../../test/until";
+import { approveVersion } from "../../../test/migrations";
 
 const plan = (priority: number, port: number, windows?: MigrationPlan["windows"]) =>
   ({ priority, windows, sources: [{ kind: "dicom", id: `s${priority}`, aeTitle: "A", host: "127.0.0.1", port }] }) as unknown as MigrationPlan;
@@ -56,6 +57,7 @@ describe("two migrations from one archive", () => {
     });
     expect(created.status).toBe(201);
     const id = created.body.id as string;
+    await approveVersion({ url: engine.url, token: TOKEN }, "north", id);
     await api(`/v1/tenants/north/migrations/${id}/discover`, { method: "POST" });
     await until(() => api(`/v1/tenants/north/migrations/${id}`), (r) => r.body.status === "ready", 60_000);
     return id;

@@ -8,6 +8,7 @@ import { startTestEngine } from "../../../test/engine";
 import { startOrthanc } from "../../../test/orthanc";
 import { makeStudies } from "../../../test/studies";
 import { until } from "../../../test/until";
+import { approveVersion } from "../../../test/migrations";
 
 const TOKEN = "migration-shared-".padEnd(48, "h");
 const studyUid = (file: string) => /\[(.*)\]/.exec(execFileSync("dcmdump", ["+P", "0020,000d", file]).toString())![1]!;
@@ -38,6 +39,7 @@ describe("engines sharing a migration", () => {
       }),
     });
     const id = created.body.id as string;
+    await approveVersion({ url: alpha.url, token: TOKEN }, "north", id);
     await api(`/v1/tenants/north/migrations/${id}/discover`, { method: "POST" });
     await until(() => api(`/v1/tenants/north/migrations/${id}`), (r) => r.body.status === "ready", 60_000);
     return id;

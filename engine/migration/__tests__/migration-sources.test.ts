@@ -13,6 +13,7 @@ import { startOrthanc } from "../../../test/orthanc";
 import { makeStudies, MODALITIES } from "../../../test/studies";
 import { datasetBytes } from "../../../test/dcmtk";
 import { until } from "../../../test/until";
+import { approveVersion } from "../../../test/migrations";
 
 const TOKEN = "migration-sources-".padEnd(48, "s");
 const MOVE_AE = "IMGOPS_MOVE";
@@ -41,6 +42,7 @@ describe("migration sources and targets", () => {
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const id = created.body.id as string;
+    await approveVersion({ url: engine.url, token: TOKEN }, "north", id);
     await api(`/v1/tenants/north/migrations/${id}/discover`, { method: "POST" });
     const ready = await until(() => api(`/v1/tenants/north/migrations/${id}`), (r) => r.body.status !== "discovering", 60_000);
     expect(ready.body.status, ready.body.lastError).toBe("ready");

@@ -13,6 +13,7 @@ import { startOrthanc } from "../../../test/orthanc";
 import { makeStudies } from "../../../test/studies";
 import { until } from "../../../test/until";
 import { flipPixelByte } from "../test-faults";
+import { approveVersion } from "../../../test/migrations";
 
 const TOKEN = "quarantine-review-".padEnd(48, "q");
 const uidOf = (tag: string, file: string) => /\[(.*)\]/.exec(execFileSync("dcmdump", ["+P", tag, file]).toString())![1]!;
@@ -71,6 +72,7 @@ describe("quarantine review API", () => {
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const mid = created.body.id as string;
+    await approveVersion({ url: engine.url, token: TOKEN }, "north", mid);
     await api(`/v1/tenants/north/migrations/${mid}/discover`, { method: "POST" });
     await until(() => api(`/v1/tenants/north/migrations/${mid}`), (r) => r.body.status === "ready", 60_000);
     await api(`/v1/tenants/north/migrations/${mid}/start`, { method: "POST" });

@@ -15,6 +15,7 @@ import { until } from "../../../test/until";
 import { VerificationReport } from "../../api/contract";
 import { walkFolder } from "../reconcile";
 import { reportSha256, studyRecordHash } from "../study-record";
+import { approveVersion } from "../../../test/migrations";
 
 const TOKEN = "reconcile-token-".padEnd(48, "r");
 
@@ -53,6 +54,7 @@ describe("closeout reconciliation from independent facts", () => {
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     id = created.body.id;
+    await approveVersion({ url: engine.url, token: TOKEN }, "north", id);
     await api(`/v1/tenants/north/migrations/${id}/discover`, { method: "POST" });
     await until(() => api(`/v1/tenants/north/migrations/${id}`), (r) => r.body.status === "ready", 60_000);
     await api(`/v1/tenants/north/migrations/${id}/start`, { method: "POST" });
@@ -133,6 +135,7 @@ describe("closeout reconciliation from independent facts", () => {
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const fid = created.body.id as string;
+    await approveVersion({ url: engine.url, token: TOKEN }, "north", fid);
     await api(`/v1/tenants/north/migrations/${fid}/discover`, { method: "POST" });
     await until(() => api(`/v1/tenants/north/migrations/${fid}`), (r) => r.body.status === "ready", 60_000);
     await api(`/v1/tenants/north/migrations/${fid}/start`, { method: "POST" });

@@ -20,6 +20,7 @@ import { createTenant } from "../../tenancy/service";
 import { drainEngineEvents } from "../engine-events";
 import { exportJsonLines } from "../export";
 import { tenantChain } from "../queries";
+import { approveVersion } from "../../../test/migrations";
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
 const TOKEN = "records-token-".padEnd(48, "k");
@@ -69,6 +70,7 @@ describe("migration records in the audit chain", () => {
       }),
     });
     id = created.body.id;
+    await approveVersion({ url: engine.url, token: TOKEN }, "northside", id);
     await api(`/v1/tenants/northside/migrations/${id}/discover`, { method: "POST" });
     await until(() => api(`/v1/tenants/northside/migrations/${id}`), (r) => r.body.status === "ready", 60_000);
     await api(`/v1/tenants/northside/migrations/${id}/start`, { method: "POST" });

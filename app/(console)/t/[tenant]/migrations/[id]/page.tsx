@@ -34,6 +34,12 @@ export default async function MigrationPage({ params }: { params: Promise<{ tena
       <div>
         <Link href={`/t/${ctx.tenantSlug}/migrations`} className="text-sm text-sky-700 underline">← Migrations</Link>
         <h1 className="text-2xl font-semibold">{data.ok ? data.value!.migration.plan.name : "Migration"}</h1>
+        {m && (
+          <p className="text-sm text-slate-600" data-testid="plan-version">
+            Plan version {m.versionInForce ?? "—"} in force{m.pendingVersion ? `, version ${m.pendingVersion} awaiting approval` : ""} ·{" "}
+            <Link href={`/t/${ctx.tenantSlug}/migrations/${id}/plan`} className="text-sky-700 underline">versions</Link>
+          </p>
+        )}
         {!control && <p className="text-sm text-slate-500" data-testid="read-only">Read-only: engineers change a migration under a read-write grant.</p>}
       </div>
       {operate && m && (
@@ -43,6 +49,9 @@ export default async function MigrationPage({ params }: { params: Promise<{ tena
           lastError={m.lastError}
           inventory={inv}
           editHref={`/t/${ctx.tenantSlug}/migrations/${id}/plan/edit`}
+          versionsHref={`/t/${ctx.tenantSlug}/migrations/${id}/plan`}
+          versionInForce={m.versionInForce ?? null}
+          pendingVersion={m.pendingVersion ?? null}
           discover={discoverAction.bind(null, ctx.tenantSlug, id)}
           start={startAction.bind(null, ctx.tenantSlug, id)}
         />

@@ -15,13 +15,14 @@ export default async function EditPlanPage({ params }: { params: Promise<{ tenan
   const { tenant, id } = await params;
   const ctx = await requireTenantRole(tenant, ...rolesFor("migrations.operate"));
   if (!/^[0-9a-f-]{36}$/i.test(id)) notFound();
-  const m = await tryEngine(() => engineClientFromEnv().getMigration(ctx.tenantSlug, id));
+  // Editing starts from the latest version (it may await approval), not the one in force.
+  const m = await tryEngine(() => engineClientFromEnv().migrationVersions(ctx.tenantSlug, id).then((l) => l?.versions[0] ?? null));
   if (m.ok && !m.value) notFound();
   return (
     <div className="space-y-4">
       <div>
         <Link href={`/t/${ctx.tenantSlug}/migrations/${id}`} className="text-sm text-sky-700 underline">← Migration</Link>
-        <h1 className="text-2xl font-semibold">Edit plan{m.ok ? `: ${m.value!.plan.name}` : ""}</h1>
+        <h1 className="text-2xl font-semibold">Edit plan{m.ok ? `: ${m.value!.plan.name} (from version ${m.value!.version})` : ""}</h1>
         <p className="text-sm text-slate-500">Saving makes a new plan version; it runs once someone else approves it.</p>
       </div>
       {!m.ok ? (

@@ -1,0 +1,46 @@
+"use client";
+
+import { useActionState } from "react";
+import type { ActionResult } from "@/server/action-result";
+
+type Action = (prev: unknown, form: FormData) => Promise<ActionResult>;
+
+/** The e-signature on one plan version: what it means, then approve (after a fresh sign-in). */
+export function ApproveForm({ action, version, planSha256, meaning, authFresh, reauthHref }: { action: Action; version: number; planSha256: string; meaning: string; authFresh: boolean; reauthHref: string }) {
+  const [state, submit, pending] = useActionState(action, null);
+  return (
+    <form action={submit} className="space-y-2 text-sm" aria-label={`Approve version ${version}`} data-testid="approve-form">
+      <input type="hidden" name="version" value={version} />
+      <input type="hidden" name="planSha256" value={planSha256} />
+      <label className="block">
+        <span className="text-slate-600">Meaning of your signature</span>
+        <input name="meaning" required defaultValue={meaning} className="block w-full rounded border px-2 py-1" />
+      </label>
+      {authFresh ? (
+        <button disabled={pending} className="rounded bg-emerald-700 px-3 py-1.5 text-white disabled:opacity-50">Sign and approve version {version}</button>
+      ) : (
+        <a href={reauthHref} className="inline-block rounded bg-amber-600 px-3 py-1.5 text-white">Re-authenticate to sign</a>
+      )}
+      {state && (
+        <p role={state.ok ? "status" : "alert"} data-testid="approve-result" className={state.ok ? "text-emerald-700" : "text-red-700"}>
+          {state.message}
+          {!state.ok && state.reauth && <a href={reauthHref} className="ml-2 underline">Re-authenticate</a>}
+        </p>
+      )}
+    </form>
+  );
+}
+
+export function ApprovalPolicyForm({ action, requireSecondPerson }: { action: Action; requireSecondPerson: boolean }) {
+  const [state, submit, pending] = useActionState(action, null);
+  return (
+    <form action={submit} className="flex items-center gap-3 text-sm" aria-label="Approval policy">
+      <label className="flex items-center gap-2">
+        <input type="checkbox" name="requireSecondPerson" defaultChecked={requireSecondPerson} />
+        A plan version is approved by someone other than its author
+      </label>
+      <button disabled={pending} className="rounded border px-2 py-1">Save</button>
+      {state && <span role="status" className={state.ok ? "text-emerald-700" : "text-red-700"}>{state.message}</span>}
+    </form>
+  );
+}

@@ -1,0 +1,51 @@
+import { sql } from "drizzle-orm";
+import { boolean, index, integer, pgPolicy, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { currentTenantId } from "./rls";
+import { tenants, users } from "./tenancy";
+
+const tenantOnly = (t: { tenantId: unknown }) => ({
+  for: "all" as const,
+  using: sql`${t.tenantId} = ${currentTenantId}`,
+  withCheck: sql`${t.tenantId} = ${currentTenantId}`,
+});
+
+/**
+ * The e-signature that approves one version of a migration plan (a controlled document, 21 CFR Part 11 §11.50):
+ * who, when, what it means, after a fresh sign-in. `binding` is an HMAC over the tenant, the migration, the
+ * version and its plan hash, so the record cannot be moved to another version or altered unnoticed. Append-only.
+ */
+export const migrationPlanSignatures = pgTable(
+  "migration_plan_signatures",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    /** the engine's migration id */
+    migrationId: uuid("migration_id").notNull(),
+    version: integer("version").notNull(),
+    planSha256: text("plan_sha256").notNull(),
+    meaning: text("meaning").notNull(),
+    signerUserId: uuid("signer_user_id")
+      .notNull()
+      .references(() => users.id),
+    signerName: text("signer_name").notNull(),
+    signerEmail: text("signer_email").notNull(),
+    signedAt: timestamp("signed_at", { withTimezone: true }).notNull(),
+    authTime: timestamp("auth_time", { withTimezone: true }).notNull(),
+    binding: text("binding").notNull(),
+  },
+  (t) => [index("migration_plan_signatures_version").on(t.tenantId, t.migrationId, t.version), pgPolicy("migration_plan_signatures_tenant", tenantOnly(t))],
+).enableRLS();
+
+/** A tenant's approval policy: by default the person who wrote a plan version cannot be the one who approves it. */
+export const migrationApprovalPolicies = pgTable(
+  "migration_approval_policies",
+  {
+    tenantId: uuid("tenant_id")
+      .primaryKey()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    requireSecondPerson: boolean("require_second_person").notNull().default(true),
+  },
+  (t) => [pgPolicy("migration_approval_policies_tenant", tenantOnly(t))],
+).enableRLS();
