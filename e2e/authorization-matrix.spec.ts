@@ -164,7 +164,9 @@ test.describe("authorization matrix", () => {
           const status = res.status();
           const expectOk = allowed(rule, who, tenant);
           const cell = `${who.name} GET ${url(pattern, tenant)} → ${status}, expected ${expectOk ? "allowed" : "denied"}`;
-          check(cell, expectOk ? status === 200 : status === (who.signedIn ? 404 : 401));
+          // The record of a migration nobody signed off yet is a 409 for those who may read it.
+          const answered = status === 200 || (pattern.endsWith("/record/pdf") && status === 409);
+          check(cell, expectOk ? answered : status === (who.signedIn ? 404 : 401));
         }
         for (const a of actions) {
           const rule = ACTIONS[a.key]!;

@@ -3,6 +3,7 @@
 // real sample study, saved, edited into a second version whose change the approver reads, approved by a second
 // person with an e-signature (the lead cannot approve their own), discovered, the inventory read, started, and every
 // study arrives at the target.
+import { execFileSync } from "node:child_process";
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { startOrthanc } from "../test/orthanc";
 import { makeStudies } from "../test/studies";
@@ -120,6 +121,22 @@ test.describe("migration plan", () => {
         expect(tags.MainDicomTags.StudyDescription).toBe("MIGRATED BY LEAD V2");
       }
       await expect(page.getByTestId("plan-version")).toContainText("Plan version 2 in force");
+
+      // Closeout: the admin signs off; the sign-off reconciles source and target again, it balances, and the
+      // signed-off record downloads as a PDF naming the record's hash.
+      const signer = await signedIn(browser, "admin@northside.test", new URL(`${migrationUrl}/record`).pathname);
+      await signer.getByRole("button", { name: "Reconcile and sign off" }).click();
+      await expect(signer.getByTestId("signoff-signature")).toContainText("record and signature verified", { timeout: 120_000 });
+      await expect(signer.getByTestId("record-reconciliation")).toContainText(`Balanced: ${STUDIES} migrated`);
+      await expect(signer.getByTestId("record-plan")).toContainText("Version 2");
+      const recordHash = (await signer.getByTestId("record-hash").textContent())!.trim();
+      const download = signer.waitForEvent("download");
+      await signer.getByRole("link", { name: "Download the record (PDF)" }).click();
+      const pdfPath = await (await download).path();
+      const text = execFileSync("pdftotext", ["-layout", pdfPath, "-"]).toString();
+      expect(text).toContain("balanced");
+      expect(text.replace(/\s+/g, "")).toContain(recordHash);
+      await signer.context().close();
     } finally {
       await source.stop();
       await target.stop();

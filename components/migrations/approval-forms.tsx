@@ -44,3 +44,27 @@ export function ApprovalPolicyForm({ action, requireSecondPerson }: { action: Ac
     </form>
   );
 }
+
+/** Signing off a completed migration: the engine reconciles again first and the console refuses an unbalanced one. */
+export function SignoffForm({ action, meaning, authFresh, reauthHref }: { action: Action; meaning: string; authFresh: boolean; reauthHref: string }) {
+  const [state, submit, pending] = useActionState(action, null);
+  return (
+    <form action={submit} className="space-y-2 text-sm" aria-label="Sign off the migration" data-testid="signoff-form">
+      <label className="block">
+        <span className="text-slate-600">Meaning of your signature</span>
+        <input name="meaning" required defaultValue={meaning} className="block w-full rounded border px-2 py-1" />
+      </label>
+      {authFresh ? (
+        <button disabled={pending} className="rounded bg-emerald-700 px-3 py-1.5 text-white disabled:opacity-50">{pending ? "Reconciling…" : "Reconcile and sign off"}</button>
+      ) : (
+        <a href={reauthHref} className="inline-block rounded bg-amber-600 px-3 py-1.5 text-white">Re-authenticate to sign</a>
+      )}
+      {state && !state.ok && (
+        <p role="alert" data-testid="signoff-result" className="text-red-700">
+          {state.message}
+          {state.reauth && <a href={reauthHref} className="ml-2 underline">Re-authenticate</a>}
+        </p>
+      )}
+    </form>
+  );
+}

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { boolean, index, integer, pgPolicy, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { boolean, index, integer, jsonb, pgPolicy, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { currentTenantId } from "./rls";
 import { tenants, users } from "./tenancy";
 
@@ -48,4 +48,32 @@ export const migrationApprovalPolicies = pgTable(
     requireSecondPerson: boolean("require_second_person").notNull().default(true),
   },
   (t) => [pgPolicy("migration_approval_policies_tenant", tenantOnly(t))],
+).enableRLS();
+
+/**
+ * The signed-off migration record: what the migration was run under and proved (final plan version and its
+ * approval, the reconciliation run at sign-off, the verification report's hash), frozen as `record` with its
+ * SHA-256, and the e-signature of the person who signed it off. One per migration; append-only.
+ */
+export const migrationSignoffs = pgTable(
+  "migration_signoffs",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    migrationId: uuid("migration_id").notNull(),
+    record: jsonb("record").notNull(),
+    recordSha256: text("record_sha256").notNull(),
+    meaning: text("meaning").notNull(),
+    signerUserId: uuid("signer_user_id")
+      .notNull()
+      .references(() => users.id),
+    signerName: text("signer_name").notNull(),
+    signerEmail: text("signer_email").notNull(),
+    signedAt: timestamp("signed_at", { withTimezone: true }).notNull(),
+    authTime: timestamp("auth_time", { withTimezone: true }).notNull(),
+    binding: text("binding").notNull(),
+  },
+  (t) => [uniqueIndex("migration_signoffs_migration").on(t.tenantId, t.migrationId), pgPolicy("migration_signoffs_tenant", tenantOnly(t))],
 ).enableRLS();

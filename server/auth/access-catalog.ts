@@ -45,6 +45,7 @@ export const PAGES: Record<string, AccessRule> = {
   "/t/[tenant]/migrations/new": tenant("migrations.operate"),
   "/t/[tenant]/migrations/[id]/plan/edit": tenant("migrations.operate"),
   "/t/[tenant]/migrations/[id]/plan": tenant("migrations.view"),
+  "/t/[tenant]/migrations/[id]/record": tenant("migrations.view"),
   "/t/[tenant]/migrations/[id]/reports/[reportId]": tenant("migrations.view"),
   "/t/[tenant]/webhooks": tenant("webhooks.view"),
 };
@@ -58,6 +59,7 @@ export const ROUTES: Record<string, AccessRule> = {
   "/api/t/[tenant]/quarantine/[id]/instances/[evidenceId]": tenant("quarantine.view"),
   "/api/t/[tenant]/migrations/[id]/dashboard": tenant("migrations.view"),
   "/api/t/[tenant]/migrations/[id]/closeout": tenant("migrations.view"),
+  "/api/t/[tenant]/migrations/[id]/record/pdf": tenant("migrations.view"),
   "/api/t/[tenant]/migrations/[id]/reports/[reportId]/pdf": tenant("migrations.view"),
   "/api/t/[tenant]/quarantine/[id]/instances/[evidenceId]/preview": tenant("quarantine.view"),
 };
@@ -107,6 +109,7 @@ export const ACTIONS: Record<string, AccessRule> = {
   "server/migrations/plan-form-actions.ts#startAction": tenant("migrations.operate"),
   "server/migrations/approval-actions.ts#approveVersionAction": tenant("migrations.approve"),
   "server/migrations/approval-actions.ts#setApprovalPolicyAction": tenant("migrations.policy"),
+  "server/migrations/approval-actions.ts#signOffAction": tenant("migrations.approve"),
   "server/webhooks/actions.ts#createWebhookAction": tenant("webhooks.manage"),
   "server/webhooks/actions.ts#removeWebhookAction": tenant("webhooks.manage"),
   "server/webhooks/actions.ts#sendTestWebhookAction": tenant("webhooks.manage"),

@@ -5,6 +5,7 @@ import { actionResult, formFields } from "../action-result";
 import { rolesFor } from "../auth/permissions";
 import { requireSession, requireTenantRole } from "../auth/session";
 import { approveVersion, setApprovalPolicy } from "./approval";
+import { signOff } from "./signoff";
 
 export async function approveVersionAction(slug: string, id: string, _prev: unknown, form: FormData) {
   const ctx = await requireTenantRole(slug, ...rolesFor("migrations.approve"));
@@ -23,5 +24,15 @@ export async function setApprovalPolicyAction(slug: string, _prev: unknown, form
     await setApprovalPolicy(ctx, on);
     revalidatePath(`/t/${ctx.tenantSlug}/migrations`);
     return { message: on ? "A plan version's author can no longer approve it: a second person must." : "The author of a plan version may now approve it." };
+  });
+}
+
+export async function signOffAction(slug: string, id: string, _prev: unknown, form: FormData) {
+  const ctx = await requireTenantRole(slug, ...rolesFor("migrations.approve"));
+  const user = await requireSession();
+  return actionResult(async () => {
+    const r = await signOff(ctx, user, id, formFields(form));
+    revalidatePath(`/t/${ctx.tenantSlug}/migrations/${id}/record`);
+    return { message: `Signed off at ${r.signedAt}; record SHA-256 ${r.recordSha256}.` };
   });
 }

@@ -38,6 +38,11 @@ export default async function MigrationPage({ params }: { params: Promise<{ tena
           <p className="text-sm text-slate-600" data-testid="plan-version">
             Plan version {m.versionInForce ?? "—"} in force{m.pendingVersion ? `, version ${m.pendingVersion} awaiting approval` : ""} ·{" "}
             <Link href={`/t/${ctx.tenantSlug}/migrations/${id}/plan`} className="text-sky-700 underline">versions</Link>
+            {m.status === "completed" && (
+              <>
+                {" "}· <Link href={`/t/${ctx.tenantSlug}/migrations/${id}/record`} className="text-sky-700 underline">signed-off record</Link>
+              </>
+            )}
           </p>
         )}
         {!control && <p className="text-sm text-slate-500" data-testid="read-only">Read-only: engineers change a migration under a read-write grant.</p>}

@@ -1,0 +1,141 @@
+// The signed-off migration record against a real engine, a real Orthanc target and the console database: a study
+// deleted at the target after it migrated makes the sign-off's own reconciliation unbalanced and the sign-off is
+// refused naming it, with nothing recorded; a clean migration signs off into a record that verifies, is
+// append-only, renders as a PDF, and another tenant can neither read nor sign.
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { auditEntries, migrationSignoffs, users } from "@/db/schema";
+import { signoffHtml } from "@/lib/migrations/signoff-record";
+import { createEngineClient } from "../../engine/client";
+import { startTestEngine } from "../../../test/engine";
+import { useConsoleDatabase } from "../../../test/console-db";
+import { approveVersion } from "../../../test/migrations";
+import { startOrthanc } from "../../../test/orthanc";
+import { makeStudies } from "../../../test/studies";
+import { until } from "../../../test/until";
+import type { AccessRole } from "../../auth/permissions";
+import type { TenantContext } from "../../context";
+import { closeDb, db, withTenant } from "../../db";
+import { InputError, NotFoundError } from "../../errors";
+import { createTenant } from "../../tenancy/service";
+import { renderPdf } from "../reports";
+import { SIGNOFF_MEANING, signedRecord, signOff } from "../signoff";
+
+const TOKEN = "o".repeat(40);
+
+describe("signing off a migration", () => {
+  let dbs: Awaited<ReturnType<typeof useConsoleDatabase>>;
+  let engine: Awaited<ReturnType<typeof startTestEngine>>;
+  let target: Awaited<ReturnType<typeof startOrthanc>>;
+  let client: ReturnType<typeof createEngineClient>;
+  const importRoot = mkdtempSync(path.join(os.tmpdir(), "signoff-imports-"));
+  const people: Record<string, { id: string; name: string; email: string; isEngineer: boolean; authTime: number }> = {};
+  const tenants: Record<string, { id: string; slug: string; name: string }> = {};
+  const fresh = (who: string) => ({ ...people[who]!, authTime: Math.floor(Date.now() / 1000) - 5 });
+  const ctxOf = (slug: string, who: string, role: AccessRole): TenantContext => ({
+    tenantId: tenants[slug]!.id,
+    tenantSlug: slug,
+    tenantName: tenants[slug]!.name,
+    roles: [role],
+    actor: { userId: people[who]!.id, name: people[who]!.name, email: people[who]!.email, roles: [role] },
+    requestId: "req",
+  });
+  const api = { url: "", token: TOKEN };
+
+  /** A folder of studies migrated to the Orthanc target, completed. */
+  async function completed(folder: string, count: number, start = true) {
+    const dir = path.join(importRoot, "north", folder);
+    mkdirSync(dir, { recursive: true });
+    for (const [i, s] of makeStudies(count, ["2024-02-01"]).entries()) copyFileSync(s.file, path.join(dir, `${i}.dcm`));
+    const m = await client.createMigration(
+      "north",
+      { name: folder, sources: [{ kind: "filesystem", id: "disk", path: folder }], target: { kind: "dicom", aeTitle: target.aeTitle, host: "127.0.0.1", port: target.port }, filters: { studyDateFrom: "2024-01-01", studyDateTo: "2024-12-31", modalities: [] } },
+      { userId: people.mia!.id, name: "Mia Lead" },
+    );
+    await approveVersion(api, "north", m.id);
+    await client.discoverMigration("north", m.id);
+    await until(() => client.getMigration("north", m.id), (x) => x?.status === "ready", 60_000);
+    if (!start) return m.id;
+    await client.startMigration("north", m.id);
+    await until(() => client.getMigration("north", m.id), (x) => x?.status === "completed", 120_000);
+    return m.id;
+  }
+  const audits = (ctx: TenantContext) => withTenant(ctx, (tx) => tx.select().from(auditEntries).where(eq(auditEntries.action, "migrations.signoff")));
+
+  beforeAll(async () => {
+    dbs = await useConsoleDatabase();
+    mkdirSync(path.join(importRoot, "north"), { recursive: true });
+    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, env: { ENGINE_IMPORT_ROOT: importRoot } });
+    api.url = engine.url;
+    client = createEngineClient({ url: engine.url, token: TOKEN, timeoutMs: 120_000 });
+    target = await startOrthanc({ aeTitle: "SIGNOFF" });
+    Object.assign(process.env, {
+      ENGINE_ADMIN_URL: engine.url,
+      ENGINE_ADMIN_TOKEN: TOKEN,
+      AUTH_SECRET: "z".repeat(40),
+      AUTH_URL: "http://localhost:3000",
+      AUTH_OIDC_ISSUER: "http://localhost:4000",
+      AUTH_OIDC_CLIENT_ID: "console",
+      AUTH_OIDC_CLIENT_SECRET: "secret",
+      AUTH_STEP_UP_MAX_AGE_SECONDS: "300",
+    });
+    tenants.north = await createTenant({ slug: "north", name: "North" });
+    tenants.south = await createTenant({ slug: "south", name: "South" });
+    for (const [key, name] of [["mia", "Mia Lead"], ["noah", "Noah Second"], ["lena", "Lena South"]]) {
+      const [u] = await db().insert(users).values({ issuer: "https://idp.test", subject: key!, email: `${key}@test`, name: name! }).returning();
+      people[key!] = { id: u!.id, name: name!, email: `${key}@test`, isEngineer: false, authTime: Math.floor(Date.now() / 1000) - 3600 };
+    }
+  }, 120_000);
+  afterAll(async () => {
+    await target?.stop();
+    await engine?.close();
+    await closeDb();
+    await dbs?.drop();
+  });
+
+  it("a study deleted at the target after it migrated: the sign-off's reconciliation does not balance, and nothing is signed", async () => {
+    const noah = ctxOf("north", "noah", "migration_operator");
+    const id = await completed("short", 2);
+    const [first] = await target.studies();
+    const gone = ((await fetch(`${target.http}/studies/${first}`).then((r) => r.json())) as { MainDicomTags: { StudyInstanceUID: string } }).MainDicomTags.StudyInstanceUID;
+    await fetch(`${target.http}/studies/${first}`, { method: "DELETE" });
+    await expect(signOff(noah, fresh("noah"), id, { meaning: SIGNOFF_MEANING })).rejects.toThrow(InputError);
+    await expect(signOff(noah, fresh("noah"), id, { meaning: SIGNOFF_MEANING })).rejects.toThrow(new RegExp(`does not balance.*${gone.replaceAll(".", "\\.")}`));
+    expect(await signedRecord(noah, id)).toBeNull();
+    expect(await audits(noah)).toEqual([]);
+  }, 240_000);
+
+  it("a clean migration signs off into a record that verifies, renders as a PDF, and is signed once", async () => {
+    const noah = ctxOf("north", "noah", "migration_operator");
+    const notYet = await completed("later", 1, false);
+    await expect(signOff(noah, fresh("noah"), notYet, { meaning: SIGNOFF_MEANING })).rejects.toThrow(/it is signed off once it has completed/);
+    const id = await completed("clean", 3);
+    const r = await signOff(noah, fresh("noah"), id, { meaning: SIGNOFF_MEANING });
+    const kept = (await signedRecord(noah, id))!;
+    expect(kept.verified).toBe(true);
+    expect(kept.signature).toMatchObject({ signerName: "Noah Second", recordSha256: r.recordSha256, meaning: SIGNOFF_MEANING });
+    expect(kept.record).toMatchObject({ counts: { discovered: 3, migrated: 3 }, plan: { version: 1, author: "Mia Lead" }, reconciliation: { balanced: true }, verification: { studies: 3, instances: 3 } });
+    const [entry] = await audits(noah);
+    expect(entry!.after).toMatchObject({ recordSha256: r.recordSha256, planVersion: 1, verificationSha256: kept.record.verification.reportSha256 });
+    await expect(signOff(noah, fresh("noah"), id, { meaning: SIGNOFF_MEANING })).rejects.toThrow(/already signed off/);
+    const refused = await withTenant(noah, (tx) => tx.update(migrationSignoffs).set({ meaning: "edited" })).then(() => null, (e: Error & { cause?: Error }) => e.cause?.message ?? e.message);
+    expect(refused).toMatch(/append-only/);
+
+    const pdf = await renderPdf(signoffHtml(kept.record, kept.signature));
+    const file = path.join(importRoot, "record.pdf");
+    (await import("node:fs")).writeFileSync(file, pdf);
+    const text = execFileSync("pdftotext", ["-layout", file, "-"]).toString();
+    expect(text).toContain("signed-off migration record");
+    expect(text).toContain("balanced");
+    expect(text.replace(/\s+/g, "")).toContain(r.recordSha256);
+
+    // Another tenant: no record to read, no migration to sign.
+    const lena = ctxOf("south", "lena", "migration_operator");
+    expect(await signedRecord(lena, id)).toBeNull();
+    await expect(signOff(lena, fresh("lena"), id, { meaning: SIGNOFF_MEANING })).rejects.toThrow(NotFoundError);
+  }, 240_000);
+});
