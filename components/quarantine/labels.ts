@@ -7,6 +7,7 @@ export const CATEGORY_LABELS: Record<string, string> = {
   target_rejected: "Target rejected",
   source_unavailable: "Source unavailable",
   incomplete_study: "Incomplete study",
+  duplicate_uid: "Duplicate SOP instance UID",
 };
 export const categoryLabel = (c: string) => CATEGORY_LABELS[c] ?? c;
 

@@ -411,7 +411,7 @@ export const QuarantineItemId = z
   .string()
   .regex(/^[0-9a-f-]{36}~[a-z0-9][a-z0-9-]{0,39}~[0-9.]{1,64}$/, "not a quarantine item id")
   .meta({ param: { name: "itemId", in: "path" } });
-export const QuarantineCategory = z.enum(["hash_mismatch", "malformed_header", "character_set", "corrupt_pixel_data", "transform_error", "target_rejected", "source_unavailable", "incomplete_study"]);
+export const QuarantineCategory = z.enum(["hash_mismatch", "malformed_header", "character_set", "corrupt_pixel_data", "transform_error", "target_rejected", "source_unavailable", "incomplete_study", "duplicate_uid"]);
 /** Where an item stands in review: open ones are new, escalated or repairing (re-running after a repair). */
 export const QuarantineState = z.enum(["new", "escalated", "repairing", "resolved", "skipped"]);
 

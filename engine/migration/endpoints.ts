@@ -15,6 +15,9 @@ import { migrationSourceFiles } from "../store/schema";
 type Source = MigrationPlan["sources"][number];
 type Target = MigrationPlan["target"];
 
+/** An extracted file, and for a filesystem source the file it was copied from (a reviewer's evidence names it). */
+export type ExtractedFile = { file: string; sourcePath?: string };
+
 export async function extractStudy(
   db: EngineDb,
   migrationId: string,
@@ -22,12 +25,8 @@ export async function extractStudy(
   studyInstanceUid: string,
   dir: string,
   moveDestination: MoveDestination | undefined,
-): Promise<string[]> {
-  if (source.kind === "dicom") {
-    if (source.retrieve === "c-get") return getStudy(source, studyInstanceUid, dir);
-    if (!moveDestination) throw new Error("C-MOVE retrieval needs ENGINE_MOVE_PORT (and the archive configured to send to ENGINE_MOVE_AE_TITLE there)");
-    return moveStudy(source, studyInstanceUid, dir, moveDestination);
-  }
+): Promise<ExtractedFile[]> {
+  if (source.kind === "dicom") return (await fromArchive(source, studyInstanceUid, dir, moveDestination)).map((file) => ({ file }));
   const rows = await db
     .select({ path: migrationSourceFiles.path })
     .from(migrationSourceFiles)
@@ -40,9 +39,15 @@ export async function extractStudy(
       await copyFile(r.path, to).catch((e: Error) => {
         throw new Error(`${r.path} could not be read: ${e.message}`);
       });
-      return to;
+      return { file: to, sourcePath: r.path };
     }),
   );
+}
+
+function fromArchive(source: Extract<Source, { kind: "dicom" }>, studyInstanceUid: string, dir: string, moveDestination: MoveDestination | undefined) {
+  if (source.retrieve === "c-get") return getStudy(source, studyInstanceUid, dir);
+  if (!moveDestination) throw new Error("C-MOVE retrieval needs ENGINE_MOVE_PORT (and the archive configured to send to ENGINE_MOVE_AE_TITLE there)");
+  return moveStudy(source, studyInstanceUid, dir, moveDestination);
 }
 
 /** Sends the study's files: C-STORE one instance at a time, or one STOW-RS request; `attempt` wraps each unit (retries). */

@@ -12,7 +12,7 @@ import { createReadStream } from "node:fs";
 import { mkdir, mkdtemp, open, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, ne, sql } from "drizzle-orm";
 import type { MigrationPlan } from "../api/contract";
 import { datasetOffset, parseHeader } from "../dicom/part10";
 import { DicomWebError } from "../dicom/dicomweb";
@@ -36,7 +36,8 @@ export type QuarantineCategory =
   | "transform_error"
   | "target_rejected"
   | "source_unavailable"
-  | "incomplete_study";
+  | "incomplete_study"
+  | "duplicate_uid";
 
 /** The source returned fewer instances than its C-FIND (or the discovered folder) said the study has. */
 class ShortStudy extends Error {
@@ -99,7 +100,7 @@ const CHARACTER_SETS = new Set([
   "ISO 2022 IR 159", "ISO 2022 IR 149", "ISO 2022 IR 58",
 ]);
 
-type Instance = { file: string; studyInstanceUid: string; sopInstanceUid: string; sopClassUid: string; transferSyntaxUid: string; size: number; sha256: string };
+type Instance = { file: string; studyInstanceUid: string; seriesInstanceUid: string; sopInstanceUid: string; sopClassUid: string; transferSyntaxUid: string; size: number; sha256: string };
 
 /** The instance's identity (from its header) and the SHA-256 of its dataset bytes, streamed. */
 export async function describe(file: string): Promise<Instance> {
@@ -122,12 +123,13 @@ export async function describe(file: string): Promise<Instance> {
     throw new Quarantine("character_set", `${sopInstanceUid}: Specific Character Set names ${unknown.join(", ")}, which is not a DICOM character set`, { element: "(0008,0005) SpecificCharacterSet", value: charset, sopInstanceUid });
   }
   const studyInstanceUid = meta?.string("x0020000d")?.replace(/\0/g, "").trim() ?? "";
+  const seriesInstanceUid = meta?.string("x0020000e")?.replace(/\0/g, "").trim() ?? "";
   const size = (await stat(file)).size;
   const pixels = pixelDataProblem(parseHeader(head.subarray(0, bytesRead)), transferSyntaxUid, size);
   if (pixels) throw new Quarantine("corrupt_pixel_data", `${sopInstanceUid}: ${pixels.message}`, { ...pixels.evidence, sopInstanceUid });
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(file, { start: offset })) hash.update(chunk as Buffer);
-  return { file, studyInstanceUid, sopInstanceUid, sopClassUid, transferSyntaxUid, size, sha256: hash.digest("hex") };
+  return { file, studyInstanceUid, seriesInstanceUid, sopInstanceUid, sopClassUid, transferSyntaxUid, size, sha256: hash.digest("hex") };
 }
 
 /** Transient failures (the archive busy or briefly away) are retried with backoff before the study is quarantined. */
@@ -143,6 +145,72 @@ async function withRetries<T>(what: () => Promise<T>, attempts = 3, firstDelayMs
 }
 
 type StudyRow = typeof migrationStudies.$inferSelect;
+type Tx = Parameters<Parameters<EngineDb["transaction"]>[0]>[0];
+
+/** Where an instance came from, as a duplicate SOP Instance UID's evidence names it for each side. */
+type Location = { sourceId: string | null; studyInstanceUid: string; seriesInstanceUid: string | null; sourcePath: string | null; sha256: string };
+type Clash = { sopInstanceUid: string; earlier: Location; duplicate: Location };
+
+const placeOf = (l: Location) => `study ${l.studyInstanceUid}, ${l.sourcePath ?? `series ${l.seriesInstanceUid ?? "unknown"}`}`;
+
+/** A study with a duplicate SOP Instance UID: the first clash in the message, both locations in the evidence. */
+function duplicateUid(scope: "within_study" | "across_studies", clashes: Clash[], sentToTarget = false) {
+  const [c] = clashes as [Clash];
+  const what =
+    scope === "within_study"
+      ? `two different instances of this study carry SOP Instance UID ${c.sopInstanceUid} (${placeOf(c.earlier)}; ${placeOf(c.duplicate)})`
+      : `SOP Instance UID ${c.sopInstanceUid} was already migrated in ${placeOf(c.earlier)}; this study's instance (${placeOf(c.duplicate)}) carries it too`;
+  const message = `${what}${clashes.length > 1 ? `; ${clashes.length} UIDs in all` : ""}${sentToTarget ? "; this study was sent to the target before the clash showed" : ""}`;
+  return new Quarantine("duplicate_uid", message, {
+    sopInstanceUid: c.sopInstanceUid,
+    scope,
+    locations: [c.earlier, c.duplicate],
+    ...(clashes.length > 1 ? { duplicateUids: clashes.slice(0, 50).map((x) => x.sopInstanceUid), duplicateUidCount: clashes.length } : {}),
+    ...(sentToTarget ? { sentToTarget } : {}),
+  });
+}
+
+/**
+ * One study's instances, each SOP Instance UID once. Two copies with the same dataset hash are one instance
+ * delivered twice (a copied file, an archive sending it again), so the first is kept and nothing is lost; two that
+ * differ are a duplicate UID and quarantine the study, since either one would silently replace the other.
+ */
+function oncePerUid(instances: Instance[], locate: (i: Instance) => Location): Instance[] {
+  const first = new Map<string, Instance>();
+  const clashes: Clash[] = [];
+  for (const inst of instances) {
+    const seen = first.get(inst.sopInstanceUid);
+    if (!seen) first.set(inst.sopInstanceUid, inst);
+    else if (seen.sha256 !== inst.sha256) clashes.push({ sopInstanceUid: inst.sopInstanceUid, earlier: locate(seen), duplicate: locate(inst) });
+  }
+  if (clashes.length) throw duplicateUid("within_study", clashes);
+  return [...first.values()];
+}
+
+/** What this migration already recorded from another study under any of these SOP Instance UIDs (its verified instances). */
+async function recordedElsewhere(db: EngineDb | Tx, migrationId: string, studyInstanceUid: string, uids: string[]): Promise<Map<string, Location>> {
+  const found = new Map<string, Location>();
+  // In slices: a study of many thousand instances stays under PostgreSQL's limit on bind parameters.
+  for (let i = 0; i < uids.length; i += 5000) {
+    const rows = await db
+      .select({ sopInstanceUid: migrationInstances.sopInstanceUid, sourceId: migrationInstances.sourceId, studyInstanceUid: migrationInstances.studyInstanceUid, seriesInstanceUid: migrationInstances.seriesInstanceUid, sourcePath: migrationInstances.sourcePath, sha256: migrationInstances.sourceSha256 })
+      .from(migrationInstances)
+      .where(and(eq(migrationInstances.migrationId, migrationId), inArray(migrationInstances.sopInstanceUid, uids.slice(i, i + 5000)), ne(migrationInstances.studyInstanceUid, studyInstanceUid)));
+    for (const { sopInstanceUid, ...at } of rows) found.set(sopInstanceUid, at);
+  }
+  return found;
+}
+
+/** Quarantines the study if another study of the migration already recorded one of its SOP Instance UIDs. */
+async function refuseRecordedElsewhere(db: EngineDb | Tx, migrationId: string, instances: Instance[], locate: (i: Instance) => Location, sentToTarget = false) {
+  const here = instances.map(locate);
+  const earlier = await recordedElsewhere(db, migrationId, here[0]!.studyInstanceUid, instances.map((i) => i.sopInstanceUid));
+  const clashes = instances.flatMap((inst, n) => {
+    const at = earlier.get(inst.sopInstanceUid);
+    return at ? [{ sopInstanceUid: inst.sopInstanceUid, earlier: at, duplicate: here[n]! }] : [];
+  });
+  if (clashes.length) throw duplicateUid("across_studies", clashes, sentToTarget);
+}
 
 export async function migrateStudy(
   db: EngineDb,
@@ -168,11 +236,13 @@ export async function migrateStudy(
   // What the reviewer will see if the study is quarantined: the extracted files and the target's copy of a mismatch.
   let extracted: string[] = [];
   const targetCopies = new Map<string, string>();
+  // A filesystem source's file behind each extracted copy, for a duplicate UID's evidence.
+  let origins = new Map<string, string>();
   try {
     if (!source) throw new Quarantine("source_unavailable", `source ${study.sourceId} is no longer in the plan`);
     // Each attempt into a folder of its own, so a retry never counts files an earlier attempt left.
     let attempt = 0;
-    extracted = await withRetries(async () => {
+    const got = await withRetries(async () => {
       const files = await extractStudy(db, m.id, source, study.studyInstanceUid, path.join(dir, `extract-${++attempt}`), runtime.moveDestination);
       // What the source said it holds (at discovery) against what it gave: a study that arrives short is retried,
       // then quarantined, never recorded as migrated.
@@ -188,21 +258,28 @@ export async function migrateStudy(
       }
       throw new Quarantine("source_unavailable", e.message);
     });
+    extracted = got.map((f) => f.file);
+    origins = new Map(got.flatMap((f) => (f.sourcePath ? [[f.file, f.sourcePath] as const] : [])));
     if (!extracted.length) throw new Quarantine("source_unavailable", "the source returned no instances for this study");
     await hooks.afterExtract?.(extracted);
     // The hash at extract: what the source holds, before anything is changed.
-    const atExtract = await Promise.all(extracted.map(describe));
+    const locate = (i: Instance): Location => ({ sourceId: study.sourceId, studyInstanceUid: study.studyInstanceUid, seriesInstanceUid: i.seriesInstanceUid || null, sourcePath: origins.get(i.file) ?? null, sha256: i.sha256 });
+    const atExtract = oncePerUid(await Promise.all(extracted.map(describe)), locate);
+    // Checked before anything is sent, so the target's copy of the earlier study's instance is never replaced.
+    await refuseRecordedElsewhere(db, m.id, atExtract, locate);
+    // From here on each instance once (a byte-identical copy was dropped above).
+    const files = atExtract.map((i) => i.file);
     // A reviewer's repair: the tag patch is applied (DCMTK dcmodify) before hashing, so the expected hash is the
     // hash of the repaired dataset.
     const patch = (study.repairPatch as RepairPatch | null) ?? [];
-    if (patch.length) await applyPatch(extracted, patch);
+    if (patch.length) await applyPatch(files, patch);
     // The plan's tag rules, per source and modality, also before hashing: the target must hold the transformed dataset.
     const rules = m.plan.transforms.filter((r) => !r.sources || r.sources.includes(study.sourceId));
     if (rules.length)
-      await applyTransforms(extracted, rules, runtime.pseudonymKey).catch((e: unknown) => {
+      await applyTransforms(files, rules, runtime.pseudonymKey).catch((e: unknown) => {
         throw e instanceof TransformError ? new Quarantine(e.category, e.message, e.evidence) : e;
       });
-    const instances = patch.length || rules.length ? await Promise.all(extracted.map(describe)) : atExtract;
+    const instances = patch.length || rules.length ? await Promise.all(files.map(describe)) : atExtract;
     const targetStudyUid = instances[0]!.studyInstanceUid || study.studyInstanceUid;
     for (const inst of instances) await hooks.beforeSend?.(inst.file, inst.sopInstanceUid);
     await sendToTarget(target, instances, (what, sopInstanceUid) =>
@@ -255,13 +332,16 @@ export async function migrateStudy(
         .where(held)
         .returning({ status: migrationStudies.status });
       if (!mine.length) return false;
-      await tx
+      const inserted = await tx
         .insert(migrationInstances)
         .values(
           instances.map((i, n) => ({
             migrationId: m.id,
             studyInstanceUid: study.studyInstanceUid,
             sopInstanceUid: atExtract[n]!.sopInstanceUid,
+            sourceId: study.sourceId,
+            seriesInstanceUid: atExtract[n]!.seriesInstanceUid || null,
+            sourcePath: origins.get(atExtract[n]!.file) ?? null,
             targetSopInstanceUid: i.sopInstanceUid,
             sopClassUid: i.sopClassUid,
             sizeBytes: i.size,
@@ -271,7 +351,11 @@ export async function migrateStudy(
             verifiedAt: now,
           })),
         )
-        .onConflictDoNothing();
+        .onConflictDoNothing()
+        .returning({ sopInstanceUid: migrationInstances.sopInstanceUid });
+      // Another study recorded one of these UIDs while this one was in flight (the check before sending found none):
+      // throwing rolls this record back and quarantines the study, the earlier record stands.
+      if (inserted.length < instances.length) await refuseRecordedElsewhere(tx, m.id, atExtract, locate, true);
       await tx.insert(engineEvents).values({
         tenantSlug: m.tenantSlug,
         type: "migration.study_migrated",

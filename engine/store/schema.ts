@@ -183,6 +183,11 @@ export const migrationInstances = pgTable(
     sopInstanceUid: text("sop_instance_uid").notNull(),
     sopClassUid: text("sop_class_uid").notNull(),
     sizeBytes: bigint("size_bytes", { mode: "number" }).notNull(),
+    /** where the instance came from (null before migration 0020): a later duplicate SOP Instance UID's evidence names it */
+    sourceId: text("source_id"),
+    seriesInstanceUid: text("series_instance_uid"),
+    /** the file a filesystem or DICOMDIR source read it from */
+    sourcePath: text("source_path"),
     /** the SOP instance UID at the target (differs when the anonymization profile replaced UIDs) */
     targetSopInstanceUid: text("target_sop_instance_uid"),
     /** as extracted from the source, before any transformation */

@@ -21,7 +21,7 @@ import { evidenceHeader, getReview, listQueue } from "@/server/quarantine/servic
 export const metadata: Metadata = { title: "Quarantined study" };
 
 /** Elements a category is about, highlighted in the header panel. */
-const CATEGORY_TAGS: Record<string, string[]> = { character_set: ["00080005"], corrupt_pixel_data: ["7FE00010", "00280010", "00280011", "00280100", "00280008"] };
+const CATEGORY_TAGS: Record<string, string[]> = { character_set: ["00080005"], corrupt_pixel_data: ["7FE00010", "00280010", "00280011", "00280100", "00280008"], duplicate_uid: ["00080018"] };
 
 export default async function QuarantineItemPage({ params }: { params: Promise<{ tenant: string; id: string }> }) {
   const p = await params;
