@@ -5,7 +5,7 @@ import { useActionState, useEffect, useState, useTransition } from "react";
 import type { ActionResult } from "@/server/action-result";
 import { MEANING_PRESETS } from "./labels";
 
-type Decision = "repair" | "skip" | "escalate";
+type Decision = "repair" | "retry" | "skip" | "escalate";
 type PatchRow = { op: "set" | "remove"; tag: string; value: string };
 type Preview = { tag: string; name: string; vr: string; before: string | null; after: string | null }[];
 
@@ -18,6 +18,8 @@ type Props = {
   authFresh: boolean;
   authAgeMinutes: number;
   canDecide: boolean;
+  /** the category is a transient cause (source or target away, served short): it may be retried unchanged */
+  retryable: boolean;
   prev: string | null;
   next: string | null;
   base: string;
@@ -27,11 +29,11 @@ const draftKey = (id: string) => `quarantine-draft:${id}`;
 const normalizeTag = (t: string) => t.replace(/[^0-9a-fA-F]/g, "").toUpperCase();
 
 /**
- * Repair (a tag patch with a validated preview), skip (reason) or escalate (note), each signed with a stated
- * meaning after a fresh sign-in. r / s / e open a decision; j / k go to the next / previous study. A draft survives
- * the round trip to the identity provider.
+ * Repair (a tag patch with a validated preview), retry unchanged (a transient cause only), skip (reason) or escalate
+ * (note), each signed with a stated meaning after a fresh sign-in. r / t / s / e open a decision; j / k go to the
+ * next / previous study. A draft survives the round trip to the identity provider.
  */
-export function DecisionPanel({ itemId, decide, preview, reauthHref, authFresh, authAgeMinutes, canDecide, prev, next, base }: Props) {
+export function DecisionPanel({ itemId, decide, preview, reauthHref, authFresh, authAgeMinutes, canDecide, retryable, prev, next, base }: Props) {
   const router = useRouter();
   const [open, setOpen] = useState<Decision | null>(null);
   const [reason, setReason] = useState("");
@@ -65,6 +67,7 @@ export function DecisionPanel({ itemId, decide, preview, reauthHref, authFresh, 
       if (e.key === "j" && next) router.push(`${base}/${next}`);
       else if (e.key === "k" && prev) router.push(`${base}/${prev}`);
       else if (canDecide && e.key === "r") choose("repair");
+      else if (canDecide && retryable && e.key === "t") choose("retry");
       else if (canDecide && e.key === "s") choose("skip");
       else if (canDecide && e.key === "e") choose("escalate");
       else if (e.key === "Escape") setOpen(null);
@@ -73,7 +76,7 @@ export function DecisionPanel({ itemId, decide, preview, reauthHref, authFresh, 
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [next, prev, base, router, canDecide]);
+  }, [next, prev, base, router, canDecide, retryable]);
 
   const patchValue = patch.filter((p) => p.tag.trim()).map((p) => (p.op === "remove" ? { op: "remove", tag: normalizeTag(p.tag) } : { op: "set", tag: normalizeTag(p.tag), value: p.value }));
   const saveDraft = () => sessionStorage.setItem(draftKey(itemId), JSON.stringify({ open, reason, meaning, patch }));
@@ -88,6 +91,7 @@ export function DecisionPanel({ itemId, decide, preview, reauthHref, authFresh, 
       {canDecide && (
         <div className="flex gap-2">
           <button type="button" onClick={() => choose("repair")} className="rounded border px-3 py-1.5 text-sm">Repair… (r)</button>
+          {retryable && <button type="button" onClick={() => choose("retry")} className="rounded border px-3 py-1.5 text-sm">Retry unchanged… (t)</button>}
           <button type="button" onClick={() => choose("skip")} className="rounded border px-3 py-1.5 text-sm">Skip… (s)</button>
           <button type="button" onClick={() => choose("escalate")} className="rounded border px-3 py-1.5 text-sm">Escalate… (e)</button>
         </div>
@@ -96,7 +100,7 @@ export function DecisionPanel({ itemId, decide, preview, reauthHref, authFresh, 
         <form action={submit} role="dialog" aria-label={`${open} decision`} className="space-y-3 rounded-lg border border-slate-300 p-4 dark:border-slate-700">
           <h3 className="font-medium capitalize">{open}</h3>
           <input type="hidden" name="decision" value={open} />
-          <input type="hidden" name="patch" value={JSON.stringify(patchValue)} />
+          <input type="hidden" name="patch" value={open === "repair" ? JSON.stringify(patchValue) : "[]"} />
           {open === "repair" && (
             <fieldset className="space-y-2">
               <legend className="text-sm">Tag patch (applied with dcmodify before the study is sent again)</legend>

@@ -22,6 +22,7 @@ export function ageOf(iso: string | null, now = Date.now()) {
 
 export const MEANING_PRESETS = {
   repair: "I approve this repair",
+  retry: "I confirm this study is retried unchanged",
   skip: "I confirm this study is excluded",
   escalate: "I refer this study to a senior reviewer",
 } as const;

@@ -26,7 +26,7 @@ export const quarantineClaims = pgTable(
   (t) => [primaryKey({ columns: [t.tenantId, t.itemId] }), pgPolicy("quarantine_claims_tenant", tenantOnly(t))],
 ).enableRLS();
 
-export const signatureDecision = pgEnum("signature_decision", ["repair", "skip", "escalate", "countersign"]);
+export const signatureDecision = pgEnum("signature_decision", ["repair", "retry", "skip", "escalate", "countersign"]);
 
 /**
  * An electronic signature on a review decision (21 CFR Part 11 §11.50): the signer's printed name, when, and what

@@ -391,19 +391,25 @@ export const Signer = z.object({
 
 /** What every review decision carries: the decision, its reason, a repair's patch, the signer and its meaning. */
 const DecisionFields = {
-  decision: z.enum(["repair", "skip", "escalate"], { error: "decision is repair, skip or escalate" }),
+  decision: z.enum(["repair", "retry", "skip", "escalate"], { error: "decision is repair, retry, skip or escalate" }),
   reason: z.string().trim().min(3, "give a reason of at least 3 characters").max(2000),
   patch: z.array(PatchOp).max(50).optional(),
   signer: Signer,
 };
 const repairHasPatch = (d: { decision: string; patch?: unknown[] }) => d.decision !== "repair" || (d.patch?.length ?? 0) > 0;
 const REPAIR_NEEDS_PATCH = { message: "a repair needs a tag patch", path: ["patch"] };
+// Retry is not repair: the study runs again exactly as it is, so a tag patch belongs to a repair.
+const retryHasNoPatch = (d: { decision: string; patch?: unknown[] }) => d.decision !== "retry" || !d.patch?.length;
+const RETRY_TAKES_NO_PATCH = { message: "a retry runs the study unchanged: a tag patch makes it a repair", path: ["patch"] };
+/** Categories a transient cause explains (the source or target away, a study served short): retried as they are. */
+export const RETRYABLE_CATEGORIES = ["source_unavailable", "target_rejected", "incomplete_study"] as const;
 
 /** A reviewer's decision, passed by the console with the signer's identity and what the signature means. */
 export const ReviewDecision = z
   .object({ sourceId: z.string().min(1), studyInstanceUid: Uid, ...DecisionFields })
   .strict()
   .refine(repairHasPatch, REPAIR_NEEDS_PATCH)
+  .refine(retryHasNoPatch, RETRY_TAKES_NO_PATCH)
   .meta({ id: "ReviewDecision" });
 
 /** A quarantined study across a tenant's migrations: `${migrationId}~${sourceId}~${studyInstanceUid}`. */
@@ -478,7 +484,7 @@ export const EvidenceDiff = z
   .meta({ id: "EvidenceDiff" });
 
 /** A decision on one item; the engine knows the study from the item id. */
-export const ItemDecision = z.object(DecisionFields).strict().refine(repairHasPatch, REPAIR_NEEDS_PATCH).meta({ id: "ItemDecision" });
+export const ItemDecision = z.object(DecisionFields).strict().refine(repairHasPatch, REPAIR_NEEDS_PATCH).refine(retryHasNoPatch, RETRY_TAKES_NO_PATCH).meta({ id: "ItemDecision" });
 
 // ---- Migration control and dashboards --------------------------------------------------------------------------
 

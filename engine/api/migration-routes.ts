@@ -195,6 +195,7 @@ const routes = {
       200: json(QuarantinedStudy, "Recorded: skip excludes the study; repair sends it back to pending with its patch; escalate keeps it quarantined"),
       ...errors,
       404: json(ApiError, "No such quarantined study in this migration"),
+      409: json(ApiError, "A retry of a study quarantined for what it contains (repair or skip it instead)"),
     },
   }),
 };
@@ -391,7 +392,9 @@ export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; 
     if (!m) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
     const decided = await decideStudy(opts.db, m, c.req.valid("json"));
     if (!decided) return c.json({ error: "not_found", message: "That study is not quarantined in this migration." }, 404);
-    return c.json(decided, 200);
+    if (!decided.ok) return c.json({ error: "not_retryable", message: decided.refused }, 409);
+    if (c.req.valid("json").decision !== "skip" && c.req.valid("json").decision !== "escalate") opts.runners?.kick(m.id);
+    return c.json(decided.study, 200);
   });
 }
 

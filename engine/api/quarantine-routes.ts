@@ -76,6 +76,7 @@ const routes = {
       200: json(QuarantineItem, "Recorded: skip excludes the study; repair re-runs it with the patch (a completed migration runs again); escalate keeps it quarantined for a senior reviewer"),
       ...errors,
       404: json(ApiError, "No such study quarantined now in this tenant"),
+      409: json(ApiError, "A retry of a study quarantined for what it contains (repair or skip it instead)"),
     },
   }),
 };
@@ -158,7 +159,8 @@ export function registerQuarantineRoutes(app: OpenAPIHono, opts: { db: EngineDb;
     if (!m) return c.json(missing, 404);
     const decided = await decideStudy(opts.db, m, { ...c.req.valid("json"), sourceId: k.sourceId, studyInstanceUid: k.studyInstanceUid });
     if (!decided) return c.json({ error: "not_found", message: "That study is not quarantined now (already decided?)." }, 404);
-    if (c.req.valid("json").decision === "repair") opts.runners?.kick(m.id);
+    if (!decided.ok) return c.json({ error: "not_retryable", message: decided.refused }, 409);
+    if (c.req.valid("json").decision === "repair" || c.req.valid("json").decision === "retry") opts.runners?.kick(m.id);
     return c.json((await getTenantQuarantineItem(opts.db, slug, itemId))!, 200);
   });
 }

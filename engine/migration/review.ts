@@ -3,7 +3,7 @@
 // the event feed, and so in the tenant's audit chain.
 import { and, eq } from "drizzle-orm";
 import type { z } from "zod";
-import type { ReviewDecision } from "../api/contract";
+import { RETRYABLE_CATEGORIES, type ReviewDecision } from "../api/contract";
 import type { EngineDb } from "../store/db";
 import { engineEvents, migrations, migrationStudies } from "../store/schema";
 
@@ -34,27 +34,41 @@ export async function listQuarantine(db: EngineDb, migrationId: string) {
   return rows.map(toApi);
 }
 
-/** skip: excluded, counted, reasoned. repair: back to pending with its tag patch. escalate: stays quarantined. */
+const EVENT = { skip: "skipped", repair: "repaired", retry: "retried", escalate: "escalated" } as const;
+
+/** Why a retry cannot help: a study quarantined for what it contains fails the same way when sent unchanged. */
+const notRetryable = (category: string | null) =>
+  (RETRYABLE_CATEGORIES as readonly string[]).includes(category ?? "")
+    ? null
+    : `A study quarantined for ${category ?? "an unknown reason"} fails the same way if it is sent again unchanged: repair it with a tag patch, or skip it. Retry is for a source or target that was away, or a study served short.`;
+
+/**
+ * skip: excluded, counted, reasoned. repair: back to pending with its tag patch. retry: back to pending unchanged
+ * (only for a transient cause). escalate: stays quarantined. Null when the study is not quarantined now.
+ */
 export async function decideStudy(db: EngineDb, m: { id: string; tenantSlug: string; status: string }, d: z.infer<typeof ReviewDecision>) {
   return db.transaction(async (tx) => {
     const where = and(eq(migrationStudies.migrationId, m.id), eq(migrationStudies.sourceId, d.sourceId), eq(migrationStudies.studyInstanceUid, d.studyInstanceUid), eq(migrationStudies.status, "quarantined"));
     const [row] = await tx.select().from(migrationStudies).where(where).for("update");
     if (!row) return null;
+    const refused = d.decision === "retry" && notRetryable(row.quarantineCategory);
+    if (refused) return { ok: false as const, refused };
     const decision = { decision: d.decision, reason: d.reason, signer: d.signer, at: new Date().toISOString(), previousCategory: row.quarantineCategory, patch: d.patch ?? null };
-    const status = d.decision === "skip" ? "skipped" : d.decision === "repair" ? "pending" : "quarantined";
+    const runsAgain = d.decision === "repair" || d.decision === "retry";
+    const status = d.decision === "skip" ? "skipped" : runsAgain ? "pending" : "quarantined";
     const [after] = await tx
       .update(migrationStudies)
       .set({ status, decision, ...(d.decision === "repair" ? { repairPatch: d.patch } : {}) })
       .where(where)
       .returning();
-    // A repaired study must run again: a completed migration runs again (the runners pick it up within a poll);
+    // A study that runs again makes a completed migration run again (the runners pick it up within a poll);
     // a paused or scheduled-out one takes it when it resumes.
-    if (d.decision === "repair" && m.status === "completed") await tx.update(migrations).set({ status: "running", updatedAt: new Date() }).where(eq(migrations.id, m.id));
+    if (runsAgain && m.status === "completed") await tx.update(migrations).set({ status: "running", updatedAt: new Date() }).where(eq(migrations.id, m.id));
     await tx.insert(engineEvents).values({
       tenantSlug: m.tenantSlug,
-      type: `migration.study_${d.decision === "skip" ? "skipped" : d.decision === "repair" ? "repaired" : "escalated"}`,
+      type: `migration.study_${EVENT[d.decision]}`,
       payload: { migrationId: m.id, sourceId: d.sourceId, studyInstanceUid: d.studyInstanceUid, reason: d.reason, signer: d.signer, patch: d.patch ?? null },
     });
-    return toApi(after!);
+    return { ok: true as const, study: toApi(after!) };
   });
 }

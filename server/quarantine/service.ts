@@ -2,7 +2,7 @@ import "server-only";
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import { quarantineClaims, quarantinePolicies, quarantineSignatures } from "@/db/schema";
-import { QuarantineCategory, QuarantineItemId, QuarantineState } from "@/engine/api/contract";
+import { QuarantineCategory, QuarantineItemId, QuarantineState, RETRYABLE_CATEGORIES } from "@/engine/api/contract";
 import { appendAudit } from "../audit/append";
 import { can } from "../auth/permissions";
 import type { SignedInUser } from "../auth/session";
@@ -25,13 +25,14 @@ export type QueueSearch = z.infer<typeof QueueSearch>;
 
 export const MEANINGS = {
   repair: "I approve this repair",
+  retry: "I confirm this study is retried unchanged",
   skip: "I confirm this study is excluded",
   escalate: "I refer this study to a senior reviewer",
   countersign: "I countersign this repair",
 } as const;
 
 export const DecisionInput = z.object({
-  decision: z.enum(["repair", "skip", "escalate"], { error: "Choose repair, skip or escalate." }),
+  decision: z.enum(["repair", "retry", "skip", "escalate"], { error: "Choose repair, retry, skip or escalate." }),
   reason: z.string().trim().min(3, "Give a reason (at least 3 characters).").max(2000, "At most 2000 characters."),
   meaning: z.string().trim().min(3, "State what your signature means.").max(200),
   patch: z.unknown().optional(),
@@ -159,7 +160,7 @@ function requireFreshAuth(user: SignedInUser) {
 type Item = NonNullable<Awaited<ReturnType<ReturnType<typeof engine>["getQuarantineItem"]>>>["item"];
 
 /** Records one signed decision (signature row + audit entry in one transaction) and hands it to the engine. */
-async function signAndSend(ctx: TenantContext, user: SignedInUser, item: Item, d: { decision: "repair" | "skip" | "escalate"; reason: string; meaning: string; patch: unknown }, opts: { batchId?: string; awaitCountersignature: boolean }) {
+async function signAndSend(ctx: TenantContext, user: SignedInUser, item: Item, d: { decision: "repair" | "retry" | "skip" | "escalate"; reason: string; meaning: string; patch: unknown }, opts: { batchId?: string; awaitCountersignature: boolean }) {
   const signedAt = new Date();
   const authTime = new Date(user.authTime * 1000);
   return withTenant(ctx, async (tx) => {
@@ -231,6 +232,8 @@ async function openItem(ctx: TenantContext, id: string) {
 
 function parseDecision(input: unknown) {
   const d = DecisionInput.parse(input);
+  // Retry is not repair: it sends the study as it is, so a tag patch is refused rather than dropped.
+  if (d.decision === "retry" && Array.isArray(d.patch) && d.patch.length) throw new InputError("A retry sends the study unchanged; a tag patch makes it a repair.", { patch: ["a retry takes no tag patch"] });
   if (d.decision !== "repair") return { ...d, patch: null };
   const { ops, fields } = checkPatch(d.patch);
   if (Object.keys(fields).length) throw new InputError("Fix the patch before signing.", fields);
@@ -242,12 +245,19 @@ async function requiresCountersignature(ctx: TenantContext) {
   return p?.requireCountersignature ?? false;
 }
 
+/** Only a transient cause (source or target away, a study served short) is retried unchanged; the engine agrees. */
+export const isRetryable = (category: string) => (RETRYABLE_CATEGORIES as readonly string[]).includes(category);
+function mayRetry(category: string) {
+  if (!isRetryable(category)) throw new InputError("A study quarantined for what it contains fails the same way if it is sent again unchanged: repair it with a tag patch, or skip it.");
+}
+
 /** A reviewer's signed decision on one study. */
 export async function decideItem(ctx: TenantContext, user: SignedInUser, id: string, input: unknown) {
   mayDecide(ctx);
   const d = parseDecision(input);
   requireFreshAuth(user);
   const item = await openItem(ctx, id);
+  if (d.decision === "retry") mayRetry(item.category);
   const awaitCountersignature = d.decision === "repair" && (await requiresCountersignature(ctx));
   if (awaitCountersignature && (await withTenant(ctx, (tx) => awaitingCountersignature(tx, [item.id]))).has(item.id))
     throw new InputError("A repair of this study is already waiting for a countersignature.");
@@ -300,6 +310,7 @@ export async function decideBatch(ctx: TenantContext, user: SignedInUser, ids: s
   const items = await Promise.all(unique.map((id) => openItem(ctx, id)));
   const patterns = new Set(items.map(patternOf));
   if (patterns.size > 1) throw new InputError("A bulk decision needs studies of one category and one pattern; these differ.");
+  if (d.decision === "retry") mayRetry(items[0]!.category);
   const awaitCountersignature = d.decision === "repair" && (await requiresCountersignature(ctx));
   const batchId = crypto.randomUUID();
   const signatures = [];

@@ -28,6 +28,7 @@ describe("quarantine review", () => {
   let engine: Awaited<ReturnType<typeof startTestEngine>>;
   let engineDb: ReturnType<typeof connectEngineDb>;
   const ids: Record<string, string> = {};
+  let northMigration = "";
   const ctxs: Record<string, TenantContext> = {};
   const people: Record<string, { id: string; name: string; email: string; isEngineer: boolean; authTime: number }> = {};
   const fresh = <T extends { authTime: number }>(p: T): T => ({ ...p, authTime: Math.floor(Date.now() / 1000) - 5 });
@@ -83,6 +84,7 @@ describe("quarantine review", () => {
       await engineDb.db.insert(migrations).values({ id, tenantSlug: slug, status: "paused", plan: { name: `${slug} archive` } });
       if (slug === "south") await quarantined(slug, id, "southItem", "hash_mismatch", "instance 1.2.3 differs at the target");
       else {
+        northMigration = id;
         await quarantined(slug, id, "skipMe", "character_set", "1.2.3.4: Specific Character Set names ISO_IR 999, which is not a DICOM character set");
         await quarantined(slug, id, "escalateMe", "malformed_header", "x.dcm is not a Part 10 file");
         await quarantined(slug, id, "counter", "target_rejected", "instance 1.2.3 is not at the target after sending");
@@ -178,6 +180,20 @@ describe("quarantine review", () => {
     expect(rows.map((x) => x.itemId).sort()).toEqual([ids.bulk1, ids.bulk2].sort());
     expect(new Set(rows.map((x) => x.binding)).size).toBe(2);
     expect((await listQueue(ctxs.rob!, { state: "open" })).counts.hash_mismatch).toBeUndefined();
+  });
+
+  it("retry is not repair: a transient cause is retried unchanged and signed; a patch or a content fault is refused", async () => {
+    await quarantined("north", northMigration, "away", "source_unavailable", "C-GET of the study failed: association refused");
+    await quarantined("north", northMigration, "content", "corrupt_pixel_data", "1.2.3.4: pixel data is shorter than its rows and columns say");
+    const retry = { decision: "retry", reason: "the archive is back online", meaning: "I confirm this study is retried unchanged" };
+    await expect(decideItem(ctxs.rob!, fresh(people.rob!), ids.away!, { ...retry, patch: [{ op: "set", tag: "00081030", value: "X" }] })).rejects.toThrow(/a tag patch makes it a repair/);
+    await expect(decideItem(ctxs.rob!, fresh(people.rob!), ids.content!, retry)).rejects.toThrow(/fails the same way if it is sent again unchanged/);
+    const { signature } = await decideItem(ctxs.rob!, fresh(people.rob!), ids.away!, retry);
+    const review = (await getReview(ctxs.rob!, ids.away!))!;
+    expect(review.item).toMatchObject({ state: "repairing", decision: { decision: "retry", patch: null, signer: { signatureId: signature.id } } });
+    expect(review.signatures.map((x) => x.decision)).toEqual(["retry"]);
+    const [entry] = await withTenant(ctxs.rob!, (tx) => tx.select().from(auditEntries).where(and(eq(auditEntries.action, "quarantine.retry"), eq(auditEntries.target, `quarantine:${ids.away}`))));
+    expect(entry!.after).toMatchObject({ decision: "retry", patch: null });
   });
 
   it("a released claim frees the study", async () => {

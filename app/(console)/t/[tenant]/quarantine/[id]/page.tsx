@@ -16,7 +16,7 @@ import { isRecentAuth, reauthUrl } from "@/server/auth/step-up";
 import { tryEngine } from "@/server/engine/client";
 import { authEnv } from "@/server/env";
 import { claimItemAction, countersignItemAction, decideItemAction, previewPatchAction, releaseItemAction } from "@/server/quarantine/actions";
-import { evidenceHeader, getReview, listQueue } from "@/server/quarantine/service";
+import { evidenceHeader, getReview, isRetryable, listQueue } from "@/server/quarantine/service";
 
 export const metadata: Metadata = { title: "Quarantined study" };
 
@@ -125,6 +125,7 @@ export default async function QuarantineItemPage({ params }: { params: Promise<{
             authFresh={authFresh}
             authAgeMinutes={Math.round((Date.now() / 1000 - user.authTime) / 60)}
             canDecide={canDecide}
+            retryable={isRetryable(item.category)}
             prev={at > 0 ? ids[at - 1]! : null}
             next={at >= 0 && at < ids.length - 1 ? ids[at + 1]! : at < 0 && ids.length ? ids[0]! : null}
             base={base}

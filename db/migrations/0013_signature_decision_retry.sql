@@ -1,0 +1,1 @@
+ALTER TYPE "public"."signature_decision" ADD VALUE 'retry' BEFORE 'skip';
