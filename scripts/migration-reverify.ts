@@ -15,9 +15,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { VerificationReport } from "../engine/api/contract";
-import { wadoStudy } from "../engine/dicom/dicomweb";
-import { getStudy } from "../engine/dicom/retrieve";
-import { describe } from "../engine/migration/pipeline";
+import { fromPeer, pick, reverify, type Peer, type Result } from "../engine/migration/reverify";
 import { canonicalJson, reportSha256, studyRecordHash } from "../engine/migration/study-record";
 
 const usage =
@@ -27,8 +25,6 @@ const usage =
 export const STATEMENT_FORMAT = "imgops-reverify-statement/1";
 
 class Refused extends Error {}
-
-export type Peer = { kind: "dicom"; aeTitle: string; host: string; port: number; callingAeTitle: string } | { kind: "dicomweb"; url: string };
 
 export function parsePeer(text: string, callingAeTitle: string): Peer {
   if (/^https?:\/\//.test(text)) return { kind: "dicomweb", url: text };
@@ -55,44 +51,6 @@ export function readReport(file: string): { report: VerificationReport; fileSha2
     if (studyRecordHash(s.record) !== s.recordHash) throw new Refused(`${file}: the record of study ${s.record.studyInstanceUid} does not match its recordHash`);
   }
   return { report, fileSha256: createHash("sha256").update(bytes).digest("hex") };
-}
-
-type Planned = { studyInstanceUid: string; targetStudyInstanceUid: string; targetSopInstanceUid: string; expectedSha256: string; targetSha256: string };
-export type Result = Planned & { foundSha256: string | null; result: "match" | "mismatch" | "missing" };
-
-/** Every recorded instance, or a seeded sample: ordered by SHA-256(seed, UID), so the same seed picks the same ones. */
-export function pick(report: VerificationReport, sample?: { n: number; seed: string }): Planned[] {
-  const all = report.studies.flatMap((s) =>
-    s.record.instances.map((i) => ({ studyInstanceUid: s.record.studyInstanceUid, targetStudyInstanceUid: s.record.targetStudyInstanceUid, targetSopInstanceUid: i.targetSopInstanceUid, expectedSha256: i.expectedSha256, targetSha256: i.targetSha256 })),
-  );
-  if (!sample) return all;
-  const rank = (p: Planned) => createHash("sha256").update(`${sample.seed}\0${p.targetSopInstanceUid}`).digest("hex");
-  return all.map((p) => ({ p, r: rank(p) })).sort((a, b) => (a.r < b.r ? -1 : 1)).slice(0, sample.n).map((x) => x.p);
-}
-
-/** Retrieves each study once and hashes what the target holds now. */
-export async function reverify(planned: Planned[], peer: Peer): Promise<Result[]> {
-  const results: Result[] = [];
-  const byStudy = new Map<string, Planned[]>();
-  for (const p of planned) byStudy.set(p.targetStudyInstanceUid, [...(byStudy.get(p.targetStudyInstanceUid) ?? []), p]);
-  for (const [studyUid, wanted] of byStudy) {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "reverify-"));
-    try {
-      const files = peer.kind === "dicomweb" ? await wadoStudy(peer.url, studyUid, dir) : await getStudy(peer, studyUid, dir);
-      const found = new Map<string, string>();
-      for (const f of files) {
-        const d = await describe(f).catch(() => null); // a file the hash rule cannot read is no proof of anything
-        if (d) found.set(d.sopInstanceUid, d.sha256);
-      }
-      for (const w of wanted) {
-        const sha = found.get(w.targetSopInstanceUid) ?? null;
-        results.push({ ...w, foundSha256: sha, result: sha === null ? "missing" : sha === w.expectedSha256 && sha === w.targetSha256 ? "match" : "mismatch" });
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-  return results;
 }
 
 /** The auditor's key: read from `file`, or generated there (0600) when absent; the public key is printed either way. */
@@ -153,7 +111,7 @@ async function main() {
   if (key.created) console.error(`generated an Ed25519 key in ${values.key}`);
   console.error(`public key (Ed25519, base64): ${key.publicKey}`);
   const planned = pick(report, sample);
-  const results = await reverify(planned, peer);
+  const results = await reverify(planned, fromPeer(peer));
   const failed = results.filter((r) => r.result !== "match");
   const statement = {
     format: STATEMENT_FORMAT,

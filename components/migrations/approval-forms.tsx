@@ -68,3 +68,22 @@ export function SignoffForm({ action, meaning, authFresh, reauthHref }: { action
     </form>
   );
 }
+
+/** A random-sample re-verification: how many instances, and a seed to pick the same ones again (random if empty). */
+export function SampleForm({ action }: { action: Action }) {
+  const [state, submit, pending] = useActionState(action, null);
+  return (
+    <form action={submit} className="flex flex-wrap items-end gap-2 text-sm" aria-label="Re-verify a random sample" data-testid="sample-form">
+      <label>
+        <span className="block text-slate-600">Instances</span>
+        <input name="sample" defaultValue="20" inputMode="numeric" className="w-20 rounded border px-2 py-1" />
+      </label>
+      <label>
+        <span className="block text-slate-600">Seed (optional)</span>
+        <input name="seed" className="w-40 rounded border px-2 py-1" />
+      </label>
+      <button disabled={pending} className="rounded border px-3 py-1.5">{pending ? "Retrieving from the target…" : "Re-verify a sample"}</button>
+      {state && <p role={state.ok ? "status" : "alert"} data-testid="sample-result" className={state.ok ? "w-full text-emerald-700" : "w-full text-red-700"}>{state.message}</p>}
+    </form>
+  );
+}

@@ -554,6 +554,31 @@ export const MigrationReconciliation = z
   .meta({ id: "MigrationReconciliation" });
 export type MigrationReconciliation = z.infer<typeof MigrationReconciliation>;
 
+export const SampleVerificationRequest = z
+  .object({
+    sample: z.number({ error: "the sample size is a number of instances" }).int().min(1, "check at least one instance").max(1000, "at most 1000 instances in one sample"),
+    seed: z.string().trim().min(1).max(64, "a seed of at most 64 characters").optional().meta({ description: "picks the same instances again from the exported report; random when absent" }),
+  })
+  .strict()
+  .meta({ id: "SampleVerificationRequest" });
+export const SampleVerification = z
+  .object({
+    migrationId: z.uuid(),
+    verifiedAt: z.iso.datetime(),
+    seed: z.string(),
+    requested: z.number().int(),
+    /** instances recorded as verified, the population the sample is drawn from */
+    recorded: z.number().int(),
+    reportSha256: z.string(),
+    checked: z.number().int(),
+    matched: z.number().int(),
+    mismatched: z.number().int(),
+    missing: z.number().int(),
+    results: z.array(z.object({ studyInstanceUid: z.string(), targetSopInstanceUid: z.string(), expectedSha256: z.string(), foundSha256: z.string().nullable(), result: z.enum(["match", "mismatch", "missing"]) })),
+  })
+  .meta({ id: "SampleVerification" });
+export type SampleVerification = z.infer<typeof SampleVerification>;
+
 export const StudyRecordSchema = z
   .object({
     migrationId: z.uuid(),

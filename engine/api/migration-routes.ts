@@ -10,12 +10,13 @@ import { lastReconciliation, runReconciliation } from "../migration/reconcile";
 import { resolveExportPath } from "../migration/export-target";
 import { resolveImportPath } from "../migration/filesystem";
 import { claimDiscovery, claimRun, connectionTest, createMigration, discoverMigration, getMigration, listMigrations } from "../migration/plans";
+import { lastSampleVerification, runSampleVerification } from "../migration/sample-verification";
 import { approvePlanVersion, createPlanVersion, listPlanVersions, notApprovedReason } from "../migration/plan-versions";
 import { migrationDashboardData } from "../migration/dashboard";
 import { resumeMigration, updateSettings } from "../migration/settings";
 import { windowOpen } from "../migration/windows";
 import { engineEvents } from "../store/schema";
-import { ApiError, CreateMigrationRequest, Migration, MigrationDashboard, MigrationPlan, MigrationReconciliation, MigrationSettings, PlanApprovalRequest, PlanVersion, PlanVersionList, PlanVersionRequest, QuarantinedStudy, ReviewDecision, VerificationReport } from "./contract";
+import { ApiError, CreateMigrationRequest, Migration, MigrationDashboard, MigrationPlan, MigrationReconciliation, MigrationSettings, PlanApprovalRequest, PlanVersion, PlanVersionList, PlanVersionRequest, QuarantinedStudy, ReviewDecision, SampleVerification, SampleVerificationRequest, VerificationReport } from "./contract";
 import { errors, json, SlugParams } from "./route-helpers";
 
 const MigrationParams = SlugParams.extend({ id: z.uuid("not a migration id").meta({ param: { name: "id", in: "path" } }) });
@@ -136,6 +137,25 @@ const routes = {
       ...errors,
       404: json(ApiError, "No such migration"),
     },
+  }),
+  sampleVerify: createRoute({
+    method: "post",
+    path: "/v1/tenants/{slug}/migrations/{id}/sample-verification",
+    security: [{ bearer: [] }],
+    request: { params: MigrationParams, body: { content: { "application/json": { schema: SampleVerificationRequest } }, required: true } },
+    responses: {
+      200: json(SampleVerification, "Ran now: a seeded sample of the recorded instances retrieved from the target and hashed again; kept with its seed"),
+      ...errors,
+      404: json(ApiError, "No such migration"),
+      502: json(ApiError, "The target could not be reached to retrieve the sample"),
+    },
+  }),
+  sampleVerification: createRoute({
+    method: "get",
+    path: "/v1/tenants/{slug}/migrations/{id}/sample-verification",
+    security: [{ bearer: [] }],
+    request: { params: MigrationParams },
+    responses: { 200: json(SampleVerification, "The last sample re-verification"), ...errors, 404: json(ApiError, "No such migration, or no sample checked yet") },
   }),
   reconciliation: createRoute({
     method: "get",
@@ -327,6 +347,26 @@ export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; 
     const m = await getMigration(opts.db, slug, id);
     if (!m) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
     return c.json(await runReconciliation(opts.db, m), 200);
+  });
+
+  app.openapi(routes.sampleVerify, async (c) => {
+    const { slug, id } = c.req.valid("param");
+    const m = await getMigration(opts.db, slug, id);
+    if (!m) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
+    try {
+      return c.json(await runSampleVerification(opts.db, m, c.req.valid("json"), opts.migration ?? {}), 200);
+    } catch (e) {
+      return c.json({ error: "target_unreachable", message: `The sample could not be retrieved from the target: ${e instanceof Error ? e.message : String(e)}` }, 502);
+    }
+  });
+
+  app.openapi(routes.sampleVerification, async (c) => {
+    const { slug, id } = c.req.valid("param");
+    const m = await getMigration(opts.db, slug, id);
+    if (!m) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
+    const last = await lastSampleVerification(opts.db, m);
+    if (!last) return c.json({ error: "not_found", message: "No sample of this migration was re-verified yet: POST to run one." }, 404);
+    return c.json(last, 200);
   });
 
   app.openapi(routes.reconciliation, async (c) => {

@@ -110,6 +110,7 @@ export const ACTIONS: Record<string, AccessRule> = {
   "server/migrations/approval-actions.ts#approveVersionAction": tenant("migrations.approve"),
   "server/migrations/approval-actions.ts#setApprovalPolicyAction": tenant("migrations.policy"),
   "server/migrations/approval-actions.ts#signOffAction": tenant("migrations.approve"),
+  "server/migrations/approval-actions.ts#sampleVerifyAction": tenant("migrations.approve"),
   "server/webhooks/actions.ts#createWebhookAction": tenant("webhooks.manage"),
   "server/webhooks/actions.ts#removeWebhookAction": tenant("webhooks.manage"),
   "server/webhooks/actions.ts#sendTestWebhookAction": tenant("webhooks.manage"),

@@ -29,6 +29,8 @@ import {
   MigrationInventory,
   MigrationPlan,
   CreateMigrationRequest,
+  SampleVerification,
+  SampleVerificationRequest,
   PlanApprovalRequest,
   PlanAuthor,
   PlanVersion,
@@ -174,6 +176,10 @@ export function createEngineClient(opts: { url: string; token: string; fetch?: t
     /** Runs the independent reconciliation now (source and target inventoried again); null when no such migration. */
     reconcileMigration: (slug: string, id: string) => call(MigrationReconciliation, "POST", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/reconciliation`, {}, true),
     /** The last reconciliation run; null when none (or no such migration). */
+    /** A seeded sample of the recorded instances retrieved from the target again and hashed (kept as an event). */
+    sampleVerify: (slug: string, id: string, body: z.input<typeof SampleVerificationRequest>) =>
+      call(SampleVerification, "POST", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/sample-verification`, SampleVerificationRequest.parse(body), true),
+    lastSampleVerification: (slug: string, id: string) => call(SampleVerification, "GET", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/sample-verification`, undefined, true),
     lastReconciliation: (slug: string, id: string) => call(MigrationReconciliation, "GET", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/reconciliation`, undefined, true),
     /** The verification report as the engine renders it (CSV or JSON), for the console to pass through. */
     migrationVerification: async (slug: string, id: string, format: "csv" | "json") => {

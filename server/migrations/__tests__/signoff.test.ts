@@ -23,6 +23,7 @@ import { closeDb, db, withTenant } from "../../db";
 import { InputError, NotFoundError } from "../../errors";
 import { createTenant } from "../../tenancy/service";
 import { renderPdf } from "../reports";
+import { runSample } from "../sample-check";
 import { SIGNOFF_MEANING, signedRecord, signOff } from "../signoff";
 
 const TOKEN = "o".repeat(40);
@@ -107,6 +108,14 @@ describe("signing off a migration", () => {
     await expect(signOff(noah, fresh("noah"), id, { meaning: SIGNOFF_MEANING })).rejects.toThrow(new RegExp(`does not balance.*${gone.replaceAll(".", "\\.")}`));
     expect(await signedRecord(noah, id)).toBeNull();
     expect(await audits(noah)).toEqual([]);
+
+    // The random sample finds it too: every instance of the deleted study is missing, named; the rest match.
+    const sample = await runSample(noah, id, { sample: "10", seed: "audit-1" });
+    expect(sample.checked).toBe(2);
+    expect(sample.results.filter((r) => r.result === "missing").map((r) => r.studyInstanceUid)).toEqual([gone]);
+    expect(sample.matched).toBe(1);
+    const entry = (await withTenant(noah, (tx) => tx.select().from(auditEntries).where(eq(auditEntries.action, "migrations.sample-verify"))))[0]!;
+    expect(entry.after).toMatchObject({ seed: "audit-1", checked: 2, missing: 1 });
   }, 240_000);
 
   it("a clean migration signs off into a record that verifies, renders as a PDF, and is signed once", async () => {
@@ -133,9 +142,19 @@ describe("signing off a migration", () => {
     expect(text).toContain("balanced");
     expect(text.replace(/\s+/g, "")).toContain(r.recordSha256);
 
+    // A seeded sample picks the same instances again; a random one records its seed; nonsense sizes are refused.
+    const a = await runSample(noah, id, { sample: "2", seed: "same" });
+    const b = await runSample(noah, id, { sample: "2", seed: "same" });
+    expect(a.matched).toBe(2);
+    expect(b.results.map((r) => r.targetSopInstanceUid)).toEqual(a.results.map((r) => r.targetSopInstanceUid));
+    expect((await runSample(noah, id, { sample: "3", seed: "" })).seed).toMatch(/^[0-9a-f]{16}$/);
+    await expect(runSample(noah, id, { sample: "0", seed: "" })).rejects.toThrow(/at least one instance/);
+    await expect(runSample(noah, id, { sample: "many", seed: "" })).rejects.toThrow();
+
     // Another tenant: no record to read, no migration to sign.
     const lena = ctxOf("south", "lena", "migration_operator");
     expect(await signedRecord(lena, id)).toBeNull();
     await expect(signOff(lena, fresh("lena"), id, { meaning: SIGNOFF_MEANING })).rejects.toThrow(NotFoundError);
+    await expect(runSample(lena, id, { sample: "1", seed: "" })).rejects.toThrow(NotFoundError);
   }, 240_000);
 });

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
-import { SignoffForm } from "@/components/migrations/approval-forms";
+import { SampleForm, SignoffForm } from "@/components/migrations/approval-forms";
 import { Card } from "@/components/ui/card";
 import { EngineUnreachable } from "@/components/ui/engine-unreachable";
 import { formatTime } from "@/components/ui/format";
@@ -10,7 +10,8 @@ import { requireSession, requireTenantRole } from "@/server/auth/session";
 import { isRecentAuth, reauthUrl } from "@/server/auth/step-up";
 import { engineClientFromEnv, tryEngine } from "@/server/engine/client";
 import { authEnv } from "@/server/env";
-import { signOffAction } from "@/server/migrations/approval-actions";
+import { sampleVerifyAction, signOffAction } from "@/server/migrations/approval-actions";
+import { lastSample } from "@/server/migrations/sample-check";
 import { SIGNOFF_MEANING, signedRecord } from "@/server/migrations/signoff";
 
 export const metadata: Metadata = { title: "Signed-off migration record" };
@@ -23,6 +24,8 @@ export default async function SignoffRecordPage({ params }: { params: Promise<{ 
   const m = await tryEngine(() => engineClientFromEnv().getMigration(ctx.tenantSlug, id));
   if (m.ok && !m.value) notFound();
   const signed = await signedRecord(ctx, id);
+  const completed = m.ok && m.value!.status === "completed";
+  const sample = completed ? await lastSample(ctx, id).catch(() => null) : null;
   const here = `/t/${ctx.tenantSlug}/migrations/${id}/record`;
   return (
     <div className="space-y-5">
@@ -66,6 +69,31 @@ export default async function SignoffRecordPage({ params }: { params: Promise<{ 
         </Card>
       ) : (
         <p className="text-sm text-slate-500" data-testid="signoff-unavailable">Not signed off yet: a migration lead or the tenant admin signs it off.</p>
+      )}
+      {completed && (
+        <Card title="Random-sample re-verification">
+          <p className="mb-2 text-sm text-slate-600">Instances picked at random (by a seed, kept so anyone can pick the same ones from the exported report) are retrieved from the target now and hashed again.</p>
+          {sample ? (
+            <div className="mb-2 text-sm" data-testid="sample-last">
+              <p>
+                Last: {formatTime(sample.verifiedAt)}, seed <code>{sample.seed}</code>: <strong>{sample.matched}</strong> of {sample.checked} match{sample.mismatched ? `, ${sample.mismatched} differ` : ""}{sample.missing ? `, ${sample.missing} missing` : ""} (drawn from {sample.recorded} recorded instances).
+              </p>
+              {sample.results.some((r) => r.result !== "match") && (
+                <table className="mt-1 text-left font-mono text-xs" data-testid="sample-failures">
+                  <thead><tr><th className="pr-3">Study</th><th className="pr-3">Instance</th><th>Result</th></tr></thead>
+                  <tbody>
+                    {sample.results.filter((r) => r.result !== "match").map((r) => (
+                      <tr key={r.targetSopInstanceUid}><td className="pr-3">{r.studyInstanceUid}</td><td className="pr-3">{r.targetSopInstanceUid}</td><td>{r.result}</td></tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
+            </div>
+          ) : (
+            <p className="mb-2 text-sm text-slate-500">No sample checked yet.</p>
+          )}
+          {can(ctx.roles, "migrations.approve") && <SampleForm action={sampleVerifyAction.bind(null, ctx.tenantSlug, id)} />}
+        </Card>
       )}
     </div>
   );
