@@ -136,7 +136,24 @@ test.describe("migration plan", () => {
       const text = execFileSync("pdftotext", ["-layout", pdfPath, "-"]).toString();
       expect(text).toContain("balanced");
       expect(text.replace(/\s+/g, "")).toContain(recordHash);
+
+      // A random-sample re-verification from the record page: every sampled instance matches.
+      await signer.getByRole("button", { name: "Re-verify a sample" }).click();
+      await expect(signer.getByTestId("sample-result")).toContainText(`All ${STUDIES} sampled instances match the record`, { timeout: 120_000 });
+
+      // The clinical spot-check: the admin picks two studies; a reviewer opens one at the target and signs it.
+      await signer.getByRole("link", { name: "Clinical spot-check" }).click();
+      await signer.getByTestId("spot-check-list-form").locator('input[name="count"]').fill("2");
+      await signer.getByRole("button", { name: "Pick studies at random" }).click();
+      await expect(signer.getByTestId("spot-check-row")).toHaveCount(2);
       await signer.context().close();
+      const reviewer = await signedIn(browser, "reviewer@northside.test", new URL(`${migrationUrl}/spot-check`).pathname);
+      await reviewer.getByTestId("spot-check-row").first().getByRole("link").click();
+      await expect(reviewer.getByTestId("viewer")).toHaveAttribute("data-state", "ready", { timeout: 60_000 });
+      await reviewer.getByRole("button", { name: "Sign as looked at" }).click();
+      await expect(reviewer.getByTestId("spot-check-signed")).toContainText("Looked at by Rita Reviewer");
+      await expect(reviewer.locator('[data-testid="spot-check-row"][data-done="true"]')).toHaveCount(1);
+      await reviewer.context().close();
     } finally {
       await source.stop();
       await target.stop();

@@ -77,3 +77,51 @@ export const migrationSignoffs = pgTable(
   },
   (t) => [uniqueIndex("migration_signoffs_migration").on(t.tenantId, t.migrationId), pgPolicy("migration_signoffs_tenant", tenantOnly(t))],
 ).enableRLS();
+
+/**
+ * A clinical spot-check list: N migrated studies picked at random by a seed (kept, so the pick can be repeated from
+ * the exported report) for reviewers to open at the target and sign as looked at. Append-only.
+ */
+export const migrationSpotCheckLists = pgTable(
+  "migration_spot_check_lists",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    migrationId: uuid("migration_id").notNull(),
+    seed: text("seed").notNull(),
+    /** the picked studies: { studyInstanceUid, targetStudyInstanceUid, instances }[] */
+    studies: jsonb("studies").notNull(),
+    createdBy: text("created_by").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("migration_spot_check_lists_migration").on(t.tenantId, t.migrationId, t.createdAt), pgPolicy("migration_spot_check_lists_tenant", tenantOnly(t))],
+).enableRLS();
+
+/** A reviewer's signature that they looked at one spot-checked study's images at the target. Append-only. */
+export const migrationSpotChecks = pgTable(
+  "migration_spot_checks",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    listId: uuid("list_id")
+      .notNull()
+      .references(() => migrationSpotCheckLists.id),
+    studyInstanceUid: text("study_instance_uid").notNull(),
+    /** what the reviewer saw: the number of instances the target served */
+    instancesSeen: integer("instances_seen").notNull(),
+    meaning: text("meaning").notNull(),
+    note: text("note").notNull(),
+    signerUserId: uuid("signer_user_id")
+      .notNull()
+      .references(() => users.id),
+    signerName: text("signer_name").notNull(),
+    signedAt: timestamp("signed_at", { withTimezone: true }).notNull(),
+    authTime: timestamp("auth_time", { withTimezone: true }).notNull(),
+    binding: text("binding").notNull(),
+  },
+  (t) => [uniqueIndex("migration_spot_checks_study").on(t.tenantId, t.listId, t.studyInstanceUid), pgPolicy("migration_spot_checks_tenant", tenantOnly(t))],
+).enableRLS();

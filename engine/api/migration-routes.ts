@@ -1,5 +1,6 @@
 // The migration half of the admin API: plans (validated and connection-tested) and discovery.
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import type { EngineDb } from "../store/db";
 import type { MigrationRuntime } from "../migration/pipeline";
@@ -11,12 +12,13 @@ import { resolveExportPath } from "../migration/export-target";
 import { resolveImportPath } from "../migration/filesystem";
 import { claimDiscovery, claimRun, connectionTest, createMigration, discoverMigration, getMigration, listMigrations } from "../migration/plans";
 import { lastSampleVerification, runSampleVerification } from "../migration/sample-verification";
+import { targetStudy } from "../migration/target-view";
 import { approvePlanVersion, createPlanVersion, listPlanVersions, notApprovedReason } from "../migration/plan-versions";
 import { migrationDashboardData } from "../migration/dashboard";
 import { resumeMigration, updateSettings } from "../migration/settings";
 import { windowOpen } from "../migration/windows";
 import { engineEvents } from "../store/schema";
-import { ApiError, CreateMigrationRequest, Migration, MigrationDashboard, MigrationPlan, MigrationReconciliation, MigrationSettings, PlanApprovalRequest, PlanVersion, PlanVersionList, PlanVersionRequest, QuarantinedStudy, ReviewDecision, SampleVerification, SampleVerificationRequest, VerificationReport } from "./contract";
+import { ApiError, CreateMigrationRequest, Uid, Migration, MigrationDashboard, MigrationPlan, MigrationReconciliation, MigrationSettings, PlanApprovalRequest, PlanVersion, PlanVersionList, PlanVersionRequest, QuarantinedStudy, ReviewDecision, SampleVerification, SampleVerificationRequest, VerificationReport } from "./contract";
 import { errors, json, SlugParams } from "./route-helpers";
 
 const MigrationParams = SlugParams.extend({ id: z.uuid("not a migration id").meta({ param: { name: "id", in: "path" } }) });
@@ -149,6 +151,25 @@ const routes = {
       404: json(ApiError, "No such migration"),
       502: json(ApiError, "The target could not be reached to retrieve the sample"),
     },
+  }),
+  targetStudy: createRoute({
+    method: "get",
+    path: "/v1/tenants/{slug}/migrations/{id}/target-studies/{studyUid}",
+    security: [{ bearer: [] }],
+    request: { params: MigrationParams.extend({ studyUid: Uid.meta({ param: { name: "studyUid", in: "path" } }) }) },
+    responses: {
+      200: json(z.object({ studyInstanceUid: z.string(), instances: z.array(z.object({ sopInstanceUid: z.string() })) }), "A migrated study's instances as the target holds them now (retrieved for a spot-check)"),
+      ...errors,
+      404: json(ApiError, "This migration did not migrate that study"),
+      502: json(ApiError, "The target could not be reached"),
+    },
+  }),
+  targetInstance: createRoute({
+    method: "get",
+    path: "/v1/tenants/{slug}/migrations/{id}/target-studies/{studyUid}/instances/{sopUid}",
+    security: [{ bearer: [] }],
+    request: { params: MigrationParams.extend({ studyUid: Uid.meta({ param: { name: "studyUid", in: "path" } }), sopUid: Uid.meta({ param: { name: "sopUid", in: "path" } }) }) },
+    responses: { 200: { description: "The instance's Part 10 bytes (application/dicom) as retrieved from the target" }, ...errors, 404: json(ApiError, "No such instance of a migrated study"), 502: json(ApiError, "The target could not be reached") },
   }),
   sampleVerification: createRoute({
     method: "get",
@@ -357,6 +378,35 @@ export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; 
       return c.json(await runSampleVerification(opts.db, m, c.req.valid("json"), opts.migration ?? {}), 200);
     } catch (e) {
       return c.json({ error: "target_unreachable", message: `The sample could not be retrieved from the target: ${e instanceof Error ? e.message : String(e)}` }, 502);
+    }
+  });
+
+  const atTarget = async (slug: string, id: string, studyUid: string) => {
+    const m = await getMigration(opts.db, slug, id);
+    return m ? targetStudy(opts.db, m, studyUid, opts.migration ?? {}) : null;
+  };
+  const unreachable = (e: unknown) => ({ error: "target_unreachable", message: `The study could not be retrieved from the target: ${e instanceof Error ? e.message : String(e)}` });
+
+  app.openapi(routes.targetStudy, async (c) => {
+    const { slug, id, studyUid } = c.req.valid("param");
+    try {
+      const s = await atTarget(slug, id, studyUid);
+      if (!s) return c.json({ error: "not_found", message: "This migration did not migrate that study." }, 404);
+      return c.json({ studyInstanceUid: studyUid, instances: [...s.files.keys()].sort().map((sopInstanceUid) => ({ sopInstanceUid })) }, 200);
+    } catch (e) {
+      return c.json(unreachable(e), 502);
+    }
+  });
+
+  app.openapi(routes.targetInstance, async (c) => {
+    const { slug, id, studyUid, sopUid } = c.req.valid("param");
+    try {
+      const file = (await atTarget(slug, id, studyUid))?.files.get(sopUid);
+      if (!file) return c.json({ error: "not_found", message: "No such instance of a study this migration migrated." }, 404);
+      const bytes = await readFile(file);
+      return c.body(new Uint8Array(bytes), 200, { "content-type": "application/dicom", "content-length": String(bytes.length) });
+    } catch (e) {
+      return c.json(unreachable(e), 502);
     }
   });
 

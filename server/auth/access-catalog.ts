@@ -46,6 +46,7 @@ export const PAGES: Record<string, AccessRule> = {
   "/t/[tenant]/migrations/[id]/plan/edit": tenant("migrations.operate"),
   "/t/[tenant]/migrations/[id]/plan": tenant("migrations.view"),
   "/t/[tenant]/migrations/[id]/record": tenant("migrations.view"),
+  "/t/[tenant]/migrations/[id]/spot-check": tenant("migrations.view"),
   "/t/[tenant]/migrations/[id]/reports/[reportId]": tenant("migrations.view"),
   "/t/[tenant]/webhooks": tenant("webhooks.view"),
 };
@@ -60,6 +61,7 @@ export const ROUTES: Record<string, AccessRule> = {
   "/api/t/[tenant]/migrations/[id]/dashboard": tenant("migrations.view"),
   "/api/t/[tenant]/migrations/[id]/closeout": tenant("migrations.view"),
   "/api/t/[tenant]/migrations/[id]/record/pdf": tenant("migrations.view"),
+  "/api/t/[tenant]/migrations/[id]/spot-check/instance": tenant("migrations.view"),
   "/api/t/[tenant]/migrations/[id]/reports/[reportId]/pdf": tenant("migrations.view"),
   "/api/t/[tenant]/quarantine/[id]/instances/[evidenceId]/preview": tenant("quarantine.view"),
 };
@@ -111,6 +113,8 @@ export const ACTIONS: Record<string, AccessRule> = {
   "server/migrations/approval-actions.ts#setApprovalPolicyAction": tenant("migrations.policy"),
   "server/migrations/approval-actions.ts#signOffAction": tenant("migrations.approve"),
   "server/migrations/approval-actions.ts#sampleVerifyAction": tenant("migrations.approve"),
+  "server/migrations/spot-check-actions.ts#createSpotCheckListAction": tenant("migrations.approve"),
+  "server/migrations/spot-check-actions.ts#signSpotCheckAction": tenant("quarantine.decide"),
   "server/webhooks/actions.ts#createWebhookAction": tenant("webhooks.manage"),
   "server/webhooks/actions.ts#removeWebhookAction": tenant("webhooks.manage"),
   "server/webhooks/actions.ts#sendTestWebhookAction": tenant("webhooks.manage"),

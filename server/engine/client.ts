@@ -92,6 +92,8 @@ function queryString(q: Record<string, string | number | undefined>) {
 }
 
 /** Typed client of the engine admin API; every response is parsed with the contract's schemas. */
+const TargetStudy = z.object({ studyInstanceUid: z.string(), instances: z.array(z.object({ sopInstanceUid: z.string() })) });
+
 export function createEngineClient(opts: { url: string; token: string; fetch?: typeof fetch; timeoutMs?: number }) {
   const doFetch = opts.fetch ?? fetch;
   const base = opts.url.replace(/\/$/, "");
@@ -179,6 +181,11 @@ export function createEngineClient(opts: { url: string; token: string; fetch?: t
     /** A seeded sample of the recorded instances retrieved from the target again and hashed (kept as an event). */
     sampleVerify: (slug: string, id: string, body: z.input<typeof SampleVerificationRequest>) =>
       call(SampleVerification, "POST", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/sample-verification`, SampleVerificationRequest.parse(body), true),
+    /** A migrated study's instances as the target holds them now (the engine retrieves it); null when not migrated here. */
+    targetStudy: (slug: string, id: string, studyUid: string) =>
+      call(TargetStudy, "GET", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/target-studies/${encodeURIComponent(studyUid)}`, undefined, true),
+    targetInstanceBytes: (slug: string, id: string, studyUid: string, sopUid: string) =>
+      stream(`${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/target-studies/${encodeURIComponent(studyUid)}/instances/${encodeURIComponent(sopUid)}`),
     lastSampleVerification: (slug: string, id: string) => call(SampleVerification, "GET", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/sample-verification`, undefined, true),
     lastReconciliation: (slug: string, id: string) => call(MigrationReconciliation, "GET", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/reconciliation`, undefined, true),
     /** The verification report as the engine renders it (CSV or JSON), for the console to pass through. */

@@ -24,6 +24,7 @@ import { InputError, NotFoundError } from "../../errors";
 import { createTenant } from "../../tenancy/service";
 import { renderPdf } from "../reports";
 import { runSample } from "../sample-check";
+import { createSpotCheckList, latestSpotCheckList, signSpotCheck, spotCheckInstanceBytes, spotCheckStudy } from "../spot-check";
 import { SIGNOFF_MEANING, signedRecord, signOff } from "../signoff";
 
 const TOKEN = "o".repeat(40);
@@ -33,6 +34,7 @@ describe("signing off a migration", () => {
   let engine: Awaited<ReturnType<typeof startTestEngine>>;
   let target: Awaited<ReturnType<typeof startOrthanc>>;
   let client: ReturnType<typeof createEngineClient>;
+  const ids: Record<string, string> = {};
   const importRoot = mkdtempSync(path.join(os.tmpdir(), "signoff-imports-"));
   const people: Record<string, { id: string; name: string; email: string; isEngineer: boolean; authTime: number }> = {};
   const tenants: Record<string, { id: string; slug: string; name: string }> = {};
@@ -86,7 +88,7 @@ describe("signing off a migration", () => {
     });
     tenants.north = await createTenant({ slug: "north", name: "North" });
     tenants.south = await createTenant({ slug: "south", name: "South" });
-    for (const [key, name] of [["mia", "Mia Lead"], ["noah", "Noah Second"], ["lena", "Lena South"]]) {
+    for (const [key, name] of [["mia", "Mia Lead"], ["noah", "Noah Second"], ["lena", "Lena South"], ["rita", "Rita Reviewer"]]) {
       const [u] = await db().insert(users).values({ issuer: "https://idp.test", subject: key!, email: `${key}@test`, name: name! }).returning();
       people[key!] = { id: u!.id, name: name!, email: `${key}@test`, isEngineer: false, authTime: Math.floor(Date.now() / 1000) - 3600 };
     }
@@ -101,6 +103,7 @@ describe("signing off a migration", () => {
   it("a study deleted at the target after it migrated: the sign-off's reconciliation does not balance, and nothing is signed", async () => {
     const noah = ctxOf("north", "noah", "migration_operator");
     const id = await completed("short", 2);
+    ids.short = id;
     const [first] = await target.studies();
     const gone = ((await fetch(`${target.http}/studies/${first}`).then((r) => r.json())) as { MainDicomTags: { StudyInstanceUID: string } }).MainDicomTags.StudyInstanceUID;
     await fetch(`${target.http}/studies/${first}`, { method: "DELETE" });
@@ -123,6 +126,7 @@ describe("signing off a migration", () => {
     const notYet = await completed("later", 1, false);
     await expect(signOff(noah, fresh("noah"), notYet, { meaning: SIGNOFF_MEANING })).rejects.toThrow(/it is signed off once it has completed/);
     const id = await completed("clean", 3);
+    ids.clean = id;
     const r = await signOff(noah, fresh("noah"), id, { meaning: SIGNOFF_MEANING });
     const kept = (await signedRecord(noah, id))!;
     expect(kept.verified).toBe(true);
@@ -156,5 +160,48 @@ describe("signing off a migration", () => {
     expect(await signedRecord(lena, id)).toBeNull();
     await expect(signOff(lena, fresh("lena"), id, { meaning: SIGNOFF_MEANING })).rejects.toThrow(NotFoundError);
     await expect(runSample(lena, id, { sample: "1", seed: "" })).rejects.toThrow(NotFoundError);
+  }, 240_000);
+
+  it("a clinical spot-check: seeded picks, reviewers sign what the target serves, nothing else", async () => {
+    const noah = ctxOf("north", "noah", "migration_operator");
+    const rita = ctxOf("north", "rita", "clinical_reviewer");
+    const id = ids.clean!;
+    const first = await createSpotCheckList(noah, id, { count: "2", seed: "look" });
+    const again = await createSpotCheckList(noah, id, { count: "2", seed: "look" });
+    expect((again.studies as { studyInstanceUid: string }[]).map((s) => s.studyInstanceUid)).toEqual((first.studies as { studyInstanceUid: string }[]).map((s) => s.studyInstanceUid));
+    await expect(createSpotCheckList(rita, id, { count: "2", seed: "" })).rejects.toThrow(/approver/);
+    await expect(createSpotCheckList(noah, id, { count: "0", seed: "" })).rejects.toThrow(/at least one study/);
+
+    const list = (await latestSpotCheckList(rita, id))!;
+    const study = list.studies[0]!.studyInstanceUid;
+    const open = (await spotCheckStudy(rita, id, study))!;
+    expect(open.instances).toHaveLength(1);
+    const bytes = await spotCheckInstanceBytes(rita, id, study, open.instances[0]!.sopInstanceUid);
+    expect(Buffer.from(await new Response(bytes!.body).arrayBuffer()).subarray(128, 132).toString()).toBe("DICM");
+    expect(await spotCheckInstanceBytes(rita, id, "1.2.3.4", open.instances[0]!.sopInstanceUid)).toBeNull();
+
+    const sign = { meaning: "I have looked at this study's images as the target holds them", note: "" };
+    await expect(signSpotCheck(rita, people.rita!, id, study, sign)).rejects.toThrow(/signed in within/);
+    await expect(signSpotCheck(noah, fresh("noah"), id, study, sign)).rejects.toThrow(/Clinical reviewers/);
+    await expect(signSpotCheck(rita, fresh("rita"), id, "1.2.3.4", sign)).rejects.toThrow(NotFoundError);
+    const row = await signSpotCheck(rita, fresh("rita"), id, study, sign);
+    expect(row).toMatchObject({ studyInstanceUid: study, instancesSeen: 1, signerName: "Rita Reviewer" });
+    await expect(signSpotCheck(rita, fresh("rita"), id, study, sign)).rejects.toThrow(/already signed/);
+    expect((await latestSpotCheckList(rita, id))!.studies.find((s) => s.studyInstanceUid === study)!.check).toMatchObject({ signerName: "Rita Reviewer" });
+    const [entry] = await withTenant(rita, (tx) => tx.select().from(auditEntries).where(eq(auditEntries.action, "migrations.spot-check")));
+    expect(entry!.after).toMatchObject({ studyInstanceUid: study, instancesSeen: 1, expectedInstances: 1 });
+
+    // A study the target no longer holds cannot be signed as looked at.
+    await createSpotCheckList(noah, ids.short!, { count: "5", seed: "all" });
+    const shortList = (await latestSpotCheckList(rita, ids.short!))!;
+    const goneFromTarget = [];
+    for (const s of shortList.studies) if (!(await spotCheckStudy(rita, ids.short!, s.studyInstanceUid))!.instances.length) goneFromTarget.push(s.studyInstanceUid);
+    expect(goneFromTarget).toHaveLength(1);
+    await expect(signSpotCheck(rita, fresh("rita"), ids.short!, goneFromTarget[0]!, sign)).rejects.toThrow(/holds no instance/);
+
+    // Another tenant sees no list and no bytes.
+    const lena = ctxOf("south", "lena", "clinical_reviewer");
+    expect(await latestSpotCheckList(lena, id)).toBeNull();
+    expect(await spotCheckInstanceBytes(lena, id, study, open.instances[0]!.sopInstanceUid)).toBeNull();
   }, 240_000);
 });

@@ -32,6 +32,7 @@ export default async function SignoffRecordPage({ params }: { params: Promise<{ 
       <div>
         <Link href={`/t/${ctx.tenantSlug}/migrations/${id}`} className="text-sm text-sky-700 underline">← Migration</Link>
         <h1 className="text-2xl font-semibold">Signed-off migration record</h1>
+        <Link href={`/t/${ctx.tenantSlug}/migrations/${id}/spot-check`} className="text-sm text-sky-700 underline">Clinical spot-check</Link>
       </div>
       {!m.ok && <EngineUnreachable message={m.message} />}
       {signed ? (
