@@ -87,6 +87,16 @@ export async function findStudies(peer: DicomPeer, query: Record<string, string>
   return { matches, truncated };
 }
 
+/** SERIES-level C-FIND within one study: each series with the instance count the archive reports for it (null if none). */
+export async function findSeries(peer: DicomPeer, studyInstanceUid: string, timeoutMs = 30_000): Promise<{ seriesInstanceUid: string; instances: number | null }[]> {
+  const { found } = await exchange(peer, requests.CFindRequest.createSeriesFindRequest({ StudyInstanceUID: studyInstanceUid, SeriesInstanceUID: "", NumberOfSeriesRelatedInstances: "" }), timeoutMs);
+  return found.flatMap((e) => {
+    const uid = typeof e.SeriesInstanceUID === "string" ? e.SeriesInstanceUID.trim() : "";
+    const n = Number(e.NumberOfSeriesRelatedInstances);
+    return uid ? [{ seriesInstanceUid: uid, instances: Number.isFinite(n) && n > 0 ? n : null }] : [];
+  });
+}
+
 /** IMAGE-level C-FIND within one study: the SOP Instance UIDs the archive holds for it now. */
 export async function findInstances(peer: DicomPeer, studyInstanceUid: string, timeoutMs = 30_000): Promise<string[]> {
   const { found } = await exchange(peer, requests.CFindRequest.createImageFindRequest({ StudyInstanceUID: studyInstanceUid, SeriesInstanceUID: "", SOPInstanceUID: "" }), timeoutMs);

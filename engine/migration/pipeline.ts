@@ -39,11 +39,12 @@ export type QuarantineCategory =
   | "incomplete_study"
   | "duplicate_uid";
 
-/** The source returned fewer instances than its C-FIND (or the discovered folder) said the study has. */
+/** The source returned fewer instances than its C-FIND (or the discovered folder) said the study, or a series, has. */
 class ShortStudy extends Error {
   constructor(
     readonly expected: number,
     readonly extracted: number,
+    readonly series: { seriesInstanceUid: string; expectedInstances: number; extractedInstances: number }[] = [],
   ) {
     super(`expected ${expected} instances, extracted ${extracted}`);
   }
@@ -212,6 +213,25 @@ async function refuseRecordedElsewhere(db: EngineDb | Tx, migrationId: string, i
   if (clashes.length) throw duplicateUid("across_studies", clashes, sentToTarget);
 }
 
+/** Per series, the extracted files that fall short of what the source reported at discovery. */
+async function shortSeries(files: string[], reported: Record<string, number>) {
+  const got = new Map<string, number>();
+  for (const f of files) {
+    const fh = await open(f, "r");
+    try {
+      const head = Buffer.alloc(64 * 1024);
+      const { bytesRead } = await fh.read(head, 0, head.length, 0);
+      const uid = parseHeader(head.subarray(0, bytesRead), "x00200011")?.string("x0020000e")?.replace(/\0/g, "").trim() ?? "";
+      got.set(uid, (got.get(uid) ?? 0) + 1);
+    } finally {
+      await fh.close();
+    }
+  }
+  return Object.entries(reported)
+    .filter(([uid, n]) => (got.get(uid) ?? 0) < n)
+    .map(([seriesInstanceUid, n]) => ({ seriesInstanceUid, expectedInstances: n, extractedInstances: got.get(seriesInstanceUid) ?? 0 }));
+}
+
 export async function migrateStudy(
   db: EngineDb,
   m: { id: string; tenantSlug: string; plan: MigrationPlan; planVersion?: number | null },
@@ -247,13 +267,21 @@ export async function migrateStudy(
       // What the source said it holds (at discovery) against what it gave: a study that arrives short is retried,
       // then quarantined, never recorded as migrated.
       if (study.instances && files.length < study.instances) throw new ShortStudy(study.instances, files.length);
+      // The study's total can hold while a series is short (another gained an instance): counted per series too.
+      const series = study.seriesInstances ? await shortSeries(files.map((f) => f.file), study.seriesInstances) : [];
+      if (series.length) throw new ShortStudy(study.instances ?? files.length, files.length, series);
       return files;
     }).catch((e: Error) => {
       if (e instanceof ShortStudy) {
-        throw new Quarantine("incomplete_study", `the source reported ${e.expected} instances for this study but returned ${e.extracted} (after ${attempt} attempts)`, {
+        const [first] = e.series;
+        const what = first
+          ? `series ${first.seriesInstanceUid}: the source reported ${first.expectedInstances} instances but returned ${first.extractedInstances}${e.series.length > 1 ? ` (${e.series.length} series short)` : ""}`
+          : `the source reported ${e.expected} instances for this study but returned ${e.extracted}`;
+        throw new Quarantine("incomplete_study", `${what} (after ${attempt} attempts)`, {
           expectedInstances: e.expected,
           extractedInstances: e.extracted,
           attempts: attempt,
+          ...(e.series.length ? { series: e.series } : {}),
         });
       }
       throw new Quarantine("source_unavailable", e.message);

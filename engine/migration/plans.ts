@@ -6,7 +6,7 @@ import type { MigrationPlan } from "../api/contract";
 import { access } from "node:fs/promises";
 import { constants as fsConstants } from "node:fs";
 import { pingDicomWeb } from "../dicom/dicomweb";
-import { echo, findStudies, type DicomPeer } from "../dicom/scu";
+import { echo, findSeries, findStudies, type DicomPeer } from "../dicom/scu";
 import type { EngineDb } from "../store/db";
 import { engineEvents, migrations, migrationSourceFiles, migrationStudies } from "../store/schema";
 import { countsByStatus } from "./dashboard";
@@ -101,13 +101,16 @@ export async function discoverMigration(db: EngineDb, m: MigrationRow, log: (s: 
         await db.insert(engineEvents).values({ tenantSlug: m.tenantSlug, type: "migration.undated_unchecked", payload: { migrationId: m.id, sourceId: source.id, message } });
       }
       for (let i = 0; i < studies.length; i += 500) {
-        const batch = studies.slice(i, i + 500).map((s) => ({
+        const slice = studies.slice(i, i + 500);
+        const series = await seriesCountsOf(source, slice.map((s) => s.studyInstanceUid));
+        const batch = slice.map((s, n) => ({
           migrationId: m.id,
           sourceId: source.id,
           studyInstanceUid: s.studyInstanceUid,
           studyDate: s.studyDate,
           modalities: s.modalities,
           instances: s.instances,
+          seriesInstances: series[n],
         }));
         await db.insert(migrationStudies).values(batch).onConflictDoNothing();
       }
@@ -123,6 +126,24 @@ export async function discoverMigration(db: EngineDb, m: MigrationRow, log: (s: 
     log(`migration ${m.id}: discovery failed: ${message}`);
     await setStatus(db, m.id, "failed", `discovery failed: ${message}`);
   }
+}
+
+/**
+ * What the archive reports per series of each study (a SERIES-level C-FIND, four at a time), so extraction can tell
+ * a short series even when the study's total still holds. Null for a study the archive would not answer about.
+ */
+async function seriesCountsOf(source: DicomPeer, studyUids: string[]) {
+  const out: (Record<string, number> | null)[] = new Array(studyUids.length).fill(null);
+  let next = 0;
+  const worker = async () => {
+    for (let n = next++; n < studyUids.length; n = next++) {
+      const found = await findSeries(source, studyUids[n]!).catch(() => null);
+      const counted = found?.filter((x) => x.instances !== null);
+      out[n] = counted?.length ? Object.fromEntries(counted.map((x) => [x.seriesInstanceUid, x.instances!])) : null;
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+  return out;
 }
 
 /** A folder or DICOMDIR: every Part 10 file's study from its header, and the files recorded for extraction. */

@@ -143,6 +143,8 @@ export const migrationStudies = pgTable(
     studyDate: text("study_date"),
     modalities: text("modalities").array().notNull(),
     instances: integer("instances"),
+    /** per series, the instance count the source reported at discovery (SERIES-level C-FIND); null when not asked */
+    seriesInstances: jsonb("series_instances").$type<Record<string, number>>(),
     status: migrationStudyStatus("status").notNull().default("pending"),
     discoveredAt: timestamp("discovered_at", { withTimezone: true }).notNull().defaultNow(),
     /** why it is quarantined: hash_mismatch, malformed_header, target_rejected, source_unavailable, … */

@@ -1,0 +1,1 @@
+ALTER TABLE "migration_studies" ADD COLUMN "series_instances" jsonb;
