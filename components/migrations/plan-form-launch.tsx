@@ -8,6 +8,8 @@ import type { ActionResult } from "@/server/action-result";
 type Props = {
   status: string;
   discovered: number;
+  /** while discovery runs: the C-FINDs so far, their matches, and the query now */
+  discovery: { queries: number; matches: number; current: string } | null;
   lastError: string | null;
   inventory: MigrationInventory | null;
   editHref: string;
@@ -20,7 +22,7 @@ type Props = {
 };
 
 /** Before a migration runs: discover what the sources hold, read the inventory, then start (the engine may refuse). */
-export function LaunchPanel({ status, discovered, lastError, inventory, editHref, versionsHref, versionInForce, pendingVersion, discover, start }: Props) {
+export function LaunchPanel({ status, discovered, discovery, lastError, inventory, editHref, versionsHref, versionInForce, pendingVersion, discover, start }: Props) {
   const router = useRouter();
   const [pending, run] = useTransition();
   const [result, setResult] = useState<ActionResult | null>(null);
@@ -42,8 +44,13 @@ export function LaunchPanel({ status, discovered, lastError, inventory, editHref
       <h2 className="font-medium">Discover and start</h2>
       <p className="text-sm" data-testid="launch-status">
         Status: <strong>{status}</strong>
-        {status === "discovering" && <> — <span data-testid="discovered-so-far">{discovered}</span> studies found so far</>}
+        {status === "discovering" && <> — <span data-testid="discovered-so-far">{discovered}</span> studies recorded so far</>}
       </p>
+      {status === "discovering" && discovery && (
+        <p className="text-xs text-slate-600" data-testid="discovery-progress">
+          {discovery.queries} C-FIND queries asked, {discovery.matches} matches (before duplicates are removed). Now: {discovery.current}
+        </p>
+      )}
       <p className="text-sm" data-testid="launch-version">
         {approved ? `Plan version ${versionInForce} is in force.` : "No plan version is approved yet: discovery and start wait for an approval."}
         {pendingVersion !== null && <> Version {pendingVersion} awaits approval.</>} <a href={versionsHref} className="text-sky-700 underline">Plan versions and approval</a>

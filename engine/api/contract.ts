@@ -307,6 +307,11 @@ export const Migration = z
     version: z.number().int().optional().meta({ description: "the latest plan version (0 for a migration that predates versions)" }),
     versionInForce: z.number().int().nullable().optional().meta({ description: "the approved version the runners follow; null until one is approved (nothing is discovered or started before)" }),
     pendingVersion: z.number().int().nullable().optional().meta({ description: "the latest version when it awaits approval" }),
+    discovery: z
+      .object({ queries: z.number().int(), matches: z.number().int(), current: z.string() })
+      .nullable()
+      .optional()
+      .meta({ description: "while discovery runs: the C-FINDs asked so far, the studies they matched (before deduplication), and what it is asking now" }),
   })
   .meta({ id: "Migration" });
 

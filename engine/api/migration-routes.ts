@@ -10,7 +10,7 @@ import { migrationProgress, verificationReport, verificationReportDocument } fro
 import { lastReconciliation, runReconciliation } from "../migration/reconcile";
 import { resolveExportPath } from "../migration/export-target";
 import { resolveImportPath } from "../migration/filesystem";
-import { claimDiscovery, claimRun, connectionTest, createMigration, discoverMigration, getMigration, listMigrations } from "../migration/plans";
+import { claimDiscovery, claimRun, connectionTest, createMigration, discoverMigration, discoveryProgress, getMigration, listMigrations } from "../migration/plans";
 import { lastSampleVerification, runSampleVerification } from "../migration/sample-verification";
 import { targetStudy } from "../migration/target-view";
 import { approvePlanVersion, createPlanVersion, listPlanVersions, notApprovedReason } from "../migration/plan-versions";
@@ -282,6 +282,7 @@ const toApi = (m: Row) => ({
   version: m.version,
   versionInForce: m.versionInForce,
   pendingVersion: m.pendingVersion,
+  discovery: discoveryProgress(m.id),
 });
 
 export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; log: (m: string) => void; migration?: MigrationRuntime; runners?: MigrationRunners }) {

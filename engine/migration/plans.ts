@@ -79,13 +79,23 @@ async function setStatus(db: EngineDb, id: string, status: MigrationRow["status"
  * Finds every study each source holds for the plan's filters and records it (idempotent: running it again adds
  * only what is new). Sources other than DICOM archives are not discovered yet; they are reported as such.
  */
+/** While a discovery runs: how many C-FINDs it asked, the studies they matched, and the query it is on now. */
+export type DiscoveryProgress = { queries: number; matches: number; current: string };
+const discovering = new Map<string, DiscoveryProgress>();
+export const discoveryProgress = (migrationId: string) => discovering.get(migrationId) ?? null;
+const describeQuery = (sourceId: string, q: Record<string, string>) =>
+  `${sourceId}: ${Object.entries(q).map(([k, v]) => `${k}=${v || "(any)"}`).join(", ")}`;
+
 export async function discoverMigration(db: EngineDb, m: MigrationRow, log: (s: string) => void) {
   const plan = m.plan as MigrationPlan;
+  const progress: DiscoveryProgress = { queries: 0, matches: 0, current: "starting" };
+  discovering.set(m.id, progress);
   try {
     let total = 0;
     const undatedCapped: string[] = [];
     for (const source of plan.sources) {
       if (source.kind === "filesystem") {
+        progress.current = `${source.id}: reading the headers of the files under ${source.path}`;
         total += await discoverFiles(db, m, source, plan.filters, log);
         continue;
       }
@@ -93,7 +103,14 @@ export async function discoverMigration(db: EngineDb, m: MigrationRow, log: (s: 
         range: { from: plan.filters.studyDateFrom, to: plan.filters.studyDateTo },
         modalities: plan.filters.modalities,
         cap: source.findLimit,
-        find: (q) => findStudies(source, q),
+        find: (q) => {
+          progress.current = describeQuery(source.id, q);
+          return findStudies(source, q);
+        },
+        onQuery: (_q, n) => {
+          progress.queries++;
+          progress.matches += n;
+        },
         onUndatedCapped: (message) => undatedCapped.push(message),
       });
       for (const message of undatedCapped.splice(0)) {
@@ -102,6 +119,7 @@ export async function discoverMigration(db: EngineDb, m: MigrationRow, log: (s: 
       }
       for (let i = 0; i < studies.length; i += 500) {
         const slice = studies.slice(i, i + 500);
+        progress.current = `${source.id}: instance counts per series, studies ${i + 1}–${i + slice.length} of ${studies.length}`;
         const series = await seriesCountsOf(source, slice.map((s) => s.studyInstanceUid));
         const batch = slice.map((s, n) => ({
           migrationId: m.id,
@@ -125,6 +143,8 @@ export async function discoverMigration(db: EngineDb, m: MigrationRow, log: (s: 
     const message = e instanceof Error ? e.message : String(e);
     log(`migration ${m.id}: discovery failed: ${message}`);
     await setStatus(db, m.id, "failed", `discovery failed: ${message}`);
+  } finally {
+    discovering.delete(m.id);
   }
 }
 

@@ -67,7 +67,12 @@ describe("migration plans and discovery against Orthanc", () => {
     const id = created.body.id as string;
     await approveVersion({ url: engine.url, token: TOKEN }, "north", id);
     expect((await api(`/v1/tenants/north/migrations/${id}/discover`, { method: "POST" })).status).toBe(202);
+    // While it runs (the archive's cap makes it split its queries), it says how far it got and what it asks now.
+    const running = await until(() => api(`/v1/tenants/north/migrations/${id}`), (r) => r.body.status !== "discovering" || r.body.discovery?.queries > 0, 60_000, 20);
+    expect(running.body.status).toBe("discovering");
+    expect(running.body.discovery).toMatchObject({ queries: expect.any(Number), current: expect.stringMatching(/^legacy: /) });
     const done = await until(() => api(`/v1/tenants/north/migrations/${id}`), (r) => r.body.status !== "discovering", 60_000);
+    expect(done.body.discovery).toBeNull();
     expect(done.body).toMatchObject({ status: "ready", counts: { discovered: STUDIES }, lastError: null });
     // Idempotent: discovering again finds the same studies, no duplicates.
     await api(`/v1/tenants/north/migrations/${id}/discover`, { method: "POST" });

@@ -51,6 +51,7 @@ export default async function MigrationPage({ params }: { params: Promise<{ tena
         <LaunchPanel
           status={m.status}
           discovered={m.counts.discovered}
+          discovery={m.discovery ?? null}
           lastError={m.lastError}
           inventory={inv}
           editHref={`/t/${ctx.tenantSlug}/migrations/${id}/plan/edit`}
