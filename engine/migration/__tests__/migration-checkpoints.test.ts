@@ -1,7 +1,8 @@
 // Checkpoints and rollback, against two real Orthanc archives: a pause records a checkpoint; rolling back to it
 // puts exactly the studies completed after it back to pending (their earlier records kept and named in the event
 // feed), and a resume redoes them, so the target still holds each study once with verified hashes. Hourly and
-// window-close checkpoints come from the runners' poll (the hour by the engine's test clock).
+// window-close checkpoints come from the runners' poll (the hour by the engine's test clock); a study quarantined
+// and skipped after a checkpoint is put back too. A backup carries both new tables.
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -34,6 +35,8 @@ describe("migration checkpoints and rollback", () => {
   const clock = new TestClock();
   // Holds every study before it is sent while set: keeps a migration running (and in flight) for as long as a test needs.
   let gate: Promise<void> | null = null;
+  // Fails the next study as it is sent (it is quarantined): a completion that is not a migration.
+  let failNext = false;
   let firstCheckpoint: Checkpoint;
   let firstId: string;
 
@@ -66,7 +69,18 @@ describe("migration checkpoints and rollback", () => {
 
   beforeAll(async () => {
     dbs = await createTestDatabases();
-    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, clock, hooks: { migration: { beforeSend: async () => void (await gate) } } });
+    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, clock, hooks: {
+        migration: {
+          beforeSend: async () => {
+            await gate;
+            if (failNext) {
+              failNext = false;
+              throw new Error("injected: the target refused the association");
+            }
+          },
+        },
+      },
+    });
     sql = postgres(dbs.engineUrl, { max: 2, onnotice: () => {} });
     [source, target] = await Promise.all([startOrthanc({ aeTitle: "LEGACY" }), startOrthanc({ aeTitle: "NEWARCH" })]);
     for (const s of makeStudies(STUDIES, ["2022-06-01", "2023-03-03", "2024-01-02"], ["CT", "MR"])) await source.upload(s.file);
@@ -200,11 +214,13 @@ describe("migration checkpoints and rollback", () => {
     const [event] = await sql`select payload from engine_events where type = 'migration.checkpoint' and payload->>'checkpointId' = ${list[1]!.id}`;
     expect(event!.payload).toMatchObject({ migrationId: id, seq: 2, reason: "window_close" });
 
-    // Let the held study finish, then pause: the pause checkpoint is the third.
+    // Let the held study go (it fails and is quarantined; the closed window starts nothing else), then pause: the
+    // pause checkpoint is the third.
+    failNext = true;
     release();
     gate = null;
+    await until(() => api(base(id)), (r) => r.body.counts.quarantined === 1 && r.body.counts.inFlight === 0, 30_000, 100);
     expect((await post(`${base(id)}/pause`)).status).toBe(200);
-    await until(() => api(base(id)), (r) => r.body.counts.inFlight === 0, 30_000, 100);
     expect((await checkpoints(id)).map((c) => [c.seq, c.reason])).toEqual([[1, "hourly"], [2, "window_close"], [3, "pause"]]);
 
     // The first migration's checkpoint is not this one's.
@@ -212,12 +228,19 @@ describe("migration checkpoints and rollback", () => {
     expect(other.status).toBe(404);
     expect(other.body.message).toContain("no such checkpoint");
     expect(firstId).not.toBe(id);
-    // Back to the hourly checkpoint (nothing completed before it): whatever finished since is pending again.
-    const done = await sql`select study_instance_uid from migration_studies where migration_id = ${id} and status in ('migrated', 'quarantined', 'skipped')`;
-    const back = await post(`${base(id)}/rollback`, { checkpointId: hourly!.id, reason: "start over", requestedBy: ALICE });
+    // A reviewer skips the quarantined study: the skip is a completion after every checkpoint so far.
+    const [q] = await sql`select source_id, study_instance_uid from migration_studies where migration_id = ${id} and status = 'quarantined'`;
+    const signer = { userId: "u-rita", name: "Rita Reviewer", meaning: "reviewed and skipped" };
+    const skipped = await post(`${base(id)}/decisions`, { sourceId: q!.source_id, studyInstanceUid: q!.study_instance_uid, decision: "skip", reason: "not needed at the target", signer });
+    expect(skipped.status, JSON.stringify(skipped.body)).toBe(200);
+
+    // Back to the hourly checkpoint: the skipped study is pending again, its quarantine and skip kept as history.
+    const back = await post(`${base(id)}/rollback`, { checkpointId: hourly!.id, reason: "the skip was a mistake", requestedBy: ALICE });
     expect(back.status, JSON.stringify(back.body)).toBe(200);
-    expect(new Set(back.body.studies.map((s: { studyInstanceUid: string }) => s.studyInstanceUid))).toEqual(new Set(done.map((r) => r.study_instance_uid)));
-    expect(back.body.migration.counts).toMatchObject({ pending: STUDIES, migrated: 0 });
+    expect(back.body.studies).toEqual([expect.objectContaining({ studyInstanceUid: q!.study_instance_uid, previousStatus: "skipped", previousRecordHash: null })]);
+    expect(back.body.migration.counts).toMatchObject({ pending: STUDIES, migrated: 0, quarantined: 0, skipped: 0 });
+    const [h] = await sql`select previous from migration_study_history where migration_id = ${id}`;
+    expect(h!.previous).toMatchObject({ status: "skipped", quarantineCategory: "transform_error", decision: { decision: "skip", signer: { name: "Rita Reviewer" } } });
   }, 240_000);
 
   it("a backup carries the checkpoints and the study history; a restore elsewhere keeps them, and older backups still restore", async () => {
