@@ -81,7 +81,8 @@ export async function startEngine(
     // Quarantined studies' instances, for the reviewer's viewer: encrypted with the tenant's key like held results.
     evidence: { blobs, keyring },
   };
-  const runners = new MigrationRunners(db, log, migration);
+  // Hourly checkpoints by the engine's clock: a test advances its own.
+  const runners = new MigrationRunners(db, log, migration, { now: () => clock.now() });
   const app = buildAdminApi({
     db,
     token: config.ENGINE_ADMIN_TOKEN,

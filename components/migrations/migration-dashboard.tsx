@@ -47,7 +47,7 @@ function Section({ title, children, testId }: { title: string; children: ReactNo
 }
 
 /** The live dashboard: held figures merged with a since-poll every few seconds; forecasts recomputed here. */
-export function MigrationDashboard({ slug, initial, control }: { slug: string; initial: Dashboard; control?: ReactNode }) {
+export function MigrationDashboard({ slug, initial, control, checkpoints }: { slug: string; initial: Dashboard; control?: ReactNode; checkpoints?: ReactNode }) {
   const [data, setData] = useState(initial);
   const [now, setNow] = useState(() => Date.parse(initial.asOf));
   const [view, setView] = useState<BreakdownKey>("source");
@@ -161,6 +161,7 @@ export function MigrationDashboard({ slug, initial, control }: { slug: string; i
 
       <WhatIfPanel data={data} now={now} current={forecast.finish} />
       {control}
+      {checkpoints}
 
       <Section title="Notable events" testId="events">
         <ul className="space-y-1 text-sm">

@@ -514,6 +514,48 @@ export const MigrationSettings = z
   .meta({ id: "MigrationSettings" });
 export type MigrationSettings = z.infer<typeof MigrationSettings>;
 
+// ---- Checkpoints and rollback (migration/checkpoints.ts) ---------------------------------------------------------
+
+export const CheckpointReason = z.enum(["pause", "window_close", "hourly"]);
+
+export const MigrationCheckpoint = z
+  .object({
+    id: z.uuid(),
+    seq: z.number().int().min(1),
+    reason: CheckpointReason,
+    takenAt: z.iso.datetime({ offset: true }),
+    /** the migration's completion number then: studies completed after it have higher numbers */
+    highWater: z.number().int(),
+    counts: z.object({ migrated: z.number().int(), quarantined: z.number().int(), skipped: z.number().int(), pending: z.number().int() }),
+  })
+  .meta({ id: "MigrationCheckpoint" });
+export type MigrationCheckpoint = z.infer<typeof MigrationCheckpoint>;
+export const MigrationCheckpointList = z.object({ checkpoints: z.array(MigrationCheckpoint) }).meta({ id: "MigrationCheckpointList" });
+
+/** Back to a checkpoint: the studies completed after it are redone; who asks and why go into the event feed. */
+export const RollbackRequest = z
+  .object({
+    checkpointId: z.uuid("not a checkpoint id"),
+    reason: z.string().trim().min(3, "give a reason of at least 3 characters").max(2000),
+    requestedBy: PlanAuthor,
+  })
+  .strict()
+  .meta({ id: "RollbackRequest" });
+
+export const RolledBackStudy = z.object({
+  sourceId: z.string(),
+  studyInstanceUid: z.string(),
+  previousStatus: z.enum(["migrated", "quarantined", "skipped"]),
+  /** the record hash of its study_migrated event (null for a study that was quarantined or skipped) */
+  previousRecordHash: z.string().nullable(),
+  completionSeq: z.number().int(),
+});
+
+export const RollbackResult = z
+  .object({ migration: Migration, checkpoint: MigrationCheckpoint, studies: z.array(RolledBackStudy) })
+  .meta({ id: "RollbackResult" });
+export type RollbackResult = z.infer<typeof RollbackResult>;
+
 const ThroughputBucket = z.object({ bucket: z.string(), source: z.string(), migrated: z.number().int(), quarantined: z.number().int(), bytes: z.number() });
 
 export const MigrationDashboard = z

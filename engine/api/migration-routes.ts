@@ -14,11 +14,12 @@ import { claimDiscovery, claimRun, connectionTest, createMigration, discoverMigr
 import { lastSampleVerification, runSampleVerification } from "../migration/sample-verification";
 import { targetStudy } from "../migration/target-view";
 import { approvePlanVersion, createPlanVersion, listPlanVersions, notApprovedReason } from "../migration/plan-versions";
+import { listCheckpoints, rollbackToCheckpoint } from "../migration/checkpoints";
 import { migrationDashboardData } from "../migration/dashboard";
 import { resumeMigration, updateSettings } from "../migration/settings";
 import { windowOpen } from "../migration/windows";
 import { engineEvents } from "../store/schema";
-import { ApiError, CreateMigrationRequest, Uid, Migration, MigrationDashboard, MigrationPlan, MigrationReconciliation, MigrationSettings, PlanApprovalRequest, PlanVersion, PlanVersionList, PlanVersionRequest, QuarantinedStudy, ReviewDecision, SampleVerification, SampleVerificationRequest, VerificationReport } from "./contract";
+import { ApiError, CreateMigrationRequest, Migration, MigrationCheckpointList, MigrationDashboard, MigrationPlan, MigrationReconciliation, MigrationSettings, PlanApprovalRequest, PlanVersion, PlanVersionList, PlanVersionRequest, QuarantinedStudy, ReviewDecision, RollbackRequest, RollbackResult, SampleVerification, SampleVerificationRequest, Uid, VerificationReport } from "./contract";
 import { errors, json, SlugParams } from "./route-helpers";
 
 const MigrationParams = SlugParams.extend({ id: z.uuid("not a migration id").meta({ param: { name: "id", in: "path" } }) });
@@ -218,6 +219,25 @@ const routes = {
       200: json(MigrationDashboard, "Roll-ups (hourly throughput by source and modality, quarantine depth by category), breakdowns and events; with since, only what changed after it"),
       ...errors,
       404: json(ApiError, "No such migration"),
+    },
+  }),
+  checkpoints: createRoute({
+    method: "get",
+    path: "/v1/tenants/{slug}/migrations/{id}/checkpoints",
+    security: [{ bearer: [] }],
+    request: { params: MigrationParams },
+    responses: { 200: json(MigrationCheckpointList, "Every checkpoint (at each pause, window close and hourly while running), oldest first"), ...errors, 404: json(ApiError, "No such migration") },
+  }),
+  rollback: createRoute({
+    method: "post",
+    path: "/v1/tenants/{slug}/migrations/{id}/rollback",
+    security: [{ bearer: [] }],
+    request: { params: MigrationParams, body: { content: { "application/json": { schema: RollbackRequest } }, required: true } },
+    responses: {
+      200: json(RollbackResult, "Rolled back: the studies completed after the checkpoint are pending again (their earlier outcome kept); the migration is paused"),
+      ...errors,
+      404: json(ApiError, "No such migration, or the checkpoint is not this migration's"),
+      409: json(ApiError, "The migration is not paused or completed, or studies are still in flight"),
     },
   }),
   quarantine: createRoute({
@@ -469,6 +489,21 @@ export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; 
     const since = c.req.valid("query").since;
     const data = await migrationDashboardData(opts.db, id, since ? new Date(since) : null);
     return c.json({ migration: toApi(m), windowOpenNow: windowOpen((m.plan as z.infer<typeof MigrationPlan>).windows, new Date()), ...data }, 200);
+  });
+
+  app.openapi(routes.checkpoints, async (c) => {
+    const { slug, id } = c.req.valid("param");
+    const checkpoints = await listCheckpoints(opts.db, slug, id);
+    if (!checkpoints) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
+    return c.json({ checkpoints }, 200);
+  });
+
+  app.openapi(routes.rollback, async (c) => {
+    const { slug, id } = c.req.valid("param");
+    const r = await rollbackToCheckpoint(opts.db, slug, id, c.req.valid("json"));
+    if (!r.ok) return r.status === 404 ? c.json({ error: r.code, message: r.message }, 404) : c.json({ error: r.code, message: r.message }, 409);
+    // Left paused: a person resumes it, and the runners redo the studies then.
+    return c.json({ migration: toApi((await getMigration(opts.db, slug, id))!), checkpoint: r.checkpoint, studies: r.studies }, 200);
   });
 
   app.openapi(routes.quarantine, async (c) => {

@@ -6,8 +6,9 @@ import { and, asc, eq, gt, lt, sql } from "drizzle-orm";
 import type { EngineDb } from "../store/db";
 import { engineEvents, migrationDaily, migrationHourly, migrationQuarantineHourly, migrationTotals } from "../store/schema";
 
-// Events a dashboard and a report show: control, settings, decisions, completion (not one per study).
-const NOTABLE = ["migration.created", "migration.discovered", "migration.started", "migration.paused", "migration.resumed", "migration.settings_changed", "migration.completed", "migration.study_skipped", "migration.study_repaired", "migration.study_retried", "migration.study_escalated", "migration.files_skipped"];
+// Events a dashboard and a report show: control, settings, decisions, completion, rollbacks (not one per study, nor
+// the hourly checkpoints: the checkpoint list has those).
+const NOTABLE = ["migration.created", "migration.discovered", "migration.started", "migration.paused", "migration.resumed", "migration.settings_changed", "migration.completed", "migration.study_skipped", "migration.study_repaired", "migration.study_retried", "migration.study_escalated", "migration.files_skipped", "migration.rolled_back"];
 
 /** Days of hourly detail: the forecast's recency weighting and the four-week back-test need no more. */
 const HOURLY_DAYS = 35;

@@ -19,6 +19,7 @@ import { DicomWebError } from "../dicom/dicomweb";
 import type { MoveDestination } from "../dicom/retrieve";
 import type { EngineDb } from "../store/db";
 import { engineEvents, migrationInstances, migrations, migrationStudies } from "../store/schema";
+import { nextCompletion } from "./checkpoints";
 import { pixelDataProblem } from "./pixel-data";
 import { outranked } from "./priority";
 import { ByteRate } from "./bandwidth";
@@ -343,12 +344,15 @@ export async function migrateStudy(
     const now = new Date();
     const bytes = instances.reduce((n, i) => n + i.size, 0);
     const recorded = await db.transaction(async (tx) => {
+      // The completion's number first (checkpoints.ts): it orders this record against the migration's checkpoints.
+      const completionSeq = await nextCompletion(tx, m.id);
       // Only while this worker still holds the study: if its lease lapsed and another worker took the study over,
       // that worker records it (once).
       const mine = await tx
         .update(migrationStudies)
         .set({
           status: "migrated",
+          completionSeq,
           finishedAt: now,
           leaseUntil: null,
           quarantineCategory: null,
@@ -410,9 +414,10 @@ export async function migrateStudy(
   } catch (e) {
     const q = e instanceof Quarantine ? e : new Quarantine("transform_error", e instanceof Error ? e.message : String(e));
     const recorded = await db.transaction(async (tx) => {
+      const completionSeq = await nextCompletion(tx, m.id);
       const mine = await tx
         .update(migrationStudies)
-        .set({ status: "quarantined", finishedAt: new Date(), leaseUntil: null, quarantineCategory: q.category, quarantineEvidence: { message: q.message, ...q.evidence } })
+        .set({ status: "quarantined", completionSeq, finishedAt: new Date(), leaseUntil: null, quarantineCategory: q.category, quarantineEvidence: { message: q.message, ...q.evidence } })
         .where(held)
         .returning({ status: migrationStudies.status });
       if (!mine.length) return false;

@@ -6,6 +6,7 @@ import type { z } from "zod";
 import { RETRYABLE_CATEGORIES, type ReviewDecision } from "../api/contract";
 import type { EngineDb } from "../store/db";
 import { engineEvents, migrations, migrationStudies } from "../store/schema";
+import { nextCompletion, recordCheckpoint } from "./checkpoints";
 
 type StudyRow = typeof migrationStudies.$inferSelect;
 
@@ -20,11 +21,18 @@ const toApi = (s: StudyRow) => ({
   finishedAt: s.finishedAt?.toISOString() ?? null,
 });
 
+/** Running → paused, with a checkpoint of where it stood (under the row lock the update took); false when not running. */
 export async function pauseMigration(db: EngineDb, slug: string, id: string) {
   return db.transaction(async (tx) => {
-    const paused = await tx.update(migrations).set({ status: "paused", updatedAt: new Date() }).where(and(eq(migrations.id, id), eq(migrations.status, "running"))).returning();
+    // While paused nobody watches the window: a resume starts from what it sees then.
+    const paused = await tx
+      .update(migrations)
+      .set({ status: "paused", windowOpenSeen: null, updatedAt: new Date() })
+      .where(and(eq(migrations.id, id), eq(migrations.tenantSlug, slug), eq(migrations.status, "running")))
+      .returning();
     if (!paused.length) return false;
-    await tx.insert(engineEvents).values({ tenantSlug: slug, type: "migration.paused", payload: { migrationId: id } });
+    const checkpoint = await recordCheckpoint(tx, { id, tenantSlug: slug }, "pause");
+    await tx.insert(engineEvents).values({ tenantSlug: slug, type: "migration.paused", payload: { migrationId: id, checkpointId: checkpoint.id } });
     return true;
   });
 }
@@ -48,6 +56,8 @@ const notRetryable = (category: string | null) =>
  */
 export async function decideStudy(db: EngineDb, m: { id: string; tenantSlug: string; status: string }, d: z.infer<typeof ReviewDecision>) {
   return db.transaction(async (tx) => {
+    // The migration row before the study's, as every completion and a rollback take them (checkpoints.ts).
+    await tx.select({ id: migrations.id }).from(migrations).where(eq(migrations.id, m.id)).for("update");
     const where = and(eq(migrationStudies.migrationId, m.id), eq(migrationStudies.sourceId, d.sourceId), eq(migrationStudies.studyInstanceUid, d.studyInstanceUid), eq(migrationStudies.status, "quarantined"));
     const [row] = await tx.select().from(migrationStudies).where(where).for("update");
     if (!row) return null;
@@ -56,9 +66,11 @@ export async function decideStudy(db: EngineDb, m: { id: string; tenantSlug: str
     const decision = { decision: d.decision, reason: d.reason, signer: d.signer, at: new Date().toISOString(), previousCategory: row.quarantineCategory, patch: d.patch ?? null };
     const runsAgain = d.decision === "repair" || d.decision === "retry";
     const status = d.decision === "skip" ? "skipped" : runsAgain ? "pending" : "quarantined";
+    // A skip completes the study: it takes a completion number, so a rollback past it undoes the skip too.
+    const completionSeq = d.decision === "skip" ? await nextCompletion(tx, m.id) : undefined;
     const [after] = await tx
       .update(migrationStudies)
-      .set({ status, decision, ...(d.decision === "repair" ? { repairPatch: d.patch } : {}) })
+      .set({ status, decision, ...(completionSeq !== undefined ? { completionSeq } : {}), ...(d.decision === "repair" ? { repairPatch: d.patch } : {}) })
       .where(where)
       .returning();
     // A study that runs again makes a completed migration run again (the runners pick it up within a poll);

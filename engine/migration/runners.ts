@@ -8,6 +8,7 @@
 import { and, eq, like } from "drizzle-orm";
 import type { EngineDb } from "../store/db";
 import { migrations, migrationStudies } from "../store/schema";
+import { checkpointTick } from "./checkpoints";
 import { runMigration, type MigrationRuntime } from "./pipeline";
 
 const POLL_MS = 3000;
@@ -21,6 +22,8 @@ export class MigrationRunners {
     private readonly db: EngineDb,
     private readonly log: (s: string) => void,
     private readonly runtime: MigrationRuntime & { instanceId: string },
+    /** the engine's clock and the hourly checkpoint's interval (tests drive both) */
+    private readonly checkpoints: { now: () => Date; intervalMs?: number } = { now: () => new Date() },
   ) {}
 
   /**
@@ -49,7 +52,11 @@ export class MigrationRunners {
 
   private async poll() {
     const running = await this.db.select({ id: migrations.id }).from(migrations).where(eq(migrations.status, "running"));
-    for (const { id } of running) this.kick(id);
+    for (const { id } of running) {
+      this.kick(id);
+      // Checkpoints no request takes (a window closing, the hour passing): whichever engine process polls first.
+      await checkpointTick(this.db, id, this.checkpoints.now(), this.checkpoints.intervalMs).catch((e) => this.log(`migration ${id} checkpoint: ${e instanceof Error ? e.message : e}`));
+    }
   }
 
   /** Stops taking studies; the ones in flight finish (or their leases lapse if the process is killed). */

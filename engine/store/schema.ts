@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, check, customType, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, bigserial, boolean, check, customType, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 /** The configuration the engine applies per tenant, as last pushed by the console. */
 export const tenantConfigs = pgTable(
@@ -127,6 +127,14 @@ export const migrations = pgTable("migrations", {
   planVersion: integer("plan_version"),
   status: migrationStatus("status").notNull(),
   lastError: text("last_error"),
+  /**
+   * The number of the migration's latest study completion (migrated, quarantined or skipped). Each completion takes
+   * the next number under this row's lock, held until it commits, so numbers follow commit order and a checkpoint
+   * (migration_checkpoints.high_water) splits the studies exactly into done before it and after.
+   */
+  completionSeq: bigint("completion_seq", { mode: "number" }).notNull().default(0),
+  /** whether the plan's window was open when the runners last looked: open → closed records a window_close checkpoint */
+  windowOpenSeen: boolean("window_open_seen"),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
@@ -165,6 +173,8 @@ export const migrationStudies = pgTable(
     transformApplied: jsonb("transform_applied"),
     /** the approved plan version the study was migrated under (its record names it) */
     planVersion: integer("plan_version"),
+    /** the migration's completion number (migrations.completion_seq) of this study's latest completion; null while not done */
+    completionSeq: bigint("completion_seq", { mode: "number" }),
   },
   (t) => [
     primaryKey({ columns: [t.migrationId, t.sourceId, t.studyInstanceUid] }),
@@ -200,6 +210,60 @@ export const migrationInstances = pgTable(
     verifiedAt: timestamp("verified_at", { withTimezone: true }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.migrationId, t.sopInstanceUid] }), index("migration_instances_study").on(t.migrationId, t.studyInstanceUid)],
+);
+
+export const checkpointReason = ["pause", "window_close", "hourly"] as const;
+
+/**
+ * Where a migration stood at a moment: at every pause, when a window closes on it and hourly while it runs. The
+ * high-water mark is the migration's completion number then: studies with a higher number finished after it, and
+ * a rollback to the checkpoint puts exactly those back to pending.
+ */
+export const migrationCheckpoints = pgTable(
+  "migration_checkpoints",
+  {
+    id: uuid("id").primaryKey(),
+    migrationId: uuid("migration_id")
+      .notNull()
+      .references(() => migrations.id, { onDelete: "cascade" }),
+    /** 1, 2, … per migration */
+    seq: integer("seq").notNull(),
+    reason: text("reason", { enum: checkpointReason }).notNull(),
+    takenAt: timestamp("taken_at", { withTimezone: true }).notNull(),
+    highWater: bigint("high_water", { mode: "number" }).notNull(),
+    /** { migrated, quarantined, skipped, pending } (pending counts what is in flight too) */
+    counts: jsonb("counts").notNull(),
+  },
+  (t) => [uniqueIndex("migration_checkpoints_seq").on(t.migrationId, t.seq), check("migration_checkpoints_reason", sql`${t.reason} in ('pause', 'window_close', 'hourly')`)],
+);
+
+/**
+ * A study's earlier outcome, kept when a rollback put it back to pending: its row as it was, its verified instances
+ * and its record hash, with the checkpoint, the reason and who asked. The redo writes the new outcome on the study
+ * row; both stay, here and in the event feed.
+ */
+export const migrationStudyHistory = pgTable(
+  "migration_study_history",
+  {
+    // A uuid, not a serial: rows restored from a backup (scripts/migration-restore.ts) keep their ids without a
+    // sequence behind them to collide with.
+    id: uuid("id").primaryKey(),
+    migrationId: uuid("migration_id")
+      .notNull()
+      .references(() => migrations.id, { onDelete: "cascade" }),
+    sourceId: text("source_id").notNull(),
+    studyInstanceUid: text("study_instance_uid").notNull(),
+    checkpointId: uuid("checkpoint_id")
+      .notNull()
+      .references(() => migrationCheckpoints.id, { onDelete: "cascade" }),
+    reason: text("reason").notNull(),
+    /** { userId, name } */
+    requestedBy: jsonb("requested_by").notNull(),
+    supersededAt: timestamp("superseded_at", { withTimezone: true }).notNull(),
+    /** the study row's outcome fields, its record hash and its migration_instances rows, as they were */
+    previous: jsonb("previous").notNull(),
+  },
+  (t) => [index("migration_study_history_study").on(t.migrationId, t.sourceId, t.studyInstanceUid)],
 );
 
 /** A filesystem or DICOMDIR source's files, per study, as discovery found them: what extraction copies. */

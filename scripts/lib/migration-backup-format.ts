@@ -22,6 +22,10 @@ export const BACKUP_TABLES = [
   { name: "migrations", key: "id", order: "id" },
   { name: "migration_plan_versions", key: "migration_id", order: "version" },
   { name: "migration_studies", key: "migration_id", order: "source_id, study_instance_uid" },
+  // Checkpoints before the study history that names them; their high-water marks are the migration's own
+  // completion numbers (migrations.completion_seq), so they hold in the restoring database too.
+  { name: "migration_checkpoints", key: "migration_id", order: "seq", since: "0021_migration_checkpoints" },
+  { name: "migration_study_history", key: "migration_id", order: "superseded_at, source_id, study_instance_uid, id", since: "0021_migration_checkpoints" },
   { name: "migration_instances", key: "migration_id", order: "sop_instance_uid" },
   { name: "migration_source_files", key: "migration_id", order: "source_id, path" },
   // Evidence by blob id, size and SHA-256 only: the bytes stay in the engine's blob store, encrypted with the tenant's key.
@@ -41,7 +45,10 @@ export const BackupContent = z.object({
   takenAt: z.iso.datetime({ offset: true }),
   /** the last engine schema migration of the database it was taken from (engine/store/migrations) */
   engineSchema: z.string(),
-  tables: z.strictObject(Object.fromEntries(BACKUP_TABLES.map((t) => [t.name, z.array(Row)])) as Record<BackupTable, z.ZodArray<typeof Row>>),
+  // A table added to the list later (`since`) is absent from older backups: those restore with none of its rows.
+  tables: z.strictObject(
+    Object.fromEntries(BACKUP_TABLES.map((t) => [t.name, "since" in t ? z.array(Row).default([]) : z.array(Row)])) as unknown as Record<BackupTable, z.ZodArray<typeof Row>>,
+  ),
   /** the migration's outbox events, for the record: a restore does not replay them (the audit chain has them) */
   events: z.array(Row),
 });

@@ -264,8 +264,8 @@ export type MigrationRecordReport = { ok: boolean; migrationId: string; studies:
 /**
  * Checks an engine verification report against the audit chain: every migrated study's record, recomputed from the
  * report, must hash to the recordHash its `migration.study_migrated` entry sealed into the chain when it was
- * migrated. A record edited in the engine database afterwards (a hash, a UID, an instance added or removed) then
- * differs, and the study is named. Feed it the export's lines (after the chain itself verified), then finish.
+ * migrated (its latest: a study redone after a rollback is checked against the redo's). A record edited in the
+ * engine database afterwards (a hash, a UID, an instance added or removed) then differs, and the study is named. Feed it the export's lines (after the chain itself verified), then finish.
  */
 export function createMigrationRecordCheck(report: MigrationReportForCheck) {
   const sealed = new Map<string, { seq: number; recordHash: string; record: StudyRecord | null }>();
@@ -273,7 +273,15 @@ export function createMigrationRecordCheck(report: MigrationReportForCheck) {
   if (reportSha256(report) !== report.reportSha256) problems.push({ studyInstanceUid: null, seq: null, problem: "the report's content does not match its reportSha256: it was changed after the engine exported it" });
   return {
     line(text: string) {
-      if (!text.startsWith(ENTRY_PREFIX) || !text.includes('"action":"migration.study_migrated"')) return;
+      if (!text.startsWith(ENTRY_PREFIX)) return;
+      // A rollback to a checkpoint put these studies back to be redone: their sealed records are history (kept in the
+      // chain), and until a redo seals a new one the report rightly leaves them out.
+      if (text.includes('"action":"migration.rolled_back"')) {
+        const { entry } = JSON.parse(text) as { entry: { action: string; after: { migrationId?: string; studies?: { studyInstanceUid: string }[] } } };
+        if (entry.action === "migration.rolled_back" && entry.after?.migrationId === report.migrationId) for (const s of entry.after.studies ?? []) sealed.delete(s.studyInstanceUid);
+        return;
+      }
+      if (!text.includes('"action":"migration.study_migrated"')) return;
       const { entry } = JSON.parse(text) as { entry: { seq: number; action: string; after: { migrationId?: string; studyInstanceUid?: string; recordHash?: string; record?: StudyRecord } } };
       const a = entry.after;
       if (entry.action !== "migration.study_migrated" || a?.migrationId !== report.migrationId || !a.studyInstanceUid) return;

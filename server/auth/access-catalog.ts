@@ -102,6 +102,7 @@ export const ACTIONS: Record<string, AccessRule> = {
   "server/migrations/actions.ts#pauseMigrationAction": tenant("migrations.control"),
   "server/migrations/actions.ts#resumeMigrationAction": tenant("migrations.control"),
   "server/migrations/actions.ts#updateMigrationSettingsAction": tenant("migrations.control"),
+  "server/migrations/actions.ts#rollbackMigrationAction": tenant("migrations.control"),
   "server/migrations/actions.ts#generateReportAction": tenant("migrations.report"),
   "server/migrations/plan-form-actions.ts#createPlanAction": tenant("migrations.operate"),
   "server/migrations/plan-form-actions.ts#savePlanVersionAction": tenant("migrations.operate"),

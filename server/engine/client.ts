@@ -14,11 +14,14 @@ import {
   QuarantineItem,
   QuarantinePage,
   Migration,
+  MigrationCheckpointList,
   MigrationDashboard,
   MigrationReconciliation,
   MigrationSettings,
   PurgeRequest,
   ResultDetail,
+  RollbackRequest,
+  RollbackResult,
   ResultPage,
   RetentionPreview,
   RouterInfo,
@@ -170,6 +173,12 @@ export function createEngineClient(opts: { url: string; token: string; fetch?: t
     resumeMigration: async (slug: string, id: string) => (await call(Migration, "POST", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/resume`, {}))!,
     updateMigrationSettings: async (slug: string, id: string, settings: MigrationSettings) =>
       (await call(Migration, "PATCH", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/settings`, MigrationSettings.parse(settings)))!,
+    /** Every checkpoint of the migration, oldest first; null when no such migration. */
+    migrationCheckpoints: async (slug: string, id: string) =>
+      (await call(MigrationCheckpointList, "GET", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/checkpoints`, undefined, true))?.checkpoints ?? null,
+    /** Back to a checkpoint: the studies completed after it are redone; 409 (EngineError) unless paused or completed with nothing in flight. */
+    rollbackMigration: async (slug: string, id: string, body: z.input<typeof RollbackRequest>) =>
+      (await call(RollbackResult, "POST", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/rollback`, RollbackRequest.parse(body)))!,
     /** Roll-ups for the dashboard; with `since` (a previous answer's asOf) only what changed after it. */
     migrationDashboard: (slug: string, id: string, since?: string) =>
       call(MigrationDashboard, "GET", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/dashboard${queryString({ since })}`, undefined, true),

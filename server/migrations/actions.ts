@@ -4,7 +4,7 @@ import { actionResult, formFields } from "../action-result";
 import { rolesFor } from "../auth/permissions";
 import { requireTenantRole } from "../auth/session";
 import { generateReport } from "./reports";
-import { pauseMigration, resumeMigration, updateMigrationSettings } from "./service";
+import { pauseMigration, resumeMigration, rollbackMigration, updateMigrationSettings } from "./service";
 
 export async function pauseMigrationAction(slug: string, id: string) {
   const ctx = await requireTenantRole(slug, ...rolesFor("migrations.control"));
@@ -19,6 +19,16 @@ export async function resumeMigrationAction(slug: string, id: string) {
   return actionResult(async () => {
     await resumeMigration(ctx, id);
     return { message: "Resumed." };
+  });
+}
+
+export async function rollbackMigrationAction(slug: string, id: string, _prev: unknown, form: FormData) {
+  const ctx = await requireTenantRole(slug, ...rolesFor("migrations.control"));
+  return actionResult(async () => {
+    const f = formFields(form);
+    const r = await rollbackMigration(ctx, id, { checkpointId: f.checkpointId ?? "", reason: f.reason ?? "" });
+    const n = r.studies.length;
+    return { message: `Rolled back to checkpoint ${r.checkpoint.seq}: ${n} ${n === 1 ? "study" : "studies"} to redo. The migration is paused: resume it to redo them.` };
   });
 }
 

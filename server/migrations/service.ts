@@ -64,6 +64,36 @@ export async function resumeMigration(ctx: TenantContext, id: string) {
   return m;
 }
 
+export async function migrationCheckpoints(ctx: Pick<TenantContext, "tenantSlug">, id: string) {
+  const list = await engineClientFromEnv().migrationCheckpoints(ctx.tenantSlug, MigrationId.parse(id));
+  if (!list) throw new NotFoundError("No such migration in this tenant.");
+  return list;
+}
+
+export const RollbackForm = z.object({
+  checkpointId: z.uuid("Choose a checkpoint."),
+  reason: z.string().trim().min(3, "Give a reason of at least 3 characters.").max(2000, "At most 2000 characters."),
+});
+
+/** Back to a checkpoint; the audit entry names it and the studies put back, with the person's reason. */
+export async function rollbackMigration(ctx: TenantContext, id: string, input: z.input<typeof RollbackForm>) {
+  const f = RollbackForm.parse(input);
+  const r = await engineClientFromEnv().rollbackMigration(ctx.tenantSlug, MigrationId.parse(id), {
+    checkpointId: f.checkpointId,
+    reason: f.reason,
+    requestedBy: { userId: ctx.actor.userId, name: ctx.actor.name },
+  });
+  await audit(
+    ctx,
+    "migrations.rollback",
+    r.migration.id,
+    { checkpoint: { id: r.checkpoint.id, seq: r.checkpoint.seq, reason: r.checkpoint.reason, takenAt: r.checkpoint.takenAt } },
+    { status: r.migration.status, redo: r.studies.map((s) => ({ sourceId: s.sourceId, studyInstanceUid: s.studyInstanceUid, previousStatus: s.previousStatus, previousRecordHash: s.previousRecordHash })) },
+    f.reason,
+  );
+  return r;
+}
+
 const MB = 1_000_000;
 /** Megabytes per second in the form ("" = no cap), bytes per second to the engine. */
 const CapMbps = z

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { CheckpointList } from "@/components/migrations/checkpoints";
 import { ControlPanel } from "@/components/migrations/control-panel";
 import { LaunchPanel } from "@/components/migrations/plan-form-launch";
 import { MigrationDashboard } from "@/components/migrations/migration-dashboard";
@@ -10,11 +11,11 @@ import { can, rolesFor } from "@/server/auth/permissions";
 import { requireTenantRole } from "@/server/auth/session";
 import { tryEngine } from "@/server/engine/client";
 import { NotFoundError } from "@/server/errors";
-import { generateReportAction, pauseMigrationAction, resumeMigrationAction, updateMigrationSettingsAction } from "@/server/migrations/actions";
+import { generateReportAction, pauseMigrationAction, resumeMigrationAction, rollbackMigrationAction, updateMigrationSettingsAction } from "@/server/migrations/actions";
 import { discoverAction, startAction } from "@/server/migrations/plan-form-actions";
 import { inventory } from "@/server/migrations/plans";
 import { listReports } from "@/server/migrations/reports";
-import { migrationDashboard } from "@/server/migrations/service";
+import { migrationCheckpoints, migrationDashboard } from "@/server/migrations/service";
 
 export const metadata: Metadata = { title: "Migration" };
 
@@ -26,6 +27,7 @@ export default async function MigrationPage({ params }: { params: Promise<{ tena
   if (data.ok && !data.value) notFound();
   const control = can(ctx.roles, "migrations.control");
   const reports = data.ok && data.value ? await listReports(ctx, id) : [];
+  const checkpoints = data.ok && data.value ? await migrationCheckpoints(ctx, id) : [];
   const operate = can(ctx.roles, "migrations.operate");
   const m = data.ok ? data.value!.migration : null;
   const inv = operate && m && m.status !== "created" && m.status !== "discovering" ? await inventory(ctx, id) : null;
@@ -78,6 +80,14 @@ export default async function MigrationPage({ params }: { params: Promise<{ tena
                 save={updateMigrationSettingsAction.bind(null, ctx.tenantSlug, id)}
               />
             ) : undefined
+          }
+          checkpoints={
+            <CheckpointList
+              checkpoints={checkpoints}
+              status={data.value!.migration.status}
+              doneNow={data.value!.migration.counts.migrated + data.value!.migration.counts.quarantined + data.value!.migration.counts.skipped}
+              rollback={control ? rollbackMigrationAction.bind(null, ctx.tenantSlug, id) : undefined}
+            />
           }
         />
       )}
