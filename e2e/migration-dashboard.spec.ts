@@ -135,8 +135,22 @@ test.describe("migration dashboard", () => {
       await expect(page.getByTestId("state")).toHaveText("finished", { timeout: 180_000 });
       await expect(page.getByTestId("progress")).toContainText("100 %");
 
+      // Roll back to the pause's checkpoint: what completed after it goes back to pending, the migration waits
+      // paused, and resuming redoes exactly those studies.
+      await page.reload();
+      const atPauseRow = page.getByTestId("checkpoint").filter({ hasText: "paused" }).first();
+      await atPauseRow.getByRole("button", { name: "Roll back to here…" }).click();
+      await atPauseRow.getByRole("textbox").fill("target volume remounted read-only during the night");
+      await atPauseRow.getByRole("button", { name: "Roll back…" }).click();
+      await atPauseRow.getByRole("button", { name: "Confirm rollback" }).click();
+      await expect(page.getByTestId("rollback-result")).toContainText(`${STUDIES - atPause} studies to redo`);
+      expect((await engineApi(`/v1/tenants/northside/migrations/${id}`)).body).toMatchObject({ status: "paused", counts: { migrated: atPause, pending: STUDIES - atPause } });
+      await page.reload();
+      await page.getByRole("button", { name: "Resume" }).click();
+      await expect(page.getByTestId("state")).toHaveText("finished", { timeout: 180_000 });
+
       // Audited, with the grant: pause, resume and both settings changes.
-      for (const action of ["migrations.pause", "migrations.resume", "migrations.settings"]) {
+      for (const action of ["migrations.pause", "migrations.resume", "migrations.settings", "migrations.rollback"]) {
         await page.goto(`${webUrl()}/t/northside/audit?action=${action}&target=migration:${id}`);
         await expect(page.getByTestId("audit-entries")).toContainText(action);
         await expect(page.getByTestId("audit-entries")).toContainText("engineer@vendor.test");
