@@ -29,7 +29,7 @@ export async function closeDb() {
 }
 
 /** Transaction-local settings read by the RLS policies (`true` = local to this transaction), in one round trip. */
-async function setLocals(tx: Tx, settings: Record<string, string>) {
+export async function setLocals(tx: Tx, settings: Record<string, string>) {
   const calls = Object.entries(settings).map(([k, v]) => sql`set_config(${k}, ${v}, true)`);
   await tx.execute(sql`select ${sql.join(calls, sql`, `)}`);
 }

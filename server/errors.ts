@@ -34,3 +34,9 @@ export class NotFoundError extends Error {
     this.name = "NotFoundError";
   }
 }
+
+/** PostgreSQL's error code and constraint, from a driver error or the query error that wraps it. */
+export const pgCode = (e: unknown): { code?: string; constraint_name?: string } => {
+  const err = e as { code?: string; cause?: { code?: string; constraint_name?: string } };
+  return err.cause ?? err;
+};

@@ -1,7 +1,7 @@
 "use client";
 
 import clsx from "clsx";
-import { Clock, FileWarning, Inbox, KeyRound, LayoutDashboard, Network, RadioTower, ScrollText, ShieldCheck, Truck, Webhook } from "lucide-react";
+import { Clock, FileWarning, Inbox, KeyRound, LayoutDashboard, Network, RadioTower, ScrollText, ShieldCheck, Truck, Users, Webhook } from "lucide-react";
 import Link from "next/link";
 import { useParams, usePathname } from "next/navigation";
 import { can } from "@/server/auth/permissions";
@@ -24,6 +24,7 @@ export function Sidebar({ tenants, isEngineer }: { tenants: MyTenant[]; isEngine
           { href: `/t/${current.slug}/quarantine`, label: "Quarantine review", icon: FileWarning, permission: "quarantine.view" as const },
           { href: `/t/${current.slug}/webhooks`, label: "Webhooks", icon: Webhook, permission: "webhooks.view" as const },
           { href: `/t/${current.slug}/audit`, label: "Audit log", icon: ScrollText, permission: "audit.view" as const },
+          { href: `/t/${current.slug}/members`, label: "Members", icon: Users, permission: "members.view" as const },
           { href: `/t/${current.slug}/break-glass`, label: "Vendor access", icon: KeyRound, permission: "break-glass.view" as const },
         ].filter((i) => can(current.roles, i.permission))
       : []),

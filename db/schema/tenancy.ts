@@ -71,6 +71,9 @@ export const memberships = pgTable(
     userId: uuid("user_id").references(() => users.id),
     role: tenantRole("role").notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    /** an invitation not yet taken up lapses then (null: it does not lapse, as for the seed's and a tenant's first admin) */
+    invitationExpiresAt: timestamp("invitation_expires_at", { withTimezone: true }),
+    invitedBy: text("invited_by"),
   },
   (t) => [
     unique("memberships_tenant_email_role").on(t.tenantId, t.email, t.role),

@@ -6,7 +6,7 @@ import { AeTitle } from "@/engine/api/contract";
 import { appendAudit } from "../audit/append";
 import type { TenantContext } from "../context";
 import { withTenant, type Tx } from "../db";
-import { InputError } from "../errors";
+import { InputError, pgCode } from "../errors";
 import { echoEngine } from "./echo";
 
 export const AeTitleKind = z.enum(["called", "calling"], { error: "kind must be called or calling" });
@@ -24,11 +24,6 @@ async function bumpVersion(tx: Tx, tenantId: string) {
   const [c] = await tx.update(tenantConfigs).set({ version: sql`${tenantConfigs.version} + 1`, updatedAt: sql`now()` }).where(eq(tenantConfigs.tenantId, tenantId)).returning();
   return c!.version;
 }
-
-const pgCode = (e: unknown): { code?: string; constraint_name?: string } => {
-  const err = e as { code?: string; cause?: { code?: string; constraint_name?: string } };
-  return err.cause ?? err;
-};
 
 export async function addAeTitle(ctx: TenantContext, input: z.input<typeof AeTitleInput>) {
   const { kind, aeTitle } = AeTitleInput.parse(input);

@@ -23,6 +23,9 @@ const WRITERS = ["tenant_admin", "engineer_read_write"] as const;
 export const PERMISSIONS = {
   "overview.view": READERS,
   "settings.view": ["tenant_admin"],
+  // The tenant's own people, never a vendor under a grant: who is a member, with which role.
+  "members.view": ["tenant_admin"],
+  "members.manage": ["tenant_admin"],
   "settings.update": ["tenant_admin"],
   "hold-queue.view": READERS,
   "hold-queue.purge": WRITERS,

@@ -1,5 +1,5 @@
 import "server-only";
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, gt, isNull, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import { memberships, users } from "@/db/schema";
 import { appendAudit } from "../audit/append";
@@ -41,7 +41,8 @@ export async function recordSignIn(claims: IdTokenClaims, isEngineer: boolean) {
       linked = await tx
         .update(memberships)
         .set({ userId: user.id })
-        .where(and(eq(memberships.email, email), isNull(memberships.userId)))
+        // An invitation that lapsed is not taken up: the admin invites again.
+        .where(and(eq(memberships.email, email), isNull(memberships.userId), or(isNull(memberships.invitationExpiresAt), gt(memberships.invitationExpiresAt, sql`now()`))))
         .returning({ tenantId: memberships.tenantId, role: memberships.role });
     }
     const actor = { userId: user.id, name, email, roles: isEngineer ? ["engineer"] : [] };

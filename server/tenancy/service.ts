@@ -4,9 +4,9 @@ import { z } from "zod";
 import { aeTitles, memberships, tenantConfigs, tenants } from "@/db/schema";
 import { AeTitle, TenantSlug } from "@/engine/api/contract";
 import { appendAudit } from "../audit/append";
-import { systemContext, type TenantContext, type UserContext } from "../context";
-import { withSystem, withTenant, withUser } from "../db";
-import { InputError } from "../errors";
+import { systemContext, type Actor, type TenantContext, type UserContext } from "../context";
+import { setLocals, withSystem, withTenant, withUser } from "../db";
+import { InputError, pgCode } from "../errors";
 import { TENANT_ROLES, type TenantRole } from "../auth/permissions";
 
 export const NewTenantInput = z.object({
@@ -20,27 +20,40 @@ export const NewTenantInput = z.object({
     .default([]),
 });
 
-/** Creates a tenant with its desired config, AE titles and invitations, audited in the tenant's chain. */
-export async function createTenant(input: z.input<typeof NewTenantInput>, by = "seed") {
+/** How long an invitation waits to be taken up at its first sign-in. */
+export const INVITATION_DAYS = 14;
+
+/**
+ * Creates a tenant with its desired config, AE titles and invitations in one transaction: audited in the global
+ * chain (who created it, when an engineer did) and in the tenant's own. The engine gets the config through the
+ * worker's reconcile. `by` is the seed's name, or the engineer who creates it (invitations then lapse).
+ */
+export async function createTenant(input: z.input<typeof NewTenantInput>, by: string | Actor = "seed") {
   const parsed = NewTenantInput.safeParse(input);
   if (!parsed.success) throw new InputError("Invalid tenant", z.flattenError(parsed.error).fieldErrors as Record<string, string[]>);
   const t = parsed.data;
-  const [created] = await withSystem((tx) =>
-    tx.insert(tenants).values({ slug: t.slug, name: t.name }).onConflictDoNothing().returning(),
-  );
-  if (!created) throw new InputError(`A tenant with slug "${t.slug}" already exists`, { slug: ["already in use"] });
-  const ctx = systemContext(created.id, by);
-  await withTenant(ctx, async (tx) => {
+  return withSystem(async (tx) => {
+    const [created] = await tx.insert(tenants).values({ slug: t.slug, name: t.name }).onConflictDoNothing().returning();
+    if (!created) throw new InputError(`A tenant with slug "${t.slug}" already exists`, { slug: ["already in use"] });
+    const actor = typeof by === "string" ? systemContext(created.id, by).actor : by;
+    if (typeof by !== "string") await appendAudit(tx, { tenantId: null, actor }, { action: "ops.tenant.create", target: `tenant:${t.slug}`, after: { name: t.name, ttlDays: t.ttlDays, calledAeTitles: t.calledAeTitles, members: t.members } });
+    await setLocals(tx, { "app.tenant_id": created.id });
     await tx.insert(tenantConfigs).values({ tenantId: created.id, ttlDays: t.ttlDays, version: 1 });
     const titles = [
       ...t.calledAeTitles.map((aeTitle) => ({ tenantId: created.id, kind: "called" as const, aeTitle })),
       ...t.allowedCallingAeTitles.map((aeTitle) => ({ tenantId: created.id, kind: "calling" as const, aeTitle })),
     ];
-    if (titles.length) await tx.insert(aeTitles).values(titles);
-    if (t.members.length) await tx.insert(memberships).values(t.members.map((m) => ({ tenantId: created.id, ...m })));
-    await appendAudit(tx, { tenantId: created.id, actor: ctx.actor }, { action: "tenant.create", target: `tenant:${t.slug}`, after: t });
+    // Called AE titles are unique across tenants (an index RLS does not hide); the message names no other tenant.
+    if (titles.length)
+      await tx.insert(aeTitles).values(titles).catch((e) => {
+        if (pgCode(e).constraint_name === "ae_titles_called_unique") throw new InputError("A called AE title already routes to another tenant.", { calledAeTitles: ["already in use by another tenant"] });
+        throw e;
+      });
+    const expires = typeof by === "string" ? null : new Date(Date.now() + INVITATION_DAYS * 86_400_000);
+    if (t.members.length) await tx.insert(memberships).values(t.members.map((m) => ({ tenantId: created.id, ...m, invitationExpiresAt: expires, invitedBy: actor.name })));
+    await appendAudit(tx, { tenantId: created.id, actor }, { action: "tenant.create", target: `tenant:${t.slug}`, after: t });
+    return created;
   });
-  return created;
 }
 
 export type MyTenant = { id: string; slug: string; name: string; roles: TenantRole[] };

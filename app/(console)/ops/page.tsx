@@ -2,10 +2,12 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { GrantButton } from "@/components/break-glass/grant-controls";
 import { GrantRequestForm } from "@/components/break-glass/request-form";
+import { CreateTenantForm } from "@/components/tenancy/create-tenant-form";
 import { formatTime } from "@/components/ui/format";
 import { endGrantAction, prepareGrantAction } from "@/server/break-glass/actions";
 import { listMyGrants } from "@/server/break-glass/service";
 import { requireEngineer } from "@/server/auth/session";
+import { createTenantAction } from "@/server/tenancy/actions";
 import { tenantsOverview } from "@/server/tenancy/operations";
 
 export const metadata: Metadata = { title: "Operations" };
@@ -42,6 +44,11 @@ export default async function OpsPage({ searchParams }: { searchParams: Promise<
           ))}
         </tbody>
       </table>
+
+      <section className="space-y-3">
+        <h2 className="text-lg font-semibold">Create a tenant</h2>
+        <CreateTenantForm action={createTenantAction} />
+      </section>
 
       <section className="space-y-3">
         <h2 className="text-lg font-semibold">Your break-glass grants</h2>

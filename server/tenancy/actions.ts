@@ -1,0 +1,44 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { actionResult, formFields } from "../action-result";
+import { rolesFor } from "../auth/permissions";
+import { requireEngineer, requireTenantRole } from "../auth/session";
+import { changeRole, inviteMember, removeMember } from "./members";
+import { createTenantAsEngineer } from "./operations";
+
+export async function createTenantAction(_prev: unknown, form: FormData) {
+  const user = await requireEngineer();
+  return actionResult(async () => {
+    const t = await createTenantAsEngineer(user, formFields(form));
+    revalidatePath("/ops");
+    return { message: `Created ${t.name} (${t.slug}); its admin is invited and the engine gets its configuration within a minute.` };
+  });
+}
+
+export async function inviteMemberAction(slug: string, _prev: unknown, form: FormData) {
+  const ctx = await requireTenantRole(slug, ...rolesFor("members.manage"));
+  return actionResult(async () => {
+    const m = await inviteMember(ctx, formFields(form));
+    revalidatePath(`/t/${ctx.tenantSlug}/members`);
+    return { message: `Invited ${m.email} as ${m.role}; the invitation is taken up at their first sign-in.` };
+  });
+}
+
+export async function changeRoleAction(slug: string, id: string, _prev: unknown, form: FormData) {
+  const ctx = await requireTenantRole(slug, ...rolesFor("members.manage"));
+  return actionResult(async () => {
+    const m = await changeRole(ctx, id, formFields(form).role);
+    revalidatePath(`/t/${ctx.tenantSlug}/members`);
+    return { message: `${m.email} is now ${m.role}.` };
+  });
+}
+
+export async function removeMemberAction(slug: string, id: string) {
+  const ctx = await requireTenantRole(slug, ...rolesFor("members.manage"));
+  return actionResult(async () => {
+    await removeMember(ctx, id);
+    revalidatePath(`/t/${ctx.tenantSlug}/members`);
+    return { message: "Removed." };
+  });
+}
