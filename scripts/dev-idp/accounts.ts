@@ -19,6 +19,9 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
   { sub: "demo-senior-northside", email: "senior@northside.test", name: "Sam Senior", groups: [], description: "senior reviewer, Northside Health (escalations)" },
   { sub: "demo-lead-northside", email: "lead@northside.test", name: "Mia Lead", groups: [], description: "migration operator, Northside Health (plans and runs migrations)" },
   { sub: "demo-reviewer-lakeview", email: "reviewer@lakeview.test", name: "Lena Reviewer", groups: [], description: "clinical reviewer, Lakeview Imaging" },
+  // In no tenant until an engineer creates one and invites them (the onboarding path, e2e/onboarding.spec.ts).
+  { sub: "demo-admin-harbor", email: "admin@harbor.test", name: "Hana Harbor", groups: [], description: "no tenant yet: an engineer creates Harbor Clinic and invites them as its admin" },
+  { sub: "demo-reviewer-harbor", email: "reviewer@harbor.test", name: "Hugo Reviewer", groups: [], description: "no tenant yet: Harbor Clinic's admin invites them" },
   { sub: "demo-engineer", email: "engineer@vendor.test", name: "Evan Engineer", groups: [DEV_ENGINEER_GROUP], description: "vendor engineer (operations)" },
 ];
 

@@ -1,0 +1,87 @@
+// Onboarding without the seed: an engineer creates a tenant in /ops with a called AE title and invites its admin;
+// the admin signs in, invites a reviewer and sets the TTL; a vendor's storescu to the new AE title lands in the new
+// tenant's hold queue; the reviewer, once removed, is refused on the next request.
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { expect, test, type Browser } from "@playwright/test";
+import { PYDICOM_TEST_FILES } from "../test/dcmtk";
+import { signIn, webUrl } from "./helpers";
+
+const engine = (p: string) => fetch(`${process.env.E2E_ENGINE_ADMIN_URL}${p}`, { headers: { authorization: `Bearer ${process.env.E2E_ENGINE_ADMIN_TOKEN}` } });
+
+async function signedIn(browser: Browser, email: string, to: string) {
+  const page = await (await browser.newContext()).newPage();
+  await signIn(page, email, "demo", to);
+  return page;
+}
+
+/** storescu to the AE title; false while the engine does not route it yet (the association is rejected). */
+function vendorSends(calledAe: string) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "onboard-"));
+  const f = path.join(dir, "ct.dcm");
+  copyFileSync(path.join(PYDICOM_TEST_FILES, "CT_small.dcm"), f);
+  execFileSync("dcmodify", ["-nb", "-gin", f]);
+  try {
+    execFileSync("storescu", ["-aet", "AI_VENDOR", "-aec", calledAe, "localhost", process.env.E2E_ENGINE_DICOM_PORT!, f], { stdio: "ignore" });
+  } catch {
+    return null;
+  }
+  return /\[(.*)\]/.exec(execFileSync("dcmdump", ["+P", "0008,0018", f]).toString())![1]!;
+}
+
+test("an engineer creates a tenant and invites its admin, who invites a reviewer; the new AE title routes", async ({ browser }) => {
+  test.setTimeout(180_000);
+  const ops = await signedIn(browser, "engineer@vendor.test", "/ops");
+  const form = ops.getByTestId("create-tenant-form");
+  // A bad slug is refused next to its field; what was typed stays.
+  await form.locator('[data-field="name"]').fill("Harbor Clinic");
+  await form.locator('[data-field="slug"]').fill("Harbor Clinic");
+  await form.locator('[data-field="calledAeTitles"]').fill("HARBOR");
+  await form.locator('[data-field="adminEmail"]').fill("admin@harbor.test");
+  await form.getByRole("button", { name: "Create tenant" }).click();
+  await expect(form.locator('[data-error-for="slug"]')).toBeVisible();
+  await expect(form.locator('[data-field="adminEmail"]')).toHaveValue("admin@harbor.test");
+  await form.locator('[data-field="slug"]').fill("harbor");
+  await form.getByRole("button", { name: "Create tenant" }).click();
+  await expect(ops.getByTestId("create-tenant-result")).toContainText("Created Harbor Clinic (harbor)");
+  await expect(ops.getByTestId("ops-tenants")).toContainText("harbor");
+  await ops.context().close();
+
+  // The invited admin signs in and lands in the new tenant; the engine gets its config.
+  const admin = await signedIn(browser, "admin@harbor.test", "/t/harbor");
+  await expect(admin.getByTestId("config-sync")).toHaveText(/Applied \(version 1\)/, { timeout: 60_000 });
+  await admin.goto(`${webUrl()}/t/harbor/members`);
+  const invite = admin.getByTestId("invite-form");
+  await invite.locator('input[name="email"]').fill("reviewer@harbor.test");
+  await invite.getByRole("button", { name: "Invite" }).click();
+  await expect(admin.getByTestId("invite-result")).toContainText("Invited reviewer@harbor.test as clinical_reviewer");
+  await expect(admin.locator('[data-testid="member"][data-email="reviewer@harbor.test"]')).toContainText("invited by Hana Harbor");
+
+  // The TTL, then a vendor's study to the new AE title lands in Harbor's hold queue.
+  await admin.goto(`${webUrl()}/t/harbor/retention`);
+  await admin.getByLabel(/New TTL/).fill("5");
+  await admin.getByRole("button", { name: "Save" }).click();
+  await expect(admin.getByTestId("apply-status")).toContainText("Applied by the engine", { timeout: 60_000 });
+  let sop: string | null = null;
+  await expect.poll(() => (sop = vendorSends("HARBOR")), { timeout: 60_000, intervals: [2000] }).not.toBeNull();
+  await admin.goto(`${webUrl()}/t/harbor/hold-queue`);
+  await expect(admin.locator(`[data-testid=hold-queue-row][data-sop-instance-uid="${sop}"]`)).toBeVisible({ timeout: 30_000 });
+  const held = (await (await engine("/v1/tenants/harbor/results?status=held,notified,pulled&limit=50")).json()).results as { expiresAt: string; receivedAt: string }[];
+  expect(Date.parse(held[0]!.expiresAt) - Date.parse(held[0]!.receivedAt)).toBe(5 * 86_400_000);
+
+  // The reviewer signs in into Harbor; removed by the admin, their next request is refused.
+  const reviewer = await signedIn(browser, "reviewer@harbor.test", "/t/harbor/hold-queue");
+  await expect(reviewer.getByTestId("hold-queue")).toBeVisible();
+  await admin.goto(`${webUrl()}/t/harbor/members`);
+  const row = admin.locator('[data-testid="member"][data-email="reviewer@harbor.test"]');
+  await expect(row).toContainText("signed in");
+  await row.getByRole("button", { name: "Remove…" }).click();
+  await row.getByRole("button", { name: "Confirm removal" }).click();
+  await expect(admin.locator('[data-testid="member"][data-email="reviewer@harbor.test"]')).toHaveCount(0, { timeout: 15_000 });
+  expect((await reviewer.request.get(`${webUrl()}/api/t/harbor/hold-queue`)).status()).toBe(404);
+  // Northside's people see nothing of Harbor.
+  const other = await signedIn(browser, "admin@northside.test", "/t/harbor");
+  await expect(other.getByRole("heading", { name: /not found|404/i })).toBeVisible();
+});
