@@ -6,9 +6,9 @@ export const webUrl = () => {
   return u;
 };
 
-/** Signs in through the console's sign-in page and the real OIDC provider's login form. */
-export async function signIn(page: Page, email: string, password = "demo", path = "/") {
-  await page.goto(webUrl() + path);
+/** Signs in through the console's sign-in page and the real OIDC provider's login form (of the e2e stack, or `base`'s). */
+export async function signIn(page: Page, email: string, password = "demo", path = "/", base = webUrl()) {
+  await page.goto(base + path);
   await expect(page).toHaveURL(/\/sign-in/);
   await page.getByRole("button", { name: "Sign in" }).click();
   await submitIdpLogin(page, email, password);

@@ -30,10 +30,13 @@ export async function makeDemoArchive(dir: string, studies = 120): Promise<DemoA
   const tmp = `${dir}.partial-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
   const archive: DemoArchive = { dir, studies, instances: 0, faulty: [] };
+  const dateOf = (s: number) => `${2016 + (s % 9)}${String(1 + (s % 12)).padStart(2, "0")}${String(1 + (s % 28)).padStart(2, "0")}`;
+  // The engine takes studies oldest first (by study date): the faulty ones are the two oldest, so they reach the
+  // quarantine within a minute of the first start rather than an hour into the capped run.
+  const [first, second] = Array.from({ length: studies }, (_, s) => s).sort((a, b) => dateOf(a).localeCompare(dateOf(b)) || a - b);
   for (let s = 0; s < studies; s++) {
     const kind = KINDS[s % KINDS.length]!;
-    const year = 2016 + (s % 9);
-    const date = `${year}${String(1 + (s % 12)).padStart(2, "0")}${String(1 + (s % 28)).padStart(2, "0")}`;
+    const date = dateOf(s);
     const [study, series] = [newUid(), newUid()];
     const folder = path.join(tmp, `patient${String(s % 60).padStart(3, "0")}`, `study${String(s).padStart(4, "0")}`);
     await mkdir(folder, { recursive: true });
@@ -44,7 +47,7 @@ export async function makeDemoArchive(dir: string, studies = 120): Promise<DemoA
         return f;
       }),
     );
-    const fault = s === 5 ? "bad character set" : s === 9 ? "truncated pixel data" : null;
+    const fault = s === second ? "bad character set" : s === first ? "truncated pixel data" : null;
     await run("dcmodify", [
       "-nb", "-gin",
       "-i", `(0020,000D)=${study}`, "-i", `(0020,000E)=${series}`,
