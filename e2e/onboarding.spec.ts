@@ -51,7 +51,9 @@ test("an engineer creates a tenant and invites its admin, who invites a reviewer
 
   // The invited admin signs in and lands in the new tenant; the engine gets its config.
   const admin = await signedIn(browser, "admin@harbor.test", "/t/harbor");
-  await expect(admin.getByTestId("config-sync")).toHaveText(/Applied \(version 1\)/, { timeout: 60_000 });
+  await expect
+    .poll(async () => (await admin.reload(), admin.getByTestId("config-sync").textContent()), { timeout: 60_000, intervals: [1000] })
+    .toMatch(/Applied \(version 1\)/);
   await admin.goto(`${webUrl()}/t/harbor/members`);
   const invite = admin.getByTestId("invite-form");
   await invite.locator('input[name="email"]').fill("reviewer@harbor.test");
@@ -63,7 +65,10 @@ test("an engineer creates a tenant and invites its admin, who invites a reviewer
   await admin.goto(`${webUrl()}/t/harbor/retention`);
   await admin.getByLabel(/New TTL/).fill("5");
   await admin.getByRole("button", { name: "Save" }).click();
+  await expect(admin.getByTestId("save-result")).toContainText("Saved as version 2");
+  await expect(admin.getByTestId("current-ttl")).toHaveText("5 days");
   await expect(admin.getByTestId("apply-status")).toContainText("Applied by the engine", { timeout: 60_000 });
+  await expect.poll(async () => (await (await engine("/v1/tenants/harbor")).json()).ttlDays, { timeout: 30_000 }).toBe(5);
   let sop: string | null = null;
   await expect.poll(() => (sop = vendorSends("HARBOR")), { timeout: 60_000, intervals: [2000] }).not.toBeNull();
   await admin.goto(`${webUrl()}/t/harbor/hold-queue`);

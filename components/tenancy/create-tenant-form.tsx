@@ -1,6 +1,6 @@
 "use client";
 
-import { useActionState } from "react";
+import { useActionState, useState } from "react";
 import type { ActionResult } from "@/server/action-result";
 
 const FIELDS = [
@@ -14,13 +14,15 @@ const FIELDS = [
 /** Engineers create a tenant; each field's refusal is shown next to it and nothing typed is lost. */
 export function CreateTenantForm({ action }: { action: (prev: unknown, form: FormData) => Promise<ActionResult> }) {
   const [state, submit, pending] = useActionState(action, null);
+  // Controlled, so a refused submission keeps what was typed (a form action resets uncontrolled inputs).
+  const [values, setValues] = useState<Record<string, string>>({ ttlDays: "7" });
   const error = (k: string) => (state && !state.ok ? state.fields?.[k]?.[0] : undefined);
   return (
     <form action={submit} className="grid max-w-3xl grid-cols-2 gap-3 text-sm" aria-label="Create a tenant" data-testid="create-tenant-form">
       {FIELDS.map((f) => (
         <label key={f.name} className="block">
           <span className="text-slate-600">{f.label}</span>
-          <input name={f.name} placeholder={f.placeholder} defaultValue={f.name === "ttlDays" ? "7" : undefined} data-field={f.name} className="block w-full rounded border px-2 py-1" />
+          <input name={f.name} placeholder={f.placeholder} value={values[f.name] ?? ""} onChange={(e) => setValues({ ...values, [f.name]: e.target.value })} data-field={f.name} className="block w-full rounded border px-2 py-1" />
           {error(f.name) && <span className="text-red-700" data-error-for={f.name}>{error(f.name)}</span>}
         </label>
       ))}

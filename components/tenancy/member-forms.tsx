@@ -14,15 +14,18 @@ type Action = (prev: unknown, form: FormData) => Promise<ActionResult>;
 
 export function InviteForm({ action }: { action: Action }) {
   const [state, submit, pending] = useActionState(action, null);
+  // Controlled, so a refused invitation keeps what was typed.
+  const [email, setEmail] = useState("");
+  const [role, setRole] = useState("clinical_reviewer");
   return (
     <form action={submit} className="flex flex-wrap items-end gap-2 text-sm" aria-label="Invite a member" data-testid="invite-form">
       <label>
         <span className="block text-slate-600">E-mail</span>
-        <input name="email" className="w-72 rounded border px-2 py-1" />
+        <input name="email" value={email} onChange={(e) => setEmail(e.target.value)} className="w-72 rounded border px-2 py-1" />
       </label>
       <label>
         <span className="block text-slate-600">Role</span>
-        <select name="role" defaultValue="clinical_reviewer" className="rounded border px-2 py-1">
+        <select name="role" value={role} onChange={(e) => setRole(e.target.value)} className="rounded border px-2 py-1">
           {ROLES.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
         </select>
       </label>
