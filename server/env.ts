@@ -26,6 +26,11 @@ export const authEnv = () =>
     AUTH_OIDC_CLIENT_ID: z.string().min(1),
     AUTH_OIDC_CLIENT_SECRET: z.string().min(1),
     AUTH_ENGINEER_GROUP: z.string().min(1).default("vendor-engineers"),
+    AUTH_BOOTSTRAP_ENGINEERS: z
+      .string()
+      .default("")
+      .transform((s) => s.split(",").map((e) => e.trim().toLowerCase()).filter(Boolean))
+      .pipe(z.array(z.email("AUTH_BOOTSTRAP_ENGINEERS lists e-mail addresses, comma-separated"))),
     AUTH_STEP_UP_MAX_AGE_SECONDS: z.coerce.number().int().positive().default(300),
   });
 

@@ -4,7 +4,7 @@ import NextAuth, { type NextAuthConfig } from "next-auth";
 import { authEnv } from "../env";
 import { SESSION_MAX_AGE_SECONDS, isSessionEnded } from "./ended-sessions";
 import { isPublicPath } from "./public-paths";
-import { IdTokenClaims, recordSignIn } from "./sign-in";
+import { IdTokenClaims, isEngineerClaims, recordSignIn } from "./sign-in";
 
 export const OIDC_PROVIDER_ID = "oidc";
 
@@ -51,7 +51,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => {
       async jwt({ token, account, profile }) {
         if (account && profile) {
           const claims = IdTokenClaims.parse(profile);
-          const isEngineer = claims.groups?.includes(env.AUTH_ENGINEER_GROUP) ?? false;
+          const isEngineer = isEngineerClaims(claims, env);
           const user = await recordSignIn(claims, isEngineer);
           return {
             ...token,

@@ -19,6 +19,15 @@ export const IdTokenClaims = z.object({
 export type IdTokenClaims = z.infer<typeof IdTokenClaims>;
 
 /**
+ * Engineers are the members of the IdP's engineer group; for an identity provider that sends no group claim, the
+ * first engineers of a deployment are named by verified e-mail in configuration (never a default password).
+ */
+export function isEngineerClaims(claims: IdTokenClaims, env: { AUTH_ENGINEER_GROUP: string; AUTH_BOOTSTRAP_ENGINEERS: string[] }) {
+  if (claims.groups?.includes(env.AUTH_ENGINEER_GROUP)) return true;
+  return claims.email_verified === true && env.AUTH_BOOTSTRAP_ENGINEERS.includes(claims.email.toLowerCase());
+}
+
+/**
  * Records a sign-in: creates or refreshes the user for (issuer, subject) and, when the IdP says the e-mail is
  * verified, attaches the invitations (memberships) addressed to that e-mail. Audited in the global chain.
  */

@@ -4,7 +4,7 @@ import { auditEntries, users } from "@/db/schema";
 import { useConsoleDatabase } from "../../../test/console-db";
 import { closeDb, db, withSystem } from "../../db";
 import { createTenant, listMyTenants } from "../../tenancy/service";
-import { recordSignIn } from "../sign-in";
+import { isEngineerClaims, recordSignIn } from "../sign-in";
 
 const claims = (over: Partial<Parameters<typeof recordSignIn>[0]> = {}) => ({
   iss: "https://idp.example",
@@ -51,5 +51,16 @@ describe("first sign-in matches memberships by verified e-mail", () => {
     expect(global.filter((g) => g.action === "auth.sign_in")).toHaveLength(4);
     const linked = await withSystem((tx) => tx.select().from(auditEntries).where(eq(auditEntries.action, "membership.link")));
     expect(linked).toEqual([]); // tenant chains are invisible without the tenant set, even to system tasks
+  });
+});
+
+describe("who is an engineer", () => {
+  const env = { AUTH_ENGINEER_GROUP: "vendor-engineers", AUTH_BOOTSTRAP_ENGINEERS: ["first.engineer@vendor.test"] };
+  it("the IdP's engineer group, or a bootstrap e-mail the IdP has verified; nothing else", () => {
+    expect(isEngineerClaims({ ...claims(), groups: ["vendor-engineers"] }, env)).toBe(true);
+    expect(isEngineerClaims({ ...claims(), groups: ["radiology"] }, env)).toBe(false);
+    expect(isEngineerClaims(claims({ email: "First.Engineer@vendor.test" }), env)).toBe(true);
+    expect(isEngineerClaims(claims({ email: "first.engineer@vendor.test", email_verified: false }), env)).toBe(false);
+    expect(isEngineerClaims(claims({ email: "someone@vendor.test" }), env)).toBe(false);
   });
 });
