@@ -119,6 +119,8 @@ test.describe("the demo migration after a fresh npm start", () => {
         .poll(async () => ((await band.count()) ? pathPoints(await band.first().getAttribute("d")) : 0), { timeout: Math.max(30_000, startedAt + 6 * 60_000 - Date.now()), intervals: [2000] })
         .toBeGreaterThanOrEqual(4);
       await expect(admin.getByTestId("eta-overall")).not.toContainText("no finish in sight");
+      // The demo's weekly report, generated a few minutes in (not next Monday), is listed with its page and PDF.
+      await expect.poll(async () => (await admin.reload(), admin.getByTestId("report-row").filter({ hasText: "weekly" }).count()), { timeout: 120_000, intervals: [5000] }).toBeGreaterThanOrEqual(1);
 
       // The export: one file-set (DICOMDIR at its root), a patient/study folder per migrated study. Checked until it
       // holds, since the next study may be half written (files before the DICOMDIR, the DICOMDIR before its record).

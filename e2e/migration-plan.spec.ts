@@ -84,6 +84,13 @@ test.describe("migration plan", () => {
       await expect(page.getByTestId("plan-version")).toHaveCount(2);
       await expect(page.locator('[data-version="2"]')).toHaveAttribute("data-state", "pending");
       await expect(page.locator('[data-version="2"] [data-path="transforms.0.value"]')).toContainText("MIGRATED BY LEAD V2");
+      // Any two versions compare field by field, at an address of their own.
+      const compare = page.getByTestId("compare-versions");
+      await compare.getByLabel("From version").selectOption("2");
+      await compare.getByLabel("To version").selectOption("1");
+      await compare.getByRole("button", { name: "Compare" }).click();
+      await expect(page).toHaveURL(/\/plan\?from=2&to=1$/);
+      await expect(page.getByTestId("compare-versions").locator('[data-path="transforms.0.value"]')).toContainText('"MIGRATED BY LEAD V2"');
       // The author cannot approve their own version under the tenant's default policy.
       await expect(page.getByTestId("approve-unavailable")).toContainText("You wrote this version");
       await expect(page.getByTestId("approve-form")).toHaveCount(0);

@@ -9,6 +9,45 @@ const STATE_LABELS: Record<SignedVersion["state"], string> = {
   superseded: "Superseded (never approved)",
 };
 
+function ChangeTable({ changes, from, to }: { changes: ReturnType<typeof planDiff>; from: number; to: number }) {
+  return (
+    <table className="mt-2 w-full text-left font-mono text-xs" data-testid="version-diff">
+      <thead className="text-slate-500">
+        <tr><th className="pr-3">Field</th><th className="pr-3">Version {from}</th><th>Version {to}</th></tr>
+      </thead>
+      <tbody>
+        {changes.map((c) => (
+          <tr key={c.path} data-path={c.path}>
+            <td className="pr-3">{c.path}</td>
+            <td className="pr-3 text-red-700">{c.before ?? "—"}</td>
+            <td className="text-emerald-700">{c.after ?? "—"}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** Any two versions side by side, field by field (a GET form, so the comparison has its own address). */
+export function CompareVersions({ versions, from, to }: { versions: SignedVersion[]; from: number; to: number }) {
+  if (versions.length < 2) return null;
+  const a = versions.find((v) => v.version === from);
+  const b = versions.find((v) => v.version === to);
+  const options = versions.map((v) => <option key={v.version} value={v.version}>Version {v.version}</option>);
+  return (
+    <section className="space-y-2 text-sm" aria-label="Compare two versions" data-testid="compare-versions">
+      <form method="get" className="flex items-center gap-2">
+        Compare
+        <select name="from" defaultValue={a?.version ?? versions.at(-1)!.version} aria-label="From version" className="rounded border px-1 py-0.5">{options}</select>
+        with
+        <select name="to" defaultValue={b?.version ?? versions[0]!.version} aria-label="To version" className="rounded border px-1 py-0.5">{options}</select>
+        <button className="rounded border px-2 py-0.5">Compare</button>
+      </form>
+      {a && b && (planDiff(a.plan, b.plan).length ? <ChangeTable changes={planDiff(a.plan, b.plan)} from={a.version} to={b.version} /> : <p className="text-slate-500">Versions {a.version} and {b.version} are the same plan.</p>)}
+    </section>
+  );
+}
+
 /** Every version of the plan, newest first: who wrote it, its hash, who approved it, and what it changed. */
 export function PlanVersions({ versions }: { versions: SignedVersion[] }) {
   return (
@@ -31,20 +70,7 @@ export function PlanVersions({ versions }: { versions: SignedVersion[] }) {
             )}
             {i + 1 < versions.length ? (
               changes.length ? (
-                <table className="mt-2 w-full text-left font-mono text-xs" data-testid="version-diff">
-                  <thead className="text-slate-500">
-                    <tr><th className="pr-3">Field</th><th className="pr-3">Version {versions[i + 1]!.version}</th><th>Version {v.version}</th></tr>
-                  </thead>
-                  <tbody>
-                    {changes.map((c) => (
-                      <tr key={c.path} data-path={c.path}>
-                        <td className="pr-3">{c.path}</td>
-                        <td className="pr-3 text-red-700">{c.before ?? "—"}</td>
-                        <td className="text-emerald-700">{c.after ?? "—"}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                <ChangeTable changes={changes} from={versions[i + 1]!.version} to={v.version} />
               ) : (
                 <p className="text-slate-500">Same plan as version {versions[i + 1]!.version}.</p>
               )

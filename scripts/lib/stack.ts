@@ -206,7 +206,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       // Like the master key: kept beside the data in the embedded mode, from a secret store in production.
       AUDIT_SIGNING_KEY: env.AUDIT_SIGNING_KEY ?? secrets.auditSigningKey,
     };
-    procs.start("worker", node, [...serverTsx, path.join(root, "server/worker/main.ts")], consoleEnv);
+    // The demo's weekly report comes a few minutes in (the migration has progress by then), not next Monday.
+    const demoReport = demo && env.DEMO_MIGRATION !== "0" && !env.WORKER_DEMO_REPORT_AFTER_SECONDS ? { WORKER_DEMO_REPORT_AFTER_SECONDS: "180" } : {};
+    procs.start("worker", node, [...serverTsx, path.join(root, "server/worker/main.ts")], { ...consoleEnv, ...demoReport });
     const nextBin = path.join(root, "node_modules/next/dist/bin/next");
     if (needsBuild(root)) {
       say("building the web application (first start or sources changed)");

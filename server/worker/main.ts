@@ -24,6 +24,8 @@ const Options = z.object({
   WORKER_MIGRATION_WATCH_SECONDS: z.coerce.number().positive().default(10),
   /** when the weekly stakeholder reports are generated (cron, UTC): Mondays 06:00 */
   WORKER_WEEKLY_REPORTS_CRON: z.string().min(9).default("0 6 * * 1"),
+  /** the embedded demo only: the weekly reports run once this long after start, so a newcomer sees one */
+  WORKER_DEMO_REPORT_AFTER_SECONDS: z.coerce.number().positive().optional(),
 });
 
 export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
@@ -45,6 +47,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
   await boss.createQueue(WEEKLY_REPORTS_QUEUE, { policy: "singleton", expireInSeconds: 3600 });
   await boss.schedule(WEEKLY_REPORTS_QUEUE, opts.WORKER_WEEKLY_REPORTS_CRON, {}, { tz: "UTC" });
   await boss.work(WEEKLY_REPORTS_QUEUE, async () => generateScheduledReports(engine, log));
+  if (opts.WORKER_DEMO_REPORT_AFTER_SECONDS) setTimeout(() => void boss.send(WEEKLY_REPORTS_QUEUE, {}), opts.WORKER_DEMO_REPORT_AFTER_SECONDS * 1000).unref();
 
   // Periodic sweeps run in every worker process; the queue's singleton keys dedupe what they enqueue, the event
   // cursor's row lock and the checkpoints' unique (chain, seq) keep concurrent workers from doing anything twice.

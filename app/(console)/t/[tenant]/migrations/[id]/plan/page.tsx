@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { ApprovalPolicyForm, ApproveForm } from "@/components/migrations/approval-forms";
-import { PlanVersions } from "@/components/migrations/plan-versions";
+import { CompareVersions, PlanVersions } from "@/components/migrations/plan-versions";
 import { Card } from "@/components/ui/card";
 import { EngineUnreachable } from "@/components/ui/engine-unreachable";
 import { can, rolesFor } from "@/server/auth/permissions";
@@ -16,8 +16,11 @@ import { APPROVAL_MEANING, planVersions } from "@/server/migrations/approval";
 
 export const metadata: Metadata = { title: "Migration plan versions" };
 
-export default async function PlanVersionsPage({ params }: { params: Promise<{ tenant: string; id: string }> }) {
+type Props = { params: Promise<{ tenant: string; id: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> };
+
+export default async function PlanVersionsPage({ params, searchParams }: Props) {
   const { tenant, id } = await params;
+  const sp = await searchParams;
   const ctx = await requireTenantRole(tenant, ...rolesFor("migrations.view"));
   const user = await requireSession();
   if (!/^[0-9a-f-]{36}$/i.test(id)) notFound();
@@ -61,6 +64,7 @@ export default async function PlanVersionsPage({ params }: { params: Promise<{ t
               )}
             </Card>
           )}
+          <CompareVersions versions={data.value!.versions} from={Number(sp.from)} to={Number(sp.to)} />
           <PlanVersions versions={data.value!.versions} />
         </>
       )}
