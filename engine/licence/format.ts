@@ -64,15 +64,19 @@ export function verifyLicence(text: string, trustedKey: string): { ok: true; pay
   const file = LicenceFile.safeParse(json);
   if (!file.success) return { ok: false, problem: `the file is not a licence (expected payload, publicKey and signature): ${z.prettifyError(file.error)}` };
   const { payload, publicKey, signature } = file.data;
-  if (publicKey.trim() !== trustedKey.trim())
-    return { ok: false, problem: `the licence is not signed by the vendor key (signed by ${publicKey}, the engine trusts ${trustedKey})` };
-  let valid = false;
-  try {
-    valid = verify(null, Buffer.from(canonicalJson(payload)), publicKeyFromRaw(trustedKey), Buffer.from(signature, "base64"));
-  } catch {
-    valid = false;
+  const signedBy = (key: string) => {
+    try {
+      return verify(null, Buffer.from(canonicalJson(payload)), publicKeyFromRaw(key.trim()), Buffer.from(signature, "base64"));
+    } catch {
+      return false;
+    }
+  };
+  // The named key is only a hint (it is not signed): it tells a licence signed by someone else from a changed one.
+  if (!signedBy(trustedKey)) {
+    if (publicKey.trim() !== trustedKey.trim() && signedBy(publicKey))
+      return { ok: false, problem: `the licence is not signed by the vendor key (signed by ${publicKey}, the engine trusts ${trustedKey})` };
+    return { ok: false, problem: "the licence signature does not verify: the file was changed after it was issued" };
   }
-  if (!valid) return { ok: false, problem: "the licence signature does not verify: the file was changed after it was issued" };
   const parsed = LicencePayload.safeParse(payload);
   if (!parsed.success) return { ok: false, problem: `the signed payload is not a licence this engine understands: ${z.prettifyError(parsed.error)}` };
   return { ok: true, payload: parsed.data };

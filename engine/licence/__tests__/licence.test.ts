@@ -158,6 +158,7 @@ describe("self-hosted licence", () => {
     const r = await storescu();
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/Association Rejected/i);
+    expect(r.stderr).toMatch(/Transient/i);
     expect(logs.join("\n")).toMatch(/rejected: Licence refused: the licence signature does not verify/);
   });
 
@@ -236,6 +237,20 @@ describe("self-hosted licence", () => {
     expect((await api(`${base(id)}/resume`, { method: "POST" })).status).toBe(200);
     expect((await storescu()).code).toBe(0);
   }, 120_000);
+});
+
+describe("hosted mode", () => {
+  it("needs no licence file: GET /v1/licence reports not_required", async () => {
+    const dbs = await createTestDatabases();
+    const engine = await startTestEngine(dbs.engineUrl, { token: TOKEN });
+    try {
+      const res = await fetch(`${engine.url}/v1/licence`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(await res.json()).toMatchObject({ mode: "hosted", status: "not_required", licence: null, warning: null });
+    } finally {
+      await engine.close();
+      await dbs.drop();
+    }
+  });
 });
 
 describe("licence configuration", () => {
