@@ -42,6 +42,16 @@ const EngineEnv = z
   ENGINE_GATEWAY_HOSTNAMES: z.string().default("localhost,127.0.0.1"),
   /** the URL enrolled routers are told to connect to */
   ENGINE_GATEWAY_PUBLIC_URL: z.url().optional(),
+  /** self-hosted: the signed licence file (engine/licence); hosted engines need none */
+  ENGINE_LICENCE_FILE: z.string().min(1).optional(),
+  /** when set, the licence must be issued for this deployment id (catches another site's licence file) */
+  ENGINE_DEPLOYMENT_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, "letters, digits and . _ : -").optional(),
+  /** development and tests only: trust this licence-signing key (raw Ed25519, base64) instead of the vendor's */
+  ENGINE_LICENCE_PUBLIC_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, "base64").length === 32, "must be a raw Ed25519 public key, base64 (32 bytes)")
+    .optional(),
+  NODE_ENV: z.string().optional(),
 })
   .superRefine((e, ctx) => {
     if (e.ENGINE_MODE === "hosted" && (!e.ENGINE_CA_CERT_FILE || !e.ENGINE_CA_KEY_FILE))
@@ -49,6 +59,12 @@ const EngineEnv = z
         if (!e[path]) ctx.addIssue({ code: "custom", path: [path], message: "required in hosted mode (the router CA's certificate and key, PEM)" });
     if (e.ENGINE_MODE === "self-hosted" && !e.ENGINE_SELF_HOSTED_TENANT)
       ctx.addIssue({ code: "custom", path: ["ENGINE_SELF_HOSTED_TENANT"], message: "required in self-hosted mode (the one tenant's slug)" });
+    if (e.ENGINE_MODE === "self-hosted" && !e.ENGINE_LICENCE_FILE)
+      ctx.addIssue({ code: "custom", path: ["ENGINE_LICENCE_FILE"], message: "required in self-hosted mode (the licence file issued by the vendor)" });
+    // A production engine trusts only the built-in vendor key: otherwise anyone could sign their own licence.
+    const nodeEnv = e.NODE_ENV ?? process.env.NODE_ENV;
+    if (e.ENGINE_LICENCE_PUBLIC_KEY && nodeEnv !== "development" && nodeEnv !== "test")
+      ctx.addIssue({ code: "custom", path: ["ENGINE_LICENCE_PUBLIC_KEY"], message: `honoured only when NODE_ENV is development or test (it is ${nodeEnv ?? "unset"}); remove it to use the vendor's key` });
   });
 export type EngineConfig = z.infer<typeof EngineEnv>;
 

@@ -20,7 +20,11 @@ import { loadCertificateAuthority } from "./relay/ca-store";
 import { createGateway } from "./relay/gateway";
 import { createMetrics } from "./metrics";
 import { results } from "./store/schema";
+import { LicenceGate } from "./licence/gate";
+import { VENDOR_LICENCE_PUBLIC_KEY } from "./licence/vendor-key";
 import { and, eq } from "drizzle-orm";
+
+const LICENCE_CHECK_MS = 86_400_000;
 
 export type Clock = { now: () => Date };
 export const systemClock: Clock = { now: () => new Date() };
@@ -54,6 +58,19 @@ export async function startEngine(
   const swept = await blobs.sweepStalePartials();
   if (swept) log(`start-up blob check: removed ${swept} stale temporary file(s)`);
 
+  // Checked before migrations resume or vendors connect; an unusable licence refuses new work, it does not stop
+  // the engine, so results already held still reach routers.
+  const licence = new LicenceGate({
+    mode: config.ENGINE_MODE,
+    file: config.ENGINE_LICENCE_FILE,
+    trustedKey: config.ENGINE_LICENCE_PUBLIC_KEY ?? VENDOR_LICENCE_PUBLIC_KEY,
+    deploymentId: config.ENGINE_DEPLOYMENT_ID,
+    db,
+    now: () => clock.now(),
+    log,
+  });
+  await licence.check();
+
   const ca = await loadCertificateAuthority(config, db, masterKey);
   const hostnames = config.ENGINE_GATEWAY_HOSTNAMES.split(",").map((h) => h.trim()).filter(Boolean);
   const serverCert = await ca.issueServer(hostnames);
@@ -82,7 +99,7 @@ export async function startEngine(
     evidence: { blobs, keyring },
   };
   // Hourly checkpoints by the engine's clock: a test advances its own.
-  const runners = new MigrationRunners(db, log, migration, { now: () => clock.now() });
+  const runners = new MigrationRunners(db, log, migration, { now: () => clock.now() }, async () => licence.refusal("migration") ?? (await licence.limitRefusal("migratedTb")));
   const app = buildAdminApi({
     db,
     token: config.ENGINE_ADMIN_TOKEN,
@@ -94,6 +111,7 @@ export async function startEngine(
     onlyTenant: config.ENGINE_MODE === "self-hosted" ? config.ENGINE_SELF_HOSTED_TENANT : undefined,
     migration,
     runners,
+    licence,
   });
   // Migrations that were running when the engine stopped carry on; ones other engines run are shared.
   await runners.start();
@@ -112,10 +130,13 @@ export async function startEngine(
     log,
     onStored: ingest.onStored,
     now: () => clock.now(),
+    refusal: () => licence.refusal("relay"),
   });
   await dicom.listen(config.ENGINE_DICOM_PORT);
   log(`DICOM endpoint listening on port ${config.ENGINE_DICOM_PORT}`);
 
+  // Daily: a renewed (or replaced) file takes effect without a restart; expiry itself is judged on every request.
+  const licenceCheck = setInterval(() => void licence.check().catch((e) => log(`licence check: ${e instanceof Error ? e.message : e}`)), LICENCE_CHECK_MS);
   const purger = setInterval(
     () => void purge().then((n) => n && log(`expired ${n} result(s)`), (e) => log(`purger: ${e instanceof Error ? e.message : e}`)),
     config.ENGINE_PURGE_INTERVAL_SECONDS * 1000,
@@ -125,6 +146,8 @@ export async function startEngine(
     url,
     /** Runs the TTL purger now (tests drive it with their own clock). */
     purge,
+    /** Reads the licence file again now (the daily check; tests call it after replacing the file). */
+    checkLicence: () => licence.check(),
     /** A held result's decrypted Part 10 bytes. */
     async readResultBytes(slug: string, id: string) {
       const [row] = await db.select().from(results).where(and(eq(results.tenantSlug, slug), eq(results.id, id)));
@@ -138,6 +161,7 @@ export async function startEngine(
     issueUnenrolledRouterCert: (slug: string, days = 30) => ca.issueRouter(slug, days),
     async close() {
       clearInterval(purger);
+      clearInterval(licenceCheck);
       await runners.stop();
       await gateway.close();
       dicom.close();

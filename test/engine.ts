@@ -7,6 +7,7 @@ import { loadEngineConfig } from "../engine/config";
 import { createCa } from "../engine/relay/ca";
 import { startEngine } from "../engine/server";
 import { freePort } from "../scripts/lib/ports";
+import { TEST_VENDOR_PUBLIC_KEY, writeLicence } from "./licence";
 
 export class TestClock {
   constructor(public current = new Date()) {}
@@ -18,7 +19,16 @@ export class TestClock {
 
 export async function startTestEngine(
   engineUrl: string,
-  opts: { token: string; adminPort?: number; clock?: TestClock; env?: Record<string, string>; masterKey?: string; blobDir?: string; hooks?: Parameters<typeof startEngine>[3] },
+  opts: {
+    token: string;
+    adminPort?: number;
+    clock?: TestClock;
+    env?: Record<string, string>;
+    masterKey?: string;
+    blobDir?: string;
+    hooks?: Parameters<typeof startEngine>[3];
+    log?: (m: string) => void;
+  },
 ) {
   const dicomPort = await freePort();
   const gatewayPort = await freePort();
@@ -29,6 +39,11 @@ export async function startTestEngine(
   writeFileSync(path.join(caDir, "ca.key"), ca.keyPem);
   const masterKey = opts.masterKey ?? randomBytes(32).toString("base64");
   const clock = opts.clock ?? new TestClock();
+  // Self-hosted engines need a licence: unless the test brings its own, a perpetual one from the test vendor key.
+  const licence =
+    opts.env?.ENGINE_MODE === "self-hosted" && !opts.env.ENGINE_LICENCE_FILE
+      ? { ENGINE_LICENCE_FILE: writeLicence(), ENGINE_LICENCE_PUBLIC_KEY: TEST_VENDOR_PUBLIC_KEY }
+      : {};
   const engine = await startEngine(
     loadEngineConfig({
       ENGINE_DATABASE_URL: engineUrl,
@@ -41,9 +56,13 @@ export async function startTestEngine(
       ENGINE_GATEWAY_HOST: "127.0.0.1",
       ENGINE_CA_CERT_FILE: path.join(caDir, "ca.pem"),
       ENGINE_CA_KEY_FILE: path.join(caDir, "ca.key"),
+      ...licence,
       ...opts.env,
     }),
-    process.env.DEBUG_ENGINE ? (m) => console.log(`[engine] ${m}`) : () => {},
+    (m) => {
+      opts.log?.(m);
+      if (process.env.DEBUG_ENGINE) console.log(`[engine] ${m}`);
+    },
     clock,
     opts.hooks,
   );

@@ -40,6 +40,8 @@ import { errors, json, SlugParams } from "./route-helpers";
 import { registerMigrationRoutes } from "./migration-routes";
 import { registerPlanRoutes } from "./plan-routes";
 import { registerQuarantineRoutes } from "./quarantine-routes";
+import { registerLicenceRoutes } from "./licence-routes";
+import type { LicenceGate } from "../licence/gate";
 import type { MigrationRuntime } from "../migration/pipeline";
 import type { MigrationRunners } from "../migration/runners";
 const ResultParams = SlugParams.extend({ id: z.uuid("not a result id").meta({ param: { name: "id", in: "path" } }) });
@@ -58,7 +60,7 @@ const routes = {
     responses: {
       200: json(AppliedTenantConfig, "Applied (or already applied at this version)"),
       ...errors,
-      409: json(ApiError, "`stale_version`: a newer version is applied; `ae_title_taken`: a called AE title routes to another tenant"),
+      409: json(ApiError, "`stale_version`: a newer version is applied; `ae_title_taken`: a called AE title routes to another tenant; `single_tenant`, `licence_limit`: a new tenant this engine may not take"),
     },
   }),
   getTenant: createRoute({
@@ -131,7 +133,11 @@ const routes = {
     path: "/v1/tenants/{slug}/routers",
     security: [{ bearer: [] }],
     request: { params: SlugParams, body: { content: { "application/json": { schema: EnrollRouterRequest } }, required: true } },
-    responses: { 201: json(EnrolledRouter, "The router's certificate and private key: shown once, not kept"), ...errors },
+    responses: {
+      201: json(EnrolledRouter, "The router's certificate and private key: shown once, not kept"),
+      ...errors,
+      409: json(ApiError, "`licence_limit`: the licence's router limit is reached"),
+    },
   }),
   revokeRouter: createRoute({
     method: "delete",
@@ -169,6 +175,8 @@ export function buildAdminApi(opts: {
   migration?: MigrationRuntime;
   /** the engine's migration runners: a started migration gets one here at once (others join within seconds) */
   runners?: MigrationRunners;
+  /** the licence (self-hosted): asked before a new tenant, a new router, and new migration work */
+  licence: LicenceGate;
 }) {
   const app = new OpenAPIHono({
     // Every validation failure becomes a 400 that names the failing fields.
@@ -198,6 +206,9 @@ export function buildAdminApi(opts: {
     const { slug } = c.req.valid("param");
     if (opts.onlyTenant && slug !== opts.onlyTenant)
       return c.json({ error: "single_tenant", message: `This self-hosted engine serves only tenant "${opts.onlyTenant}".` }, 409);
+    // Only a tenant new to the engine counts against the limit: reconfiguring one it has is always allowed.
+    const overLimit = (await getTenantConfig(opts.db, slug)) ? null : await opts.licence.limitRefusal("tenants");
+    if (overLimit) return c.json({ error: "licence_limit", message: overLimit }, 409);
     try {
       return c.json(await applyTenantConfig(opts.db, slug, c.req.valid("json")), 200);
     } catch (e) {
@@ -259,6 +270,8 @@ export function buildAdminApi(opts: {
   });
   app.openapi(routes.enrollRouter, async (c) => {
     const { slug } = c.req.valid("param");
+    const overLimit = await opts.licence.limitRefusal("routers");
+    if (overLimit) return c.json({ error: "licence_limit", message: overLimit }, 409);
     const enrolled = await enrollRouter(opts.db, relay().ca, slug, c.req.valid("json").name);
     return c.json({ ...enrolled, gatewayUrl: relay().gatewayUrl }, 201);
   });
@@ -294,6 +307,7 @@ export function buildAdminApi(opts: {
   });
 
   registerMigrationRoutes(app, opts);
+  registerLicenceRoutes(app, opts);
   registerPlanRoutes(app, { db: opts.db, migration: opts.migration });
   registerQuarantineRoutes(app, { db: opts.db, evidence: opts.migration?.evidence, runners: opts.runners });
 

@@ -719,3 +719,33 @@ export const TransformPreview = z
   })
   .meta({ id: "TransformPreview" });
 export type TransformPreview = z.infer<typeof TransformPreview>;
+
+const LicenceLimits = z.object({ routers: z.number().nullable(), tenants: z.number().nullable(), migratedTb: z.number().nullable() }).meta({ description: "null: no limit" });
+/** The licence as the engine holds it (engine/licence): self-hosted engines need one, hosted ones report not_required. */
+export const LicenceStatus = z
+  .object({
+    mode: z.enum(["hosted", "self-hosted"]),
+    status: z.enum(["not_required", "valid", "expired", "invalid"]),
+    /** what holds, or why the licence is refused, in a sentence */
+    message: z.string(),
+    /** set while a valid licence is within 30 days of expiry */
+    warning: z.string().nullable(),
+    licence: z
+      .object({
+        licensee: z.string(),
+        deploymentId: z.string(),
+        mode: z.enum(["hosted", "self-hosted"]),
+        features: z.array(z.enum(["relay", "migration"])),
+        limits: LicenceLimits,
+        issuedAt: z.string(),
+        expiresAt: z.string().nullable(),
+        maintenanceEndsAt: z.string(),
+      })
+      .nullable(),
+    usage: z.object({ routers: z.number(), tenants: z.number(), migratedTb: z.number() }),
+    /** whole days left, the expiry day included; ≤ 0 once expired; null when perpetual or no licence */
+    daysToExpiry: z.number().int().nullable(),
+    checkedAt: z.iso.datetime({ offset: true }).nullable(),
+  })
+  .meta({ id: "LicenceStatus" });
+export type LicenceStatus = z.infer<typeof LicenceStatus>;

@@ -19,6 +19,7 @@ import { migrationDashboardData } from "../migration/dashboard";
 import { resumeMigration, updateSettings } from "../migration/settings";
 import { windowOpen } from "../migration/windows";
 import { engineEvents } from "../store/schema";
+import type { LicenceGate } from "../licence/gate";
 import { ApiError, CreateMigrationRequest, Migration, MigrationCheckpointList, MigrationDashboard, MigrationPlan, MigrationReconciliation, MigrationSettings, PlanApprovalRequest, PlanVersion, PlanVersionList, PlanVersionRequest, QuarantinedStudy, ReviewDecision, RollbackRequest, RollbackResult, SampleVerification, SampleVerificationRequest, Uid, VerificationReport } from "./contract";
 import { errors, json, SlugParams } from "./route-helpers";
 
@@ -59,7 +60,7 @@ const routes = {
       202: json(Migration, "Discovery started; the migration's status goes discovering → ready (or failed, with the reason)"),
       ...errors,
       404: json(ApiError, "No such migration in this tenant"),
-      409: json(ApiError, "Discovery is already running, or no plan version is approved yet"),
+      409: json(ApiError, "Discovery is already running, or no plan version is approved yet, or (`licence`) the licence does not allow migration work"),
     },
   }),
   start: createRoute({
@@ -71,7 +72,7 @@ const routes = {
       202: json(Migration, "Running: pending studies are extracted, sent, verified at the target and recorded (or quarantined)"),
       ...errors,
       404: json(ApiError, "No such migration in this tenant"),
-      409: json(ApiError, "The migration is not ready (discover it first) or already running, or no plan version is approved yet"),
+      409: json(ApiError, "The migration is not ready (discover it first) or already running, or no plan version is approved yet, or (`licence`) the licence does not allow migration work or its TB limit is reached"),
     },
   }),
   updatePlan: createRoute({
@@ -198,7 +199,7 @@ const routes = {
     path: "/v1/tenants/{slug}/migrations/{id}/resume",
     security: [{ bearer: [] }],
     request: { params: MigrationParams },
-    responses: { 200: json(Migration, "Running again: studies start at the next window and cap turn"), ...errors, 404: json(ApiError, "No such migration"), 409: json(ApiError, "Not paused") },
+    responses: { 200: json(Migration, "Running again: studies start at the next window and cap turn"), ...errors, 404: json(ApiError, "No such migration"), 409: json(ApiError, "Not paused, or (`licence`) the licence does not allow migration work") },
   }),
   settings: createRoute({
     method: "patch",
@@ -305,7 +306,10 @@ const toApi = (m: Row) => ({
   discovery: discoveryProgress(m.id),
 });
 
-export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; log: (m: string) => void; migration?: MigrationRuntime; runners?: MigrationRunners }) {
+export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; log: (m: string) => void; migration?: MigrationRuntime; runners?: MigrationRunners; licence: LicenceGate }) {
+  /** Why the licence refuses new migration work now (expired, refused, or the TB limit reached), or null. */
+  const unlicensed = async (moves: boolean) => opts.licence.refusal("migration") ?? (moves ? await opts.licence.limitRefusal("migratedTb") : null);
+
   app.openapi(routes.create, async (c) => {
     const { slug } = c.req.valid("param");
     const { createdBy, ...plan } = c.req.valid("json");
@@ -335,6 +339,8 @@ export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; 
     if (!m) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
     const unapproved = await notApprovedReason(opts.db, m, "discovered");
     if (unapproved) return c.json({ error: "not_approved", message: unapproved }, 409);
+    const refused = await unlicensed(false);
+    if (refused) return c.json({ error: "licence", message: refused }, 409);
     if (!(await claimDiscovery(opts.db, id))) return c.json({ error: "busy", message: "Discovery is already running for this migration." }, 409);
     // Runs in the background: a large archive takes a while; the migration's status and counts show progress.
     void discoverMigration(opts.db, m, opts.log);
@@ -347,6 +353,8 @@ export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; 
     if (!m) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
     const unapproved = await notApprovedReason(opts.db, m, "started");
     if (unapproved) return c.json({ error: "not_approved", message: unapproved }, 409);
+    const refused = await unlicensed(true);
+    if (refused) return c.json({ error: "licence", message: refused }, 409);
     if (!(await claimRun(opts.db, id))) return c.json({ error: "not_ready", message: `The migration is ${m.status}; it starts from ready (after discovery) or paused.` }, 409);
     await opts.db.insert(engineEvents).values({ tenantSlug: slug, type: "migration.started", payload: { migrationId: id, planVersion: m.planVersion } });
     opts.runners?.kick(id);
@@ -471,6 +479,8 @@ export function registerMigrationRoutes(app: OpenAPIHono, opts: { db: EngineDb; 
   app.openapi(routes.resume, async (c) => {
     const { slug, id } = c.req.valid("param");
     if (!(await getMigration(opts.db, slug, id))) return c.json({ error: "not_found", message: "No such migration in this tenant." }, 404);
+    const refused = await unlicensed(true);
+    if (refused) return c.json({ error: "licence", message: refused }, 409);
     if (!(await resumeMigration(opts.db, slug, id))) return c.json({ error: "not_paused", message: "Only a paused migration can be resumed." }, 409);
     opts.runners?.kick(id);
     return c.json(toApi((await getMigration(opts.db, slug, id))!), 200);

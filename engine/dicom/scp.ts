@@ -84,6 +84,8 @@ export type ScpDeps = {
   onStored: (instance: StoredInstance) => Promise<{ recorded: Promise<void> }>;
   now: () => Date;
   log: (m: string) => void;
+  /** Why new associations are refused now (an expired or refused licence), or null. Results held already are not affected. */
+  refusal?: () => string | null;
 };
 
 /** How long an association's release waits at most for its results' rows to commit (they are confirmed already). */
@@ -144,6 +146,12 @@ export function createDicomServer(deps: ScpDeps) {
     private async negotiate(association: InstanceType<typeof dimse.association.Association>) {
       this.called = association.getCalledAeTitle().trim();
       this.calling = association.getCallingAeTitle().trim();
+      // Transient, so the sender keeps the studies queued and sends them again once the licence is renewed.
+      const refused = deps.refusal?.();
+      if (refused) {
+        deps.log(`association from ${this.calling}@${this.peer} to ${this.called} rejected: ${refused}`);
+        return this.sendAssociationReject(RejectResult.Transient, RejectSource.ServiceUser, RejectReason.NoReasonGiven);
+      }
       const tenant = await deps.route(this.called);
       if (!tenant) {
         deps.log(`association from ${this.calling}@${this.peer} rejected: called AE title not recognized (${this.called})`);

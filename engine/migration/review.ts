@@ -22,7 +22,8 @@ const toApi = (s: StudyRow) => ({
 });
 
 /** Running → paused, with a checkpoint of where it stood (under the row lock the update took); false when not running. */
-export async function pauseMigration(db: EngineDb, slug: string, id: string) {
+/** `reason`: why the engine paused it itself (an expired licence), recorded with the event; none when a person did. */
+export async function pauseMigration(db: EngineDb, slug: string, id: string, reason?: string) {
   return db.transaction(async (tx) => {
     // While paused nobody watches the window: a resume starts from what it sees then.
     const paused = await tx
@@ -32,7 +33,7 @@ export async function pauseMigration(db: EngineDb, slug: string, id: string) {
       .returning();
     if (!paused.length) return false;
     const checkpoint = await recordCheckpoint(tx, { id, tenantSlug: slug }, "pause");
-    await tx.insert(engineEvents).values({ tenantSlug: slug, type: "migration.paused", payload: { migrationId: id, checkpointId: checkpoint.id } });
+    await tx.insert(engineEvents).values({ tenantSlug: slug, type: "migration.paused", payload: { migrationId: id, checkpointId: checkpoint.id, ...(reason ? { reason } : {}) } });
     return true;
   });
 }

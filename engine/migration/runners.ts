@@ -10,6 +10,7 @@ import type { EngineDb } from "../store/db";
 import { migrations, migrationStudies } from "../store/schema";
 import { checkpointTick } from "./checkpoints";
 import { runMigration, type MigrationRuntime } from "./pipeline";
+import { pauseMigration } from "./review";
 
 const POLL_MS = 3000;
 
@@ -24,6 +25,8 @@ export class MigrationRunners {
     private readonly runtime: MigrationRuntime & { instanceId: string },
     /** the engine's clock and the hourly checkpoint's interval (tests drive both) */
     private readonly checkpoints: { now: () => Date; intervalMs?: number } = { now: () => new Date() },
+    /** why the licence stops migration work now (engine/licence/gate.ts), or null: running migrations are paused */
+    private readonly unlicensed: () => Promise<string | null> = async () => null,
   ) {}
 
   /**
@@ -51,7 +54,13 @@ export class MigrationRunners {
   }
 
   private async poll() {
-    const running = await this.db.select({ id: migrations.id }).from(migrations).where(eq(migrations.status, "running"));
+    const running = await this.db.select({ id: migrations.id, tenantSlug: migrations.tenantSlug }).from(migrations).where(eq(migrations.status, "running"));
+    // Paused, not failed: studies in flight finish and are recorded, and a renewed licence resumes from there.
+    const refused = running.length ? await this.unlicensed() : null;
+    if (refused) {
+      for (const m of running) if (await pauseMigration(this.db, m.tenantSlug, m.id, refused)) this.log(`migration ${m.id} paused: ${refused}`);
+      return;
+    }
     for (const { id } of running) {
       this.kick(id);
       // Checkpoints no request takes (a window closing, the hour passing): whichever engine process polls first.

@@ -10,6 +10,7 @@ import {
   EvidenceHeader,
   Health,
   ItemDecision,
+  LicenceStatus,
   QuarantineDetail,
   QuarantineItem,
   QuarantinePage,
@@ -226,6 +227,8 @@ export function createEngineClient(opts: { url: string; token: string; fetch?: t
     previewTransforms: async (slug: string, request: z.input<typeof TransformPreviewRequest>) =>
       (await call(TransformPreview, "POST", `${tenantPath(slug)}/transform-previews`, TransformPreviewRequest.parse(request)))!,
     migrationInventory: (slug: string, id: string) => call(MigrationInventory, "GET", `${tenantPath(slug)}/migrations/${encodeURIComponent(id)}/inventory`, undefined, true),
+    /** The engine's licence (self-hosted), with usage against its limits; hosted engines answer not_required. */
+    licence: async () => (await call(LicenceStatus, "GET", "/v1/licence"))!,
     /** The engine's durable event outbox, in order, after `after` (a seq). */
     events: async (after: number, limit = 500) => (await call(EventFeed, "GET", `/v1/events?after=${after}&limit=${limit}`))!,
   };

@@ -10,7 +10,7 @@ import { InputError, NotFoundError } from "../errors";
 import { encryptSecret } from "./signing";
 import { webhookUrlProblem } from "./url-check";
 
-export const WEBHOOK_EVENTS = ["milestone", "anomaly", "report.ready"] as const;
+export const WEBHOOK_EVENTS = ["milestone", "anomaly", "report.ready", "licence"] as const;
 
 export const WebhookInput = z.object({
   url: z.string().trim().min(1, "Enter the receiver's URL.").max(2000),

@@ -10,6 +10,7 @@ import { closeDueGrants } from "../break-glass/service";
 import { auditEnv, databaseEnv } from "../env";
 import { engineClientFromEnv } from "../engine/client";
 import { announceMigrationNotices } from "../migrations/notices";
+import { announceLicenceNotices } from "../licence/notices";
 import { generateScheduledReports } from "../migrations/reports";
 import { checkDrift, enqueuePending, registerReconcile } from "./reconcile-job";
 import { enqueueDeliveries, registerWebhookDelivery } from "./webhook-job";
@@ -82,8 +83,13 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
     const n = await announceMigrationNotices(engine);
     if (n) log(`recorded ${n} webhook deliveries for migration milestones and anomalies`);
   });
+  const licence = guard("licence notices", async () => {
+    const n = await announceLicenceNotices(engine);
+    if (n) log(`recorded ${n} webhook deliveries for the licence's expiry`);
+  });
   await sweep();
   const timers = [
+    setInterval(licence, opts.WORKER_MIGRATION_WATCH_SECONDS * 1000),
     setInterval(deliveries, opts.WORKER_SWEEP_SECONDS * 1000),
     setInterval(notices, opts.WORKER_MIGRATION_WATCH_SECONDS * 1000),
     setInterval(sweep, opts.WORKER_SWEEP_SECONDS * 1000),

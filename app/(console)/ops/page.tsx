@@ -3,19 +3,21 @@ import Link from "next/link";
 import { GrantButton } from "@/components/break-glass/grant-controls";
 import { GrantRequestForm } from "@/components/break-glass/request-form";
 import { CreateTenantForm } from "@/components/tenancy/create-tenant-form";
+import { LicenceCard } from "@/components/licence/licence-card";
 import { formatTime } from "@/components/ui/format";
 import { endGrantAction, prepareGrantAction } from "@/server/break-glass/actions";
 import { listMyGrants } from "@/server/break-glass/service";
 import { requireEngineer } from "@/server/auth/session";
 import { createTenantAction } from "@/server/tenancy/actions";
 import { tenantsOverview } from "@/server/tenancy/operations";
+import { engineClientFromEnv, tryEngine } from "@/server/engine/client";
 
 export const metadata: Metadata = { title: "Operations" };
 
-/** Engineers: the tenants registry (metadata only), their own break-glass grants, and a new request. */
+/** Engineers: the licence (self-hosted), the tenants registry (metadata only), their own break-glass grants, and a new request. */
 export default async function OpsPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
   const user = await requireEngineer();
-  const [tenants, grants, sp] = await Promise.all([tenantsOverview(), listMyGrants(user), searchParams]);
+  const [tenants, grants, sp, licence] = await Promise.all([tenantsOverview(), listMyGrants(user), searchParams, tryEngine(() => engineClientFromEnv().licence())]);
   return (
     <div className="space-y-8">
       <div>
@@ -26,6 +28,7 @@ export default async function OpsPage({ searchParams }: { searchParams: Promise<
         {sp.requested === "pending" && <p role="status" className="mt-2 text-sm text-amber-700">Your request waits for the tenant&apos;s approval.</p>}
         {sp.ended && <p role="status" className="mt-2 text-sm text-emerald-700">Access ended.</p>}
       </div>
+      {licence.ok && <LicenceCard licence={licence.value} />}
       <table className="w-full max-w-5xl text-left text-sm" data-testid="ops-tenants">
         <thead className="border-b border-slate-200 text-slate-500 dark:border-slate-800">
           <tr><th className="py-2">Tenant</th><th>Slug</th><th>Mode</th><th>Members</th><th>Config</th><th>Routers connected</th><th>Created</th></tr>
@@ -35,7 +38,7 @@ export default async function OpsPage({ searchParams }: { searchParams: Promise<
             <tr key={t.id} className="border-b border-slate-100 dark:border-slate-900">
               <td className="py-2">{t.name}</td>
               <td className="font-mono">{t.slug}</td>
-              <td>hosted</td>
+              <td>{licence.ok ? licence.value.mode : "—"}</td>
               <td>{t.members}</td>
               <td>{t.configSync}</td>
               <td>{t.routersConnected ?? "engine unreachable"}</td>

@@ -3,12 +3,16 @@ import { ROLE_LABELS } from "@/server/auth/permissions";
 import { requireTenantRole } from "@/server/auth/session";
 import { getTenantOverview } from "@/server/tenancy/service";
 import { Card } from "@/components/ui/card";
+import { LicenceCard } from "@/components/licence/licence-card";
+import { engineClientFromEnv, tryEngine } from "@/server/engine/client";
 
 export const metadata: Metadata = { title: "Overview" };
 
 export default async function TenantOverview({ params }: { params: Promise<{ tenant: string }> }) {
   const ctx = await requireTenantRole((await params).tenant);
   const o = await getTenantOverview(ctx);
+  // The deployment's licence is the tenant admin's business (renewal, limits); other roles do not see it.
+  const licence = ctx.roles.includes("tenant_admin") ? await tryEngine(() => engineClientFromEnv().licence()) : null;
   const synced = o.config && o.config.appliedVersion === o.config.version;
   return (
     <div className="space-y-6">
@@ -18,6 +22,7 @@ export default async function TenantOverview({ params }: { params: Promise<{ ten
           Your roles: {ctx.roles.map((r) => ROLE_LABELS[r]).join(", ")}
         </p>
       </div>
+      {licence?.ok && <LicenceCard licence={licence.value} />}
       <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-3">
         <Card title="Retention">
           <p className="text-3xl font-semibold">{o.config?.ttlDays ?? "—"} days</p>

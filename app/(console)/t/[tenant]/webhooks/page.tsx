@@ -19,7 +19,7 @@ export default async function WebhooksPage({ params }: { params: Promise<{ tenan
       <AutoRefresh seconds={5} />
       <div>
         <h1 className="text-2xl font-semibold">Webhooks</h1>
-        <p className="text-sm text-slate-600 dark:text-slate-400">Migration milestones (25/50/75/100 %), anomalies (throughput low, quarantine spike, stalled) and reports ready, signed with HMAC-SHA256 and a timestamp, retried with backoff.</p>
+        <p className="text-sm text-slate-600 dark:text-slate-400">Migration milestones (25/50/75/100 %), anomalies (throughput low, quarantine spike, stalled), reports ready and, on a self-hosted deployment, the licence nearing expiry (30 and 7 days ahead) and expired, signed with HMAC-SHA256 and a timestamp, retried with backoff.</p>
       </div>
       <table className="w-full text-left text-sm" data-testid="webhooks">
         <thead className="border-b border-slate-200 text-slate-500 dark:border-slate-800"><tr><th className="py-2">URL</th><th>Events</th><th>Added</th>{manage && <th />}</tr></thead>
