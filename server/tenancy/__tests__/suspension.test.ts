@@ -7,7 +7,7 @@ import { auditEntries, tenantConfigs, tenants, users } from "@/db/schema";
 import type { TenantConfig } from "@/engine/api/contract";
 import { useConsoleDatabase } from "../../../test/console-db";
 import { systemContext } from "../../context";
-import { closeDb, db, withSystem, withTenant } from "../../db";
+import { closeDb, db, withSystem, withTenant, type Tx } from "../../db";
 import type { EngineClient } from "../../engine/client";
 import { ForbiddenError, InputError, NotFoundError } from "../../errors";
 import { reconcileTenantConfig } from "../../tenant-config/reconcile";
@@ -24,10 +24,11 @@ describe("suspending and reactivating a tenant", () => {
     putTenantConfig: async (slug: string, config: TenantConfig) => (pushed.push({ slug, config }), { ...config, slug, appliedAt: new Date().toISOString() }),
   } as unknown as EngineClient;
   /** Suspension entries in the global chain (null) or a tenant's own, read as that chain's reader would. */
-  const entries = (chain: string, tenantId: string | null) =>
-    (tenantId ? (fn: Parameters<typeof withSystem>[0]) => withTenant(systemContext(tenantId), fn) : withSystem)((tx) =>
-      tx.select().from(auditEntries).where(and(eq(auditEntries.chain, chain), like(auditEntries.action, "%tenant.%"))).orderBy(auditEntries.seq),
-    ).then((rows) => rows.filter((r) => /suspend|reactivate/.test(r.action)));
+  const entries = async (chain: string, tenantId: string | null) => {
+    const read = (tx: Tx) => tx.select().from(auditEntries).where(and(eq(auditEntries.chain, chain), like(auditEntries.action, "%tenant.%"))).orderBy(auditEntries.seq);
+    const rows = await (tenantId ? withTenant(systemContext(tenantId), read) : withSystem(read));
+    return rows.filter((r) => /suspend|reactivate/.test(r.action));
+  };
   const configOf = (id: string) => withTenant(systemContext(id), async (tx) => (await tx.select().from(tenantConfigs).where(eq(tenantConfigs.tenantId, id)))[0]!);
 
   beforeAll(async () => {
