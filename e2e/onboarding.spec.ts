@@ -1,7 +1,8 @@
 // Onboarding without the seed: an engineer creates a tenant in /ops with a called AE title and invites its admin;
 // the admin signs in, invites a reviewer and sets the TTL; a vendor's storescu to the new AE title lands in the new
-// tenant's hold queue; the reviewer, once removed, is refused on the next request.
-import { execFileSync } from "node:child_process";
+// tenant's hold queue; the reviewer, once removed, is refused on the next request. The engineer then suspends
+// Harbor: the next storescu is rejected at association, what is held stays with its expiry; reactivated, it routes.
+import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -17,12 +18,18 @@ async function signedIn(browser: Browser, email: string, to: string) {
   return page;
 }
 
-/** storescu to the AE title; false while the engine does not route it yet (the association is rejected). */
-function vendorSends(calledAe: string) {
+/** A CT_small copy with a fresh SOP instance UID. */
+function freshCt() {
   const dir = mkdtempSync(path.join(os.tmpdir(), "onboard-"));
   const f = path.join(dir, "ct.dcm");
   copyFileSync(path.join(PYDICOM_TEST_FILES, "CT_small.dcm"), f);
   execFileSync("dcmodify", ["-nb", "-gin", f]);
+  return f;
+}
+
+/** storescu to the AE title; false while the engine does not route it yet (the association is rejected). */
+function vendorSends(calledAe: string) {
+  const f = freshCt();
   try {
     execFileSync("storescu", ["-aet", "AI_VENDOR", "-aec", calledAe, "localhost", process.env.E2E_ENGINE_DICOM_PORT!, f], { stdio: "ignore" });
   } catch {
@@ -73,7 +80,7 @@ test("an engineer creates a tenant and invites its admin, who invites a reviewer
   await expect.poll(() => (sop = vendorSends("HARBOR")), { timeout: 60_000, intervals: [2000] }).not.toBeNull();
   await admin.goto(`${webUrl()}/t/harbor/hold-queue`);
   await expect(admin.locator(`[data-testid=hold-queue-row][data-sop-instance-uid="${sop}"]`)).toBeVisible({ timeout: 30_000 });
-  const held = (await (await engine("/v1/tenants/harbor/results?status=held,notified,pulled&limit=50")).json()).results as { expiresAt: string; receivedAt: string }[];
+  const held = (await (await engine("/v1/tenants/harbor/results?status=held,notified,pulled&limit=50")).json()).results as { id: string; expiresAt: string; receivedAt: string }[];
   expect(Date.parse(held[0]!.expiresAt) - Date.parse(held[0]!.receivedAt)).toBe(5 * 86_400_000);
 
   // The reviewer signs in into Harbor; removed by the admin, their next request is refused.
@@ -89,4 +96,42 @@ test("an engineer creates a tenant and invites its admin, who invites a reviewer
   // Northside's people see nothing of Harbor.
   const other = await signedIn(browser, "admin@northside.test", "/t/harbor");
   await expect(other.getByRole("heading", { name: /not found|404/i })).toBeVisible();
+
+  await other.context().close();
+
+  // The engineer suspends Harbor, with a reason and a confirm step.
+  const ops2 = await signedIn(browser, "engineer@vendor.test", "/ops");
+  const harborRow = ops2.locator('[data-testid="ops-tenant"][data-slug="harbor"]');
+  await harborRow.getByRole("button", { name: "Suspend…" }).click();
+  await harborRow.locator('input[name="reason"]').fill("Contract ended, ticket OPS-42");
+  await harborRow.getByRole("button", { name: "Confirm suspension" }).click();
+  await expect(harborRow.getByTestId("suspension-result")).toContainText("Suspended Harbor Clinic");
+  await expect(harborRow.getByTestId("tenant-status")).toContainText("suspended since");
+  await expect.poll(async () => (await (await engine("/v1/tenants/harbor")).json()).suspended?.reason, { timeout: 60_000, intervals: [1000] }).toBe("Contract ended, ticket OPS-42");
+
+  // The vendor's next association to HARBOR is rejected, permanently, with the reason; nothing was stored.
+  const refused = spawnSync("storescu", ["-aet", "AI_VENDOR", "-aec", "HARBOR", "localhost", process.env.E2E_ENGINE_DICOM_PORT!, freshCt()], { encoding: "utf8" });
+  expect(refused.status).not.toBe(0);
+  expect(refused.stdout + refused.stderr).toMatch(/Association Rejected/i);
+  expect(refused.stdout + refused.stderr).toMatch(/Rejected Permanent/i);
+  expect(refused.stdout + refused.stderr).toMatch(/Called AE Title Not Recognized/i);
+  // What was held is still there, its expiry unchanged; the tenant's people see why.
+  const kept = (await (await engine("/v1/tenants/harbor/results?limit=50")).json()).results as { id: string; expiresAt: string; status: string }[];
+  expect(kept.map((r) => r.id)).toEqual(held.map((r) => r.id));
+  expect(kept.find((r) => r.id === held[0]!.id)).toMatchObject({ status: "held", expiresAt: held[0]!.expiresAt });
+  await admin.goto(`${webUrl()}/t/harbor/hold-queue`);
+  await expect(admin.getByTestId("suspension-banner")).toContainText("This tenant is suspended since");
+  await expect(admin.getByTestId("suspension-banner")).toContainText("held results are kept");
+  await expect(admin.locator(`[data-testid=hold-queue-row][data-sop-instance-uid="${sop}"]`)).toBeVisible();
+
+  // Reactivated: the AE title routes again and the banner is gone.
+  await harborRow.getByRole("button", { name: "Reactivate…" }).click();
+  await harborRow.locator('input[name="reason"]').fill("Contract renewed");
+  await harborRow.getByRole("button", { name: "Confirm reactivation" }).click();
+  await expect(harborRow.getByTestId("tenant-status")).toHaveText("active");
+  await expect.poll(async () => (await (await engine("/v1/tenants/harbor")).json()).suspended, { timeout: 60_000, intervals: [1000] }).toBeNull();
+  expect(vendorSends("HARBOR")).not.toBeNull();
+  await admin.reload();
+  await expect(admin.getByTestId("hold-queue")).toBeVisible();
+  await expect(admin.getByTestId("suspension-banner")).toHaveCount(0);
 });

@@ -106,7 +106,7 @@ export async function startEngine(
     log,
     blobs,
     clock,
-    relay: { ca, gatewayUrl, sessions: gateway.sessions, disconnect: gateway.disconnect, notify: gateway.notify },
+    relay: { ca, gatewayUrl, sessions: gateway.sessions, disconnect: gateway.disconnect, suspendTenant: gateway.suspendTenant, notify: gateway.notify },
     metrics: metrics.registry,
     onlyTenant: config.ENGINE_MODE === "self-hosted" ? config.ENGINE_SELF_HOSTED_TENANT : undefined,
     migration,

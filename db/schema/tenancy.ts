@@ -9,6 +9,13 @@ export const tenants = pgTable(
     slug: text("slug").notNull().unique(),
     name: text("name").notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    /**
+     * Set while an engineer has suspended the tenant: the engine refuses its called AE titles and disconnects its
+     * routers; nothing held is deleted and the TTL keeps running. Cleared on reactivation (both are audited).
+     */
+    suspendedAt: timestamp("suspended_at", { withTimezone: true }),
+    suspensionReason: text("suspension_reason"),
+    suspendedBy: text("suspended_by"),
   },
   (t) => [
     // A tenant's own row, the tenants a signed-in user belongs to, or everything for system tasks.

@@ -166,6 +166,8 @@ export function buildAdminApi(opts: {
     gatewayUrl: string;
     sessions: (tenant: string) => RouterSession[];
     disconnect: (routerId: string) => void;
+    /** tells a suspended tenant's connected routers why and closes them */
+    suspendTenant?: (tenant: string, suspension: { since: string; reason: string }) => number;
     notify: (result: Result) => Promise<number>;
   };
   metrics?: Registry;
@@ -210,7 +212,10 @@ export function buildAdminApi(opts: {
     const overLimit = (await getTenantConfig(opts.db, slug)) ? null : await opts.licence.limitRefusal("tenants");
     if (overLimit) return c.json({ error: "licence_limit", message: overLimit }, 409);
     try {
-      return c.json(await applyTenantConfig(opts.db, slug, c.req.valid("json")), 200);
+      const applied = await applyTenantConfig(opts.db, slug, c.req.valid("json"));
+      // Suspended: the tenant's routers go now (an already-applied version repeats this harmlessly: none are left).
+      if (applied.suspended) opts.relay?.suspendTenant?.(slug, applied.suspended);
+      return c.json(applied, 200);
     } catch (e) {
       if (e instanceof StaleVersionError) return c.json({ error: "stale_version", message: e.message }, 409);
       if (e instanceof AeTitleTakenError)

@@ -26,6 +26,15 @@ export const AeTitle = z
 
 const unique = (list: string[]) => new Set(list).size === list.length;
 
+/** Why and since when a tenant is suspended (the reason is what its routers are told). */
+export const TenantSuspension = z
+  .object({
+    since: z.iso.datetime({ offset: true }),
+    reason: z.string().trim().min(1, "give a reason").max(500, "at most 500 characters"),
+  })
+  .meta({ id: "TenantSuspension" });
+export type TenantSuspension = z.infer<typeof TenantSuspension>;
+
 export const TenantConfig = z
   .object({
     ttlDays: z
@@ -36,6 +45,9 @@ export const TenantConfig = z
     calledAeTitles: z.array(AeTitle).refine(unique, "called AE titles must be unique"),
     allowedCallingAeTitles: z.array(AeTitle).refine(unique, "calling AE titles must be unique"),
     version: z.number().int().min(1, "version starts at 1"),
+    suspended: TenantSuspension.nullable()
+      .optional()
+      .meta({ description: "set while an engineer has suspended the tenant: its called AE titles are refused and its routers disconnected; nothing held is deleted" }),
   })
   .strict()
   .meta({ id: "TenantConfig", description: "A tenant's relay configuration, as desired by the console" });

@@ -36,7 +36,12 @@ const EARLY_HEADER_BYTES = 64 * 1024;
 /** How long an association waits at most for its tenant's first segment to be made. */
 const SEGMENT_WAIT_MS = 2000;
 
-export type TenantRoute = { slug: string; allowedCallingAeTitles: string[] };
+export type TenantRoute = {
+  slug: string;
+  allowedCallingAeTitles: string[];
+  /** while set, the tenant's called AE titles are refused at association (nothing held is touched) */
+  suspended?: { since: Date; reason: string } | null;
+};
 
 export type StoredInstance = {
   id: string;
@@ -155,6 +160,15 @@ export function createDicomServer(deps: ScpDeps) {
       const tenant = await deps.route(this.called);
       if (!tenant) {
         deps.log(`association from ${this.calling}@${this.peer} rejected: called AE title not recognized (${this.called})`);
+        return this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CalledAeNotRecognized);
+      }
+      if (tenant.suspended) {
+        // Rejected-permanent, "called AE title not recognized": the one A-ASSOCIATE-RJ reason that tells the sending
+        // PACS's admin what to act on (this destination no longer takes studies: stop sending, ask the receiver),
+        // and permanent so the PACS does not retry on its own. The why is in our log, never on the wire.
+        deps.log(
+          `association from ${this.calling}@${this.peer} to ${this.called} rejected: tenant ${tenant.slug} is suspended since ${tenant.suspended.since.toISOString()} (${tenant.suspended.reason})`,
+        );
         return this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CalledAeNotRecognized);
       }
       if (tenant.allowedCallingAeTitles.length && !tenant.allowedCallingAeTitles.includes(this.calling)) {

@@ -9,12 +9,16 @@ import { CHUNK_BYTES, PROTOCOL_VERSION, RouterMessage, parseFrame, type Pending,
 import type { BlobStore } from "../store/blob-store";
 import type { EngineDb } from "../store/db";
 import type { Keyring } from "../store/keyring";
-import { LIVE_STATUSES, results, routerCerts } from "../store/schema";
+import { LIVE_STATUSES, results, routerCerts, tenantConfigs } from "../store/schema";
 import { transition, type Result } from "./hold-queue";
 import type { HoldQueueWriter } from "./hold-queue-writer";
 import type { Metrics } from "../metrics";
 
 const HEARTBEAT_SECONDS = 15;
+/** Close code for a suspended tenant's routers (PROTOCOL.md): told why first, refused again until reactivated. */
+export const TENANT_SUSPENDED_CLOSE = 4004;
+const suspendedMessage = (since: Date | string, reason: string) =>
+  `tenant suspended since ${typeof since === "string" ? since : since.toISOString()}: ${reason}. New studies are refused; held results are kept. Reconnecting is refused until the tenant is reactivated.`;
 
 export type RouterSession = {
   routerId: string;
@@ -101,6 +105,17 @@ export function createGateway(deps: {
       set.add(session);
       sessions.set(tenant, set);
       ws.on("close", () => set.delete(session));
+      // Checked once the session is listed, so a suspension applied meanwhile either sees it or is seen here.
+      const [config] = await deps.db
+        .select({ suspendedAt: tenantConfigs.suspendedAt, reason: tenantConfigs.suspensionReason })
+        .from(tenantConfigs)
+        .where(eq(tenantConfigs.slug, tenant));
+      if (config?.suspendedAt) {
+        deps.log(`gateway: refused router ${enrolled.name} (${tenant}) from ${socket.remoteAddress}: tenant suspended`);
+        ready(null);
+        send(ws, { type: "error", message: suspendedMessage(config.suspendedAt, config.reason ?? "") });
+        return ws.close(TENANT_SUSPENDED_CLOSE, "tenant suspended");
+      }
       deps.log(`gateway: router ${enrolled.name} (${tenant}) connected from ${session.address}`);
 
       send(ws, { type: "hello", protocol: PROTOCOL_VERSION, tenant, routerId: enrolled.id, heartbeatSeconds: HEARTBEAT_SECONDS });
@@ -183,6 +198,18 @@ export function createGateway(deps: {
     /** Ends the connections of a revoked router at once. */
     disconnect(routerId: string) {
       for (const set of sessions.values()) for (const s of set) if (s.routerId === routerId) s.ws.close(4003, "certificate revoked");
+    },
+    /** A suspended tenant's routers are told why and disconnected (reconnecting is refused while it stays so). */
+    suspendTenant(tenant: string, suspension: { since: string; reason: string }) {
+      const set = sessions.get(tenant);
+      if (!set?.size) return 0;
+      const n = set.size;
+      for (const s of set) {
+        send(s.ws, { type: "error", message: suspendedMessage(suspension.since, suspension.reason) });
+        s.ws.close(TENANT_SUSPENDED_CLOSE, "tenant suspended");
+      }
+      deps.log(`gateway: disconnected ${n} router(s) of suspended tenant ${tenant}`);
+      return n;
     },
     listen: (port: number, host = "0.0.0.0") =>
       new Promise<number>((resolve, reject) => {

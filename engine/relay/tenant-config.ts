@@ -23,6 +23,7 @@ const toApplied = (r: typeof tenantConfigs.$inferSelect): AppliedTenantConfig =>
   allowedCallingAeTitles: r.allowedCallingAeTitles,
   version: r.version,
   appliedAt: r.appliedAt.toISOString(),
+  suspended: r.suspendedAt ? { since: r.suspendedAt.toISOString(), reason: r.suspensionReason ?? "" } : null,
 });
 
 /**
@@ -43,7 +44,15 @@ export async function applyTenantConfig(db: EngineDb, slug: string, config: Tena
         .where(and(ne(tenantConfigs.slug, slug), sql`${ae} = any(${tenantConfigs.calledAeTitles})`));
       if (taken) throw new AeTitleTakenError(ae);
     }
-    const values = { slug, ...config, appliedAt: new Date() };
+    // Suspension changes only what is accepted (routing.ts, gateway.ts): no result, blob or expiry is touched.
+    const { suspended, ...rest } = config;
+    const values = {
+      slug,
+      ...rest,
+      suspendedAt: suspended ? new Date(suspended.since) : null,
+      suspensionReason: suspended?.reason ?? null,
+      appliedAt: new Date(),
+    };
     const [row] = await tx
       .insert(tenantConfigs)
       .values(values)

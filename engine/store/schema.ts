@@ -11,6 +11,9 @@ export const tenantConfigs = pgTable(
     allowedCallingAeTitles: text("allowed_calling_ae_titles").array().notNull(),
     version: integer("version").notNull(),
     appliedAt: timestamp("applied_at", { withTimezone: true }).notNull().defaultNow(),
+    /** set while the tenant is suspended: its called AE titles are refused, its routers disconnected; nothing is deleted */
+    suspendedAt: timestamp("suspended_at", { withTimezone: true }),
+    suspensionReason: text("suspension_reason"),
   },
   (t) => [check("tenant_configs_ttl_days_range", sql`${t.ttlDays} between 1 and 30`)],
 );

@@ -113,6 +113,8 @@ export const ACTIONS: Record<string, AccessRule> = {
   "server/migrations/plan-form-actions.ts#startAction": tenant("migrations.operate"),
   "server/migrations/approval-actions.ts#approveVersionAction": tenant("migrations.approve"),
   "server/tenancy/actions.ts#createTenantAction": ENGINEER,
+  "server/tenancy/actions.ts#suspendTenantAction": ENGINEER,
+  "server/tenancy/actions.ts#reactivateTenantAction": ENGINEER,
   "server/tenancy/actions.ts#inviteMemberAction": tenant("members.manage"),
   "server/tenancy/actions.ts#changeRoleAction": tenant("members.manage"),
   "server/tenancy/actions.ts#removeMemberAction": tenant("members.manage"),

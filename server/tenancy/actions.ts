@@ -5,7 +5,7 @@ import { actionResult, formFields } from "../action-result";
 import { rolesFor } from "../auth/permissions";
 import { requireEngineer, requireTenantRole } from "../auth/session";
 import { changeRole, inviteMember, removeMember } from "./members";
-import { createTenantAsEngineer } from "./operations";
+import { createTenantAsEngineer, setTenantSuspension } from "./operations";
 
 export async function createTenantAction(_prev: unknown, form: FormData) {
   const user = await requireEngineer();
@@ -13,6 +13,24 @@ export async function createTenantAction(_prev: unknown, form: FormData) {
     const t = await createTenantAsEngineer(user, formFields(form));
     revalidatePath("/ops");
     return { message: `Created ${t.name} (${t.slug}); its admin is invited and the engine gets its configuration within a minute.` };
+  });
+}
+
+export async function suspendTenantAction(slug: string, _prev: unknown, form: FormData) {
+  const user = await requireEngineer();
+  return actionResult(async () => {
+    const t = await setTenantSuspension(user, slug, true, formFields(form));
+    revalidatePath("/ops");
+    return { message: `Suspended ${t.name}: the engine refuses its AE titles and disconnects its routers within seconds. Nothing held is deleted.` };
+  });
+}
+
+export async function reactivateTenantAction(slug: string, _prev: unknown, form: FormData) {
+  const user = await requireEngineer();
+  return actionResult(async () => {
+    const t = await setTenantSuspension(user, slug, false, formFields(form));
+    revalidatePath("/ops");
+    return { message: `Reactivated ${t.name}: the engine accepts its studies and routers again within seconds.` };
   });
 }
 

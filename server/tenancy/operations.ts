@@ -1,10 +1,11 @@
 import "server-only";
 import { eq, sql } from "drizzle-orm";
-import { memberships, tenantConfigs } from "@/db/schema";
+import { memberships, tenantConfigs, tenants } from "@/db/schema";
 import { z } from "zod";
+import { appendAudit } from "../audit/append";
 import { systemContext, type Actor } from "../context";
-import { ForbiddenError } from "../errors";
-import { withTenant } from "../db";
+import { ForbiddenError, InputError, NotFoundError } from "../errors";
+import { setLocals, withSystem, withTenant } from "../db";
 import { engineClientFromEnv, tryEngine } from "../engine/client";
 import { createTenant, listAllTenants } from "./service";
 
@@ -26,6 +27,7 @@ export async function tenantsOverview() {
       return {
         ...t,
         members,
+        suspended: t.suspendedAt ? { since: t.suspendedAt, reason: t.suspensionReason ?? "", by: t.suspendedBy } : null,
         configSync: !config ? "none" : config.applied === config.version ? `applied (v${config.version})` : `pending (v${config.version})`,
         routersConnected: routers.ok ? routers.value.routers.filter((r) => r.connected).length : null,
       };
@@ -48,4 +50,49 @@ export async function createTenantAsEngineer(engineer: { id: string; name: strin
   const d = OpsTenantInput.parse(input);
   const actor: Actor = { userId: engineer.id, name: engineer.name, email: engineer.email, roles: ["engineer"] };
   return createTenant({ slug: d.slug, name: d.name, ttlDays: d.ttlDays, calledAeTitles: d.calledAeTitles, members: [{ email: d.adminEmail, role: "tenant_admin" }] }, actor);
+}
+
+type Engineer = { id: string; name: string; email: string; isEngineer: boolean };
+
+/** The reason an engineer gives for suspending or reactivating: required, recorded in both audit chains. */
+export const SuspensionInput = z.object({
+  reason: z.string({ error: "Give the reason." }).trim().min(3, "Give the reason (at least 3 characters).").max(500, "At most 500 characters."),
+});
+
+/**
+ * An engineer suspends a tenant, or reactivates it. One transaction: the tenant's suspension (since, reason, by),
+ * a config version bump so the worker pushes `suspended` to the engine (which then refuses its called AE titles
+ * and disconnects its routers), and an entry in the global chain and in the tenant's own, with the reason.
+ * Nothing held is deleted and the TTL is not touched: held results keep expiring on their clock.
+ */
+export async function setTenantSuspension(engineer: Engineer, slug: string, suspend: boolean, input: unknown) {
+  if (!engineer.isEngineer) throw new ForbiddenError("Only engineers suspend or reactivate tenants.");
+  const parsed = SuspensionInput.safeParse(input);
+  if (!parsed.success) throw new InputError("Give the reason.", z.flattenError(parsed.error).fieldErrors as Record<string, string[]>);
+  const { reason } = parsed.data;
+  const actor: Actor = { userId: engineer.id, name: engineer.name, email: engineer.email, roles: ["engineer"] };
+  return withSystem(async (tx) => {
+    const [t] = await tx.select().from(tenants).where(eq(tenants.slug, slug)).for("update");
+    if (!t) throw new NotFoundError("No such tenant.");
+    if (suspend && t.suspendedAt) throw new InputError(`${t.name} is already suspended.`);
+    if (!suspend && !t.suspendedAt) throw new InputError(`${t.name} is not suspended.`);
+    const [updated] = await tx
+      .update(tenants)
+      .set(suspend ? { suspendedAt: sql`now()`, suspensionReason: reason, suspendedBy: engineer.name } : { suspendedAt: null, suspensionReason: null, suspendedBy: null })
+      .where(eq(tenants.id, t.id))
+      .returning();
+    const before = { suspendedAt: t.suspendedAt?.toISOString() ?? null, reason: t.suspensionReason };
+    const after = { suspendedAt: updated!.suspendedAt?.toISOString() ?? null, reason: updated!.suspensionReason };
+    const verb = suspend ? "suspend" : "reactivate";
+    await appendAudit(tx, { tenantId: null, actor }, { action: `ops.tenant.${verb}`, target: `tenant:${t.slug}`, reason, before, after });
+    await setLocals(tx, { "app.tenant_id": t.id });
+    // The worker's reconcile pushes the new version, `suspended` included (tenant-config/reconcile.ts).
+    const [config] = await tx
+      .update(tenantConfigs)
+      .set({ version: sql`${tenantConfigs.version} + 1`, updatedAt: sql`now()` })
+      .where(eq(tenantConfigs.tenantId, t.id))
+      .returning({ version: tenantConfigs.version });
+    await appendAudit(tx, { tenantId: t.id, actor }, { action: `tenant.${verb}`, target: `tenant:${t.slug}`, reason, before, after: { ...after, configVersion: config?.version ?? null } });
+    return { ...updated!, configVersion: config?.version ?? null };
+  });
 }

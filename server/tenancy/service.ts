@@ -105,3 +105,11 @@ export async function getTenantOverview(ctx: TenantContext) {
   });
 }
 
+
+/** Whether the tenant is suspended, for the banner its members see on every page. */
+export async function getTenantSuspension(ctx: Pick<TenantContext, "tenantId" | "actor">) {
+  const [t] = await withTenant(ctx, (tx) =>
+    tx.select({ since: tenants.suspendedAt, reason: tenants.suspensionReason }).from(tenants).where(eq(tenants.id, ctx.tenantId)),
+  );
+  return t?.since ? { since: t.since, reason: t.reason ?? "" } : null;
+}

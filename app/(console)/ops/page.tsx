@@ -4,11 +4,12 @@ import { GrantButton } from "@/components/break-glass/grant-controls";
 import { GrantRequestForm } from "@/components/break-glass/request-form";
 import { CreateTenantForm } from "@/components/tenancy/create-tenant-form";
 import { LicenceCard } from "@/components/licence/licence-card";
+import { SuspensionControls } from "@/components/tenancy/suspension-controls";
 import { formatTime } from "@/components/ui/format";
 import { endGrantAction, prepareGrantAction } from "@/server/break-glass/actions";
 import { listMyGrants } from "@/server/break-glass/service";
 import { requireEngineer } from "@/server/auth/session";
-import { createTenantAction } from "@/server/tenancy/actions";
+import { createTenantAction, reactivateTenantAction, suspendTenantAction } from "@/server/tenancy/actions";
 import { tenantsOverview } from "@/server/tenancy/operations";
 import { engineClientFromEnv, tryEngine } from "@/server/engine/client";
 
@@ -31,18 +32,32 @@ export default async function OpsPage({ searchParams }: { searchParams: Promise<
       {licence.ok && <LicenceCard licence={licence.value} />}
       <table className="w-full max-w-5xl text-left text-sm" data-testid="ops-tenants">
         <thead className="border-b border-slate-200 text-slate-500 dark:border-slate-800">
-          <tr><th className="py-2">Tenant</th><th>Slug</th><th>Mode</th><th>Members</th><th>Config</th><th>Routers connected</th><th>Created</th></tr>
+          <tr><th className="py-2">Tenant</th><th>Slug</th><th>Mode</th><th>Status</th><th>Members</th><th>Config</th><th>Routers connected</th><th>Created</th><th /></tr>
         </thead>
         <tbody>
           {tenants.map((t) => (
-            <tr key={t.id} className="border-b border-slate-100 dark:border-slate-900">
+            <tr key={t.id} className="border-b border-slate-100 align-top dark:border-slate-900" data-testid="ops-tenant" data-slug={t.slug}>
               <td className="py-2">{t.name}</td>
               <td className="font-mono">{t.slug}</td>
               <td>{licence.ok ? licence.value.mode : "—"}</td>
+              <td data-testid="tenant-status">
+                {t.suspended ? (
+                  <span className="text-red-700" title={`by ${t.suspended.by ?? "?"}: ${t.suspended.reason}`}>suspended since {formatTime(t.suspended.since.toISOString())}</span>
+                ) : (
+                  "active"
+                )}
+              </td>
               <td>{t.members}</td>
               <td>{t.configSync}</td>
               <td>{t.routersConnected ?? "engine unreachable"}</td>
               <td>{t.createdAt.toISOString().slice(0, 10)}</td>
+              <td className="py-2">
+                <SuspensionControls
+                  tenantName={t.name}
+                  suspended={Boolean(t.suspended)}
+                  action={(t.suspended ? reactivateTenantAction : suspendTenantAction).bind(null, t.slug)}
+                />
+              </td>
             </tr>
           ))}
         </tbody>
