@@ -5,3 +5,4 @@ export * from "./break-glass";
 export * from "./quarantine";
 export * from "./migration-reports";
 export * from "./migration-approvals";
+export * from "./scim";

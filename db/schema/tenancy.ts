@@ -39,6 +39,11 @@ export const users = pgTable(
     name: text("name").notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     lastSignInAt: timestamp("last_sign_in_at", { withTimezone: true }).notNull().defaultNow(),
+    /**
+     * Every session of this person that began at or before this instant is over (set when the identity provider
+     * deprovisions them over SCIM); checked on every request that reads the session, beside ended_sessions.
+     */
+    sessionsRevokedAt: timestamp("sessions_revoked_at", { withTimezone: true }),
   },
   (t) => [unique("users_issuer_subject").on(t.issuer, t.subject), index("users_email").on(t.email)],
 );

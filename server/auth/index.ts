@@ -2,7 +2,7 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import NextAuth, { type NextAuthConfig } from "next-auth";
 import { authEnv } from "../env";
-import { SESSION_MAX_AGE_SECONDS, isSessionEnded } from "./ended-sessions";
+import { SESSION_MAX_AGE_SECONDS, sessionStillValid } from "./ended-sessions";
 import { isPublicPath } from "./public-paths";
 import { IdTokenClaims, isEngineerClaims, recordSignIn } from "./sign-in";
 
@@ -57,6 +57,8 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => {
             ...token,
             // The session's own id, which signing out records as ended (ended-sessions.ts).
             sid: randomUUID(),
+            // When the session began (ms): deprovisioning ends every session begun before it (users.sessions_revoked_at).
+            startedAt: Date.now(),
             uid: user.id,
             name: user.name,
             email: user.email,
@@ -65,9 +67,9 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => {
             idToken: account.id_token,
           };
         }
-        // A session ended by signing out stays ended, whatever cookie a request brings back; null clears it. A
-        // token without an id predates ended sessions and is treated the same.
-        if (typeof token.sid !== "string" || (await isSessionEnded(token.sid))) return null;
+        // A session ended by signing out, or by deprovisioning the person (SCIM), stays ended, whatever cookie a
+        // request brings back; null clears it. A token without an id predates ended sessions and is treated the same.
+        if (typeof token.sid !== "string" || !(await sessionStillValid(token))) return null;
         return token;
       },
       session({ session, token }) {

@@ -18,7 +18,7 @@ export const InviteInput = z.object({
 });
 const MembershipId = z.uuid("not a membership id");
 
-function mayManage(ctx: TenantContext) {
+export function mayManage(ctx: TenantContext) {
   // The tenant's own people, never a vendor under a grant.
   if (ctx.grant || !can(ctx.roles, "members.manage")) throw new ForbiddenError("Only the tenant's admins manage its members.");
 }
@@ -48,8 +48,13 @@ export async function inviteMember(ctx: TenantContext, input: unknown) {
   });
 }
 
+/** The tenant's admin rows, locked in a fixed order, so two changes to admins at once cannot both pass the check below. */
+export async function lockAdmins(tx: Tx, tenantId: string) {
+  await tx.execute(sql`select id from memberships where tenant_id = ${tenantId} and role = 'tenant_admin' order by id for update`);
+}
+
 /** The tenant keeps at least one admin who has signed in: refused when `excluding` is the last one. */
-async function keepsAnAdmin(tx: Tx, ctx: TenantContext, excluding: string) {
+export async function keepsAnAdmin(tx: Tx, ctx: Pick<TenantContext, "tenantId">, excluding: string) {
   const [r] = await tx
     .select({ n: sql<number>`count(*)::int` })
     .from(memberships)
@@ -69,7 +74,7 @@ export async function changeRole(ctx: TenantContext, id: string, input: unknown)
   const role = z.enum(TENANT_ROLES, { error: "Choose a role." }).parse(input);
   return withTenant(ctx, async (tx) => {
     // The admins' rows are locked in a fixed order, so two admins demoting each other at once cannot both succeed.
-    await tx.execute(sql`select id from memberships where tenant_id = ${ctx.tenantId} and role = 'tenant_admin' order by id for update`);
+    await lockAdmins(tx, ctx.tenantId);
     const m = await openMembership(tx, ctx, id);
     if (m.role === role) return m;
     if (m.role === "tenant_admin") await keepsAnAdmin(tx, ctx, m.id);
@@ -84,7 +89,7 @@ export async function changeRole(ctx: TenantContext, id: string, input: unknown)
 export async function removeMember(ctx: TenantContext, id: string) {
   mayManage(ctx);
   return withTenant(ctx, async (tx) => {
-    await tx.execute(sql`select id from memberships where tenant_id = ${ctx.tenantId} and role = 'tenant_admin' order by id for update`);
+    await lockAdmins(tx, ctx.tenantId);
     const m = await openMembership(tx, ctx, id);
     if (m.role === "tenant_admin") await keepsAnAdmin(tx, ctx, m.id);
     await tx.delete(memberships).where(eq(memberships.id, m.id));
