@@ -12,13 +12,16 @@ export type AccessRule =
   /** a role in the URL's tenant (membership or break-glass grant) holding the permission; "member" = any role */
   | { kind: "tenant"; permission: Permission | "member" }
   /** the sign-in flow itself: exercised by the sign-in suite, not by calling it blind */
-  | { kind: "auth-flow" };
+  | { kind: "auth-flow" }
+  /** SCIM provisioning (/scim/v2): a tenant's SCIM bearer token, never a session; without one, 401 for everybody */
+  | { kind: "scim-token" };
 
 const tenant = (permission: Permission | "member"): AccessRule => ({ kind: "tenant", permission });
 const PUBLIC: AccessRule = { kind: "public" };
 const SIGNED_IN: AccessRule = { kind: "signed-in" };
 const ENGINEER: AccessRule = { kind: "engineer" };
 const AUTH_FLOW: AccessRule = { kind: "auth-flow" };
+const SCIM_TOKEN: AccessRule = { kind: "scim-token" };
 
 export const PAGES: Record<string, AccessRule> = {
   "/sign-in": PUBLIC,
@@ -65,6 +68,10 @@ export const ROUTES: Record<string, AccessRule> = {
   "/api/t/[tenant]/migrations/[id]/spot-check/instance": tenant("migrations.view"),
   "/api/t/[tenant]/migrations/[id]/reports/[reportId]/pdf": tenant("migrations.view"),
   "/api/t/[tenant]/quarantine/[id]/instances/[evidenceId]/preview": tenant("quarantine.view"),
+  "/scim/v2/Users": SCIM_TOKEN,
+  "/scim/v2/Users/[id]": SCIM_TOKEN,
+  "/scim/v2/Groups": SCIM_TOKEN,
+  "/scim/v2/Groups/[id]": SCIM_TOKEN,
 };
 
 /** Server actions by `file#export`. */
@@ -118,6 +125,8 @@ export const ACTIONS: Record<string, AccessRule> = {
   "server/tenancy/actions.ts#inviteMemberAction": tenant("members.manage"),
   "server/tenancy/actions.ts#changeRoleAction": tenant("members.manage"),
   "server/tenancy/actions.ts#removeMemberAction": tenant("members.manage"),
+  "server/scim/actions.ts#createScimTokenAction": tenant("members.manage"),
+  "server/scim/actions.ts#revokeScimTokenAction": tenant("members.manage"),
   "server/migrations/approval-actions.ts#setApprovalPolicyAction": tenant("migrations.policy"),
   "server/migrations/approval-actions.ts#signOffAction": tenant("migrations.approve"),
   "server/migrations/approval-actions.ts#sampleVerifyAction": tenant("migrations.approve"),

@@ -52,7 +52,7 @@ export async function sessionRefused(s: { sid: string; userId: string; startedAt
  * begun after the person's sessions were last ended. A token from before `startedAt` existed counts from its
  * authentication time.
  */
-export async function sessionStillValid(token: { sid?: unknown; uid?: unknown; startedAt?: unknown; authTime?: unknown }) {
+export async function sessionStillValid(token: Record<string, unknown>) {
   if (typeof token.sid !== "string" || typeof token.uid !== "string") return false;
   const startedAt = typeof token.startedAt === "number" ? token.startedAt : Number(token.authTime ?? 0) * 1000;
   return !(await sessionRefused({ sid: token.sid, userId: token.uid, startedAt }));
