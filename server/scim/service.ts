@@ -5,7 +5,7 @@ import "server-only";
 // migration_operator): group membership is the role. Deactivating (active false) or deleting a user removes its
 // memberships here, under the same rules as a tenant admin (the last signed-in admin stays), and ends the person's
 // sessions at once. Every change is audited in the same transaction with the old and the new roles.
-import { and, asc, eq, inArray, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import { memberships, scimUsers, users } from "@/db/schema";
 import { appendAudit } from "../audit/append";
@@ -150,9 +150,13 @@ export async function listUsers(tx: Tx, ctx: ScimContext, url: URL) {
 
 // ——— changing roles under the membership rules ———
 
-/** Gives `email` the role in this tenant (an invitation that does not lapse: the IdP manages it). */
+/**
+ * Gives `email` the role in this tenant: an invitation that does not lapse (the IdP manages it), already taken up
+ * when the person has signed in to another of their roles here, so it applies on their next request.
+ */
 async function grantRole(tx: Tx, ctx: ScimContext, email: string, role: TenantRole) {
-  await tx.insert(memberships).values({ tenantId: ctx.tenantId, email, role, invitationExpiresAt: null, invitedBy: ctx.actor.name }).onConflictDoNothing();
+  const [linked] = await tx.select({ userId: memberships.userId }).from(memberships).where(and(eq(memberships.tenantId, ctx.tenantId), eq(memberships.email, email), isNotNull(memberships.userId))).limit(1);
+  await tx.insert(memberships).values({ tenantId: ctx.tenantId, email, role, userId: linked?.userId ?? null, invitationExpiresAt: null, invitedBy: ctx.actor.name }).onConflictDoNothing();
 }
 
 /** Takes the role from `email`; the tenant's last signed-in admin is kept (answered as a SCIM 409). */
