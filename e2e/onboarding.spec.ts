@@ -1,20 +1,29 @@
-// Onboarding without the seed: an engineer creates a tenant in /ops with a called AE title and invites its admin;
+// Onboarding from an empty external database (the production path: no demo seed), on a stack of its own started
+// with the real `npm start`: an engineer creates a tenant in /ops with a called AE title and invites its admin;
 // the admin signs in, invites a reviewer and sets the TTL; a vendor's storescu to the new AE title lands in the new
 // tenant's hold queue; the reviewer, once removed, is refused on the next request. The engineer then suspends
 // Harbor: the next storescu is rejected at association, what is held stays with its expiry; reactivated, it routes.
-import { execFileSync, spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync } from "node:fs";
+import { execFileSync, spawnSync, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test, type Browser } from "@playwright/test";
+import { freePort } from "../scripts/lib/ports";
+import { bootstrapDatabases, startEmbeddedPostgres, type EmbeddedServer } from "../scripts/lib/postgres";
 import { PYDICOM_TEST_FILES } from "../test/dcmtk";
-import { signIn, webUrl } from "./helpers";
+import { signIn } from "./helpers";
+import { interrupt, npmStartEnv, stackProcesses, start } from "./npm-start";
 
-const engine = (p: string) => fetch(`${process.env.E2E_ENGINE_ADMIN_URL}${p}`, { headers: { authorization: `Bearer ${process.env.E2E_ENGINE_ADMIN_TOKEN}` } });
+const mark = `onboarding-test-${randomUUID()}`;
+// This spec's own stack: set once it is up.
+const stack = { web: "", engineUrl: "", engineToken: "", dicomPort: "" };
+const webUrl = () => stack.web;
+const engine = (p: string) => fetch(`${stack.engineUrl}${p}`, { headers: { authorization: `Bearer ${stack.engineToken}` } });
 
 async function signedIn(browser: Browser, email: string, to: string) {
   const page = await (await browser.newContext()).newPage();
-  await signIn(page, email, "demo", to);
+  await signIn(page, email, "demo", to, stack.web);
   return page;
 }
 
@@ -31,16 +40,38 @@ function freshCt() {
 function vendorSends(calledAe: string) {
   const f = freshCt();
   try {
-    execFileSync("storescu", ["-aet", "AI_VENDOR", "-aec", calledAe, "localhost", process.env.E2E_ENGINE_DICOM_PORT!, f], { stdio: "ignore" });
+    execFileSync("storescu", ["-aet", "AI_VENDOR", "-aec", calledAe, "localhost", stack.dicomPort, f], { stdio: "ignore" });
   } catch {
     return null;
   }
   return /\[(.*)\]/.exec(execFileSync("dcmdump", ["+P", "0008,0018", f]).toString())![1]!;
 }
 
-test("an engineer creates a tenant and invites its admin, who invites a reviewer; the new AE title routes", async ({ browser }) => {
-  test.setTimeout(180_000);
+let running: ChildProcess | undefined;
+let pg: EmbeddedServer | undefined;
+let dataDir: string | undefined;
+test.afterAll(async () => {
+  if (running?.exitCode === null) await interrupt(running, mark).catch(() => {});
+  for (const p of stackProcesses(mark)) process.kill(Number(p.split(" ")[0]), "SIGKILL");
+  await pg?.stop().catch(() => {});
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+test("from an empty database: an engineer creates a tenant and invites its admin, who invites a reviewer; the new AE title routes", async ({ browser }) => {
+  test.setTimeout(10 * 60_000);
+  // An external PostgreSQL as the README's production path has it: empty databases and roles, no demo data.
+  dataDir = mkdtempSync(path.join(os.tmpdir(), "onboarding-test-"));
+  pg = await startEmbeddedPostgres({ dir: path.join(dataDir, "external-pg"), port: await freePort(), persistent: false });
+  const urls = await bootstrapDatabases(pg.adminUrl, { prefix: "ext", passwords: { consoleOwner: randomUUID(), consoleApp: randomUUID(), engine: randomUUID() } });
+  const { ports, env } = await npmStartEnv(path.join(dataDir, "stack"), mark);
+  Object.assign(env, { DATABASE_URL: urls.consoleAppUrl, DATABASE_OWNER_URL: urls.consoleOwnerUrl, ENGINE_DATABASE_URL: urls.engineUrl });
+  running = (await start(env)).child;
+  const devEnv = Object.fromEntries([...readFileSync(path.join(dataDir, "stack", "dev.env"), "utf8").matchAll(/^export (\w+)='(.*)'$/gm)].map((m) => [m[1]!, m[2]!]));
+  Object.assign(stack, { web: `http://localhost:${ports.WEB_PORT}`, engineUrl: devEnv.ENGINE_ADMIN_URL, engineToken: devEnv.ENGINE_ADMIN_TOKEN, dicomPort: String(ports.ENGINE_DICOM_PORT) });
+
   const ops = await signedIn(browser, "engineer@vendor.test", "/ops");
+  // Nothing but what this engineer creates: no tenant yet.
+  await expect(ops.getByTestId("ops-tenant")).toHaveCount(0);
   const form = ops.getByTestId("create-tenant-form");
   // A bad slug is refused next to its field; what was typed stays.
   await form.locator('[data-field="name"]').fill("Harbor Clinic");
@@ -59,7 +90,7 @@ test("an engineer creates a tenant and invites its admin, who invites a reviewer
   // The invited admin signs in and lands in the new tenant; the engine gets its config.
   const admin = await signedIn(browser, "admin@harbor.test", "/t/harbor");
   await expect
-    .poll(async () => (await admin.reload(), admin.getByTestId("config-sync").textContent()), { timeout: 60_000, intervals: [1000] })
+    .poll(async () => (await admin.goto(`${webUrl()}/t/harbor`), admin.getByTestId("config-sync").textContent()), { timeout: 60_000, intervals: [1000] })
     .toMatch(/Applied \(version 1\)/);
   await admin.goto(`${webUrl()}/t/harbor/members`);
   const invite = admin.getByTestId("invite-form");
@@ -93,7 +124,7 @@ test("an engineer creates a tenant and invites its admin, who invites a reviewer
   await row.getByRole("button", { name: "Confirm removal" }).click();
   await expect(admin.locator('[data-testid="member"][data-email="reviewer@harbor.test"]')).toHaveCount(0, { timeout: 15_000 });
   expect((await reviewer.request.get(`${webUrl()}/api/t/harbor/hold-queue`)).status()).toBe(404);
-  // Northside's people see nothing of Harbor.
+  // Anyone else (here a person with no membership at all) sees nothing of Harbor.
   const other = await signedIn(browser, "admin@northside.test", "/t/harbor");
   await expect(other.getByRole("heading", { name: /not found|404/i })).toBeVisible();
 
@@ -110,7 +141,7 @@ test("an engineer creates a tenant and invites its admin, who invites a reviewer
   await expect.poll(async () => (await (await engine("/v1/tenants/harbor")).json()).suspended?.reason, { timeout: 60_000, intervals: [1000] }).toBe("Contract ended, ticket OPS-42");
 
   // The vendor's next association to HARBOR is rejected, permanently, with the reason; nothing was stored.
-  const refused = spawnSync("storescu", ["-aet", "AI_VENDOR", "-aec", "HARBOR", "localhost", process.env.E2E_ENGINE_DICOM_PORT!, freshCt()], { encoding: "utf8" });
+  const refused = spawnSync("storescu", ["-aet", "AI_VENDOR", "-aec", "HARBOR", "localhost", stack.dicomPort, freshCt()], { encoding: "utf8" });
   expect(refused.status).not.toBe(0);
   expect(refused.stdout + refused.stderr).toMatch(/Association Rejected/i);
   expect(refused.stdout + refused.stderr).toMatch(/Rejected Permanent/i);
