@@ -2,33 +2,13 @@
 
 import { useActionState } from "react";
 import type { ActionResult } from "@/server/action-result";
+import { SignatureForm } from "./signature-form";
 
 type Action = (prev: unknown, form: FormData) => Promise<ActionResult>;
 
 /** The e-signature on one plan version: what it means, then approve (after a fresh sign-in). */
 export function ApproveForm({ action, version, planSha256, meaning, authFresh, reauthHref }: { action: Action; version: number; planSha256: string; meaning: string; authFresh: boolean; reauthHref: string }) {
-  const [state, submit, pending] = useActionState(action, null);
-  return (
-    <form action={submit} className="space-y-2 text-sm" aria-label={`Approve version ${version}`} data-testid="approve-form">
-      <input type="hidden" name="version" value={version} />
-      <input type="hidden" name="planSha256" value={planSha256} />
-      <label className="block">
-        <span className="text-slate-600">Meaning of your signature</span>
-        <input name="meaning" required defaultValue={meaning} className="block w-full rounded border px-2 py-1" />
-      </label>
-      {authFresh ? (
-        <button disabled={pending} className="rounded bg-emerald-700 px-3 py-1.5 text-white disabled:opacity-50">Sign and approve version {version}</button>
-      ) : (
-        <a href={reauthHref} className="inline-block rounded bg-amber-600 px-3 py-1.5 text-white">Re-authenticate to sign</a>
-      )}
-      {state && (
-        <p role={state.ok ? "status" : "alert"} data-testid="approve-result" className={state.ok ? "text-emerald-700" : "text-red-700"}>
-          {state.message}
-          {!state.ok && state.reauth && <a href={reauthHref} className="ml-2 underline">Re-authenticate</a>}
-        </p>
-      )}
-    </form>
-  );
+  return <SignatureForm action={action} label={`Approve version ${version}`} testId="approve-form" hidden={{ version, planSha256 }} meaning={meaning} submitLabel={`Sign and approve version ${version}`} authFresh={authFresh} reauthHref={reauthHref} />;
 }
 
 export function ApprovalPolicyForm({ action, requireSecondPerson }: { action: Action; requireSecondPerson: boolean }) {
@@ -47,26 +27,7 @@ export function ApprovalPolicyForm({ action, requireSecondPerson }: { action: Ac
 
 /** Signing off a completed migration: the engine reconciles again first and the console refuses an unbalanced one. */
 export function SignoffForm({ action, meaning, authFresh, reauthHref }: { action: Action; meaning: string; authFresh: boolean; reauthHref: string }) {
-  const [state, submit, pending] = useActionState(action, null);
-  return (
-    <form action={submit} className="space-y-2 text-sm" aria-label="Sign off the migration" data-testid="signoff-form">
-      <label className="block">
-        <span className="text-slate-600">Meaning of your signature</span>
-        <input name="meaning" required defaultValue={meaning} className="block w-full rounded border px-2 py-1" />
-      </label>
-      {authFresh ? (
-        <button disabled={pending} className="rounded bg-emerald-700 px-3 py-1.5 text-white disabled:opacity-50">{pending ? "Reconciling…" : "Reconcile and sign off"}</button>
-      ) : (
-        <a href={reauthHref} className="inline-block rounded bg-amber-600 px-3 py-1.5 text-white">Re-authenticate to sign</a>
-      )}
-      {state && !state.ok && (
-        <p role="alert" data-testid="signoff-result" className="text-red-700">
-          {state.message}
-          {state.reauth && <a href={reauthHref} className="ml-2 underline">Re-authenticate</a>}
-        </p>
-      )}
-    </form>
-  );
+  return <SignatureForm action={action} label="Sign off the migration" testId="signoff-form" meaning={meaning} submitLabel="Reconcile and sign off" pendingLabel="Reconciling…" authFresh={authFresh} reauthHref={reauthHref} />;
 }
 
 /** A random-sample re-verification: how many instances, and a seed to pick the same ones again (random if empty). */

@@ -2,6 +2,7 @@
 
 import { useActionState } from "react";
 import type { ActionResult } from "@/server/action-result";
+import { SignatureForm } from "./signature-form";
 
 type Action = (prev: unknown, form: FormData) => Promise<ActionResult>;
 
@@ -25,28 +26,12 @@ export function SpotCheckListForm({ action }: { action: Action }) {
 
 /** The reviewer's signature that they looked at the study's images, after a fresh sign-in. */
 export function SpotCheckSignForm({ action, meaning, authFresh, reauthHref }: { action: Action; meaning: string; authFresh: boolean; reauthHref: string }) {
-  const [state, submit, pending] = useActionState(action, null);
   return (
-    <form action={submit} className="space-y-2 text-sm" aria-label="Sign the spot-check" data-testid="spot-check-sign-form">
-      <label className="block">
-        <span className="text-slate-600">Meaning of your signature</span>
-        <input name="meaning" required defaultValue={meaning} className="block w-full rounded border px-2 py-1" />
-      </label>
+    <SignatureForm action={action} label="Sign the spot-check" testId="spot-check-sign-form" meaning={meaning} submitLabel="Sign as looked at" authFresh={authFresh} reauthHref={reauthHref}>
       <label className="block">
         <span className="text-slate-600">Note (optional: what you looked at, anything odd)</span>
         <textarea name="note" rows={2} className="block w-full rounded border px-2 py-1" />
       </label>
-      {authFresh ? (
-        <button disabled={pending} className="rounded bg-emerald-700 px-3 py-1.5 text-white disabled:opacity-50">Sign as looked at</button>
-      ) : (
-        <a href={reauthHref} className="inline-block rounded bg-amber-600 px-3 py-1.5 text-white">Re-authenticate to sign</a>
-      )}
-      {state && (
-        <p role={state.ok ? "status" : "alert"} data-testid="spot-check-result" className={state.ok ? "text-emerald-700" : "text-red-700"}>
-          {state.message}
-          {!state.ok && state.reauth && <a href={reauthHref} className="ml-2 underline">Re-authenticate</a>}
-        </p>
-      )}
-    </form>
+    </SignatureForm>
   );
 }

@@ -1,13 +1,6 @@
-import { sql } from "drizzle-orm";
 import { boolean, index, integer, jsonb, pgPolicy, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
-import { currentTenantId } from "./rls";
+import { tenantOnly } from "./rls";
 import { tenants, users } from "./tenancy";
-
-const tenantOnly = (t: { tenantId: unknown }) => ({
-  for: "all" as const,
-  using: sql`${t.tenantId} = ${currentTenantId}`,
-  withCheck: sql`${t.tenantId} = ${currentTenantId}`,
-});
 
 /**
  * The e-signature that approves one version of a migration plan (a controlled document, 21 CFR Part 11 §11.50):

@@ -1,13 +1,6 @@
-import { sql } from "drizzle-orm";
 import { boolean, index, jsonb, pgEnum, pgPolicy, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
-import { currentTenantId } from "./rls";
+import { tenantOnly } from "./rls";
 import { tenants, users } from "./tenancy";
-
-const tenantOnly = (t: { tenantId: unknown }) => ({
-  for: "all" as const,
-  using: sql`${t.tenantId} = ${currentTenantId}`,
-  withCheck: sql`${t.tenantId} = ${currentTenantId}`,
-});
 
 /** Who is working a quarantined study (engine item id), so two reviewers don't adjudicate the same one. */
 export const quarantineClaims = pgTable(

@@ -1,13 +1,7 @@
 import { sql } from "drizzle-orm";
 import { boolean, pgPolicy, pgTable, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
-import { currentTenantId } from "./rls";
+import { tenantOnly } from "./rls";
 import { tenantRole, tenants } from "./tenancy";
-
-const tenantOnly = (t: { tenantId: unknown }) => ({
-  for: "all" as const,
-  using: sql`${t.tenantId} = ${currentTenantId}`,
-  withCheck: sql`${t.tenantId} = ${currentTenantId}`,
-});
 
 /**
  * A bearer token an identity provider provisions the tenant's members with (SCIM 2.0, /scim/v2). Only its SHA-256
