@@ -20,7 +20,8 @@ export async function actionResult<T>(fn: () => Promise<{ message: string; data?
     if (e instanceof ForbiddenError || e instanceof NotFoundError) return { ok: false, message: e.message };
     if (e instanceof StepUpRequiredError) return { ok: false, message: `${e.message} Re-authenticate, then sign.`, reauth: true };
     if (e instanceof EngineUnavailableError) return { ok: false, message: "The engine is unreachable right now; nothing was changed. Try again shortly." };
-    if (e instanceof EngineError && e.status < 500) return { ok: false, message: e.message, fields: e.fields };
+    // 502 is the engine's own answer that an archive it reached for is away: a message, like its refusals.
+    if (e instanceof EngineError && (e.status < 500 || e.status === 502)) return { ok: false, message: e.message, fields: e.fields };
     throw e;
   }
 }

@@ -1,6 +1,7 @@
 import "server-only";
 import { redirect } from "next/navigation";
 import { authEnv } from "../env";
+import { StepUpRequiredError } from "../errors";
 import type { SignedInUser } from "./session";
 
 /**
@@ -19,4 +20,10 @@ export function reauthUrl(returnTo: string) {
 
 export function requireRecentAuth(user: SignedInUser, returnTo: string, maxAgeSeconds = authEnv().AUTH_STEP_UP_MAX_AGE_SECONDS) {
   if (!isRecentAuth(user.authTime, maxAgeSeconds)) redirect(reauthUrl(returnTo));
+}
+
+/** A signature's precondition in a verb (not a page): a sign-in within the step-up window, else StepUpRequiredError. */
+export function requireFreshAuth(user: Pick<SignedInUser, "authTime">) {
+  const max = authEnv().AUTH_STEP_UP_MAX_AGE_SECONDS;
+  if (!isRecentAuth(user.authTime, max)) throw new StepUpRequiredError(max);
 }

@@ -235,9 +235,10 @@ export function createEngineClient(opts: { url: string; token: string; fetch?: t
 }
 
 /** The client for this process; a missing ENGINE_ADMIN_URL or ENGINE_ADMIN_TOKEN is a start-up error naming it. */
-export function engineClientFromEnv() {
+/** `timeoutMs` for the calls that reach an archive through the engine (probes, retrievals), slower than the rest. */
+export function engineClientFromEnv(timeoutMs?: number) {
   const env = engineEnv();
-  return createEngineClient({ url: env.ENGINE_ADMIN_URL, token: env.ENGINE_ADMIN_TOKEN });
+  return createEngineClient({ url: env.ENGINE_ADMIN_URL, token: env.ENGINE_ADMIN_TOKEN, ...(timeoutMs ? { timeoutMs } : {}) });
 }
 
 /** An engine call whose failure to connect is a state to show ("engine unreachable"), not an error page. */

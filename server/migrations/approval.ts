@@ -10,12 +10,11 @@ import { appendAudit } from "../audit/append";
 import { can } from "../auth/permissions";
 import type { SignedInUser } from "../auth/session";
 import { bindRecord, verifyRecord } from "../auth/signature-binding";
-import { isRecentAuth } from "../auth/step-up";
+import { requireFreshAuth } from "../auth/step-up";
 import type { TenantContext } from "../context";
 import { withTenant } from "../db";
 import { engineClientFromEnv } from "../engine/client";
-import { authEnv } from "../env";
-import { ForbiddenError, InputError, NotFoundError, StepUpRequiredError } from "../errors";
+import { ForbiddenError, InputError, NotFoundError } from "../errors";
 
 const MigrationId = z.uuid("not a migration id");
 export const APPROVAL_MEANING = "I approve this plan version for execution";
@@ -80,8 +79,7 @@ export async function approveVersion(ctx: TenantContext, user: SignedInUser, id:
   if (!can(ctx.roles, "migrations.approve")) throw new ForbiddenError("Approving a migration plan needs the migration approver's permission.");
   const migrationId = MigrationId.parse(id);
   const d = ApprovalInput.parse(input);
-  const max = authEnv().AUTH_STEP_UP_MAX_AGE_SECONDS;
-  if (!isRecentAuth(user.authTime, max)) throw new StepUpRequiredError(max);
+  requireFreshAuth(user);
   const engine = engineClientFromEnv();
   const list = await engine.migrationVersions(ctx.tenantSlug, migrationId);
   if (!list) throw new NotFoundError("No such migration in this tenant.");

@@ -6,15 +6,11 @@ import { canonicalJson } from "@/engine/migration/study-record";
 import { appendAudit } from "../audit/append";
 import type { TenantContext } from "../context";
 import { withTenant } from "../db";
-import { engineEnv } from "../env";
-import { createEngineClient, EngineError } from "../engine/client";
+import { EngineError, engineClientFromEnv } from "../engine/client";
 import { InputError, NotFoundError } from "../errors";
 
 // Probing an archive or retrieving a sample study takes longer than the engine's other answers.
-const engine = (timeoutMs = 60_000) => {
-  const env = engineEnv();
-  return createEngineClient({ url: env.ENGINE_ADMIN_URL, token: env.ENGINE_ADMIN_TOKEN, timeoutMs });
-};
+const engine = (timeoutMs = 60_000) => engineClientFromEnv(timeoutMs);
 
 const MigrationId = z.uuid("not a migration id");
 

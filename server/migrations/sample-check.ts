@@ -6,9 +6,8 @@ import { appendAudit } from "../audit/append";
 import { can } from "../auth/permissions";
 import type { TenantContext } from "../context";
 import { withTenant } from "../db";
-import { EngineError, engineClientFromEnv, createEngineClient } from "../engine/client";
-import { engineEnv } from "../env";
-import { ForbiddenError, InputError, NotFoundError } from "../errors";
+import { engineClientFromEnv } from "../engine/client";
+import { ForbiddenError, NotFoundError } from "../errors";
 
 const MigrationId = z.uuid("not a migration id");
 export const SampleInput = z.object({
@@ -25,12 +24,7 @@ export async function runSample(ctx: TenantContext, id: string, input: unknown) 
   const migrationId = MigrationId.parse(id);
   const d = SampleInput.parse(input);
   // Retrieving from the target takes longer than the engine's other answers.
-  const env = engineEnv();
-  const engine = createEngineClient({ url: env.ENGINE_ADMIN_URL, token: env.ENGINE_ADMIN_TOKEN, timeoutMs: 300_000 });
-  const r = await engine.sampleVerify(ctx.tenantSlug, migrationId, { sample: d.sample, ...(d.seed ? { seed: d.seed } : {}) }).catch((e) => {
-    if (e instanceof EngineError && e.status === 502) throw new InputError(e.message);
-    throw e;
-  });
+  const r = await engineClientFromEnv(300_000).sampleVerify(ctx.tenantSlug, migrationId, { sample: d.sample, ...(d.seed ? { seed: d.seed } : {}) });
   if (!r) throw new NotFoundError("No such migration in this tenant.");
   await withTenant(ctx, (tx) =>
     appendAudit(tx, { tenantId: ctx.tenantId, actor: ctx.actor, requestId: ctx.requestId }, {

@@ -13,12 +13,11 @@ import { appendAudit } from "../audit/append";
 import { can } from "../auth/permissions";
 import type { SignedInUser } from "../auth/session";
 import { bindRecord, verifyRecord } from "../auth/signature-binding";
-import { isRecentAuth } from "../auth/step-up";
+import { requireFreshAuth } from "../auth/step-up";
 import type { TenantContext } from "../context";
 import { withTenant } from "../db";
 import { engineClientFromEnv } from "../engine/client";
-import { authEnv } from "../env";
-import { ForbiddenError, InputError, NotFoundError, StepUpRequiredError } from "../errors";
+import { ForbiddenError, InputError, NotFoundError } from "../errors";
 
 const MigrationId = z.uuid("not a migration id");
 export const SIGNOFF_MEANING = "I sign off this migration as complete and reconciled";
@@ -79,8 +78,7 @@ export async function signOff(ctx: TenantContext, user: SignedInUser, id: string
   if (!can(ctx.roles, "migrations.approve")) throw new ForbiddenError("Signing off a migration needs the migration approver's permission.");
   const migrationId = MigrationId.parse(id);
   const d = SignoffInput.parse(input);
-  const max = authEnv().AUTH_STEP_UP_MAX_AGE_SECONDS;
-  if (!isRecentAuth(user.authTime, max)) throw new StepUpRequiredError(max);
+  requireFreshAuth(user);
   if (await signedRecord(ctx, migrationId)) throw new InputError("This migration is already signed off.");
   const record = await currentRecord(ctx, migrationId);
   const signedAt = new Date();

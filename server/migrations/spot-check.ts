@@ -11,12 +11,11 @@ import { appendAudit } from "../audit/append";
 import { can } from "../auth/permissions";
 import type { SignedInUser } from "../auth/session";
 import { bindRecord } from "../auth/signature-binding";
-import { isRecentAuth } from "../auth/step-up";
+import { requireFreshAuth } from "../auth/step-up";
 import type { TenantContext } from "../context";
 import { withTenant } from "../db";
-import { createEngineClient, EngineError } from "../engine/client";
-import { authEnv, engineEnv } from "../env";
-import { ForbiddenError, InputError, NotFoundError, StepUpRequiredError } from "../errors";
+import { engineClientFromEnv } from "../engine/client";
+import { ForbiddenError, InputError, NotFoundError } from "../errors";
 
 const MigrationId = z.uuid("not a migration id");
 export const SPOT_CHECK_MEANING = "I have looked at this study's images as the target holds them";
@@ -31,14 +30,7 @@ export const SpotCheckInput = z.object({
 type Picked = { studyInstanceUid: string; targetStudyInstanceUid: string; instances: number };
 
 // Retrieving a study from the target takes longer than the engine's other answers.
-const engine = () => {
-  const env = engineEnv();
-  return createEngineClient({ url: env.ENGINE_ADMIN_URL, token: env.ENGINE_ADMIN_TOKEN, timeoutMs: 180_000 });
-};
-const unreachable = (e: unknown) => {
-  if (e instanceof EngineError && e.status === 502) throw new InputError("The target could not be reached to show this study; try again shortly.");
-  throw e;
-};
+const engine = () => engineClientFromEnv(180_000);
 
 /** The migrated studies ordered by SHA-256(seed, study UID): the same seed picks the same studies from the report. */
 export function pickStudies(report: VerificationReport, count: number, seed: string): Picked[] {
@@ -88,7 +80,7 @@ export async function spotCheckStudy(ctx: TenantContext, id: string, studyUid: s
   const uid = Uid.safeParse(studyUid);
   const study = uid.success ? list?.studies.find((s) => s.studyInstanceUid === uid.data) : undefined;
   if (!list || !study) return null;
-  const atTarget = await engine().targetStudy(ctx.tenantSlug, MigrationId.parse(id), study.studyInstanceUid).catch(unreachable);
+  const atTarget = await engine().targetStudy(ctx.tenantSlug, MigrationId.parse(id), study.studyInstanceUid);
   return { list, study, instances: atTarget?.instances ?? [] };
 }
 
@@ -103,8 +95,7 @@ export async function spotCheckInstanceBytes(ctx: TenantContext, id: string, stu
 export async function signSpotCheck(ctx: TenantContext, user: SignedInUser, id: string, studyUid: string, input: unknown) {
   if (ctx.grant || !can(ctx.roles, "quarantine.decide")) throw new ForbiddenError("Clinical reviewers sign a spot-check.");
   const d = SpotCheckInput.parse(input);
-  const max = authEnv().AUTH_STEP_UP_MAX_AGE_SECONDS;
-  if (!isRecentAuth(user.authTime, max)) throw new StepUpRequiredError(max);
+  requireFreshAuth(user);
   const found = await spotCheckStudy(ctx, id, studyUid);
   if (!found) throw new NotFoundError("That study is not on this migration's spot-check list.");
   if (found.study.check) throw new InputError(`${found.study.check.signerName} already signed this study as looked at.`);

@@ -6,12 +6,11 @@ import { QuarantineCategory, QuarantineItemId, QuarantineState, RETRYABLE_CATEGO
 import { appendAudit } from "../audit/append";
 import { can } from "../auth/permissions";
 import type { SignedInUser } from "../auth/session";
-import { isRecentAuth } from "../auth/step-up";
+import { requireFreshAuth } from "../auth/step-up";
 import type { TenantContext } from "../context";
 import { withTenant, type Tx } from "../db";
 import { engineClientFromEnv } from "../engine/client";
-import { authEnv } from "../env";
-import { ForbiddenError, InputError, StepUpRequiredError } from "../errors";
+import { ForbiddenError, InputError } from "../errors";
 import { checkPatch } from "./patch";
 import { bindSignature } from "./signature";
 
@@ -149,12 +148,6 @@ export async function releaseItem(ctx: TenantContext, id: string) {
     if (!gone.length) throw new InputError("You do not hold this study.");
     await appendAudit(tx, { tenantId: ctx.tenantId, actor: ctx.actor, requestId: ctx.requestId }, { action: "quarantine.release", target: `quarantine:${itemId}` });
   });
-}
-
-/** Signing needs a fresh sign-in at the IdP (step-up): the signer proves who they are for this signature. */
-function requireFreshAuth(user: SignedInUser) {
-  const max = authEnv().AUTH_STEP_UP_MAX_AGE_SECONDS;
-  if (!isRecentAuth(user.authTime, max)) throw new StepUpRequiredError(max);
 }
 
 type Item = NonNullable<Awaited<ReturnType<ReturnType<typeof engine>["getQuarantineItem"]>>>["item"];
