@@ -1,6 +1,7 @@
 import { boolean, index, integer, jsonb, pgPolicy, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { tenantOnly } from "./rls";
-import { tenants, users } from "./tenancy";
+import { signerColumns } from "./signer-columns";
+import { tenants } from "./tenancy";
 
 /**
  * The e-signature that approves one version of a migration plan (a controlled document, 21 CFR Part 11 §11.50):
@@ -19,14 +20,8 @@ export const migrationPlanSignatures = pgTable(
     version: integer("version").notNull(),
     planSha256: text("plan_sha256").notNull(),
     meaning: text("meaning").notNull(),
-    signerUserId: uuid("signer_user_id")
-      .notNull()
-      .references(() => users.id),
-    signerName: text("signer_name").notNull(),
+    ...signerColumns(),
     signerEmail: text("signer_email").notNull(),
-    signedAt: timestamp("signed_at", { withTimezone: true }).notNull(),
-    authTime: timestamp("auth_time", { withTimezone: true }).notNull(),
-    binding: text("binding").notNull(),
   },
   (t) => [index("migration_plan_signatures_version").on(t.tenantId, t.migrationId, t.version), pgPolicy("migration_plan_signatures_tenant", tenantOnly(t))],
 ).enableRLS();
@@ -59,14 +54,8 @@ export const migrationSignoffs = pgTable(
     record: jsonb("record").notNull(),
     recordSha256: text("record_sha256").notNull(),
     meaning: text("meaning").notNull(),
-    signerUserId: uuid("signer_user_id")
-      .notNull()
-      .references(() => users.id),
-    signerName: text("signer_name").notNull(),
+    ...signerColumns(),
     signerEmail: text("signer_email").notNull(),
-    signedAt: timestamp("signed_at", { withTimezone: true }).notNull(),
-    authTime: timestamp("auth_time", { withTimezone: true }).notNull(),
-    binding: text("binding").notNull(),
   },
   (t) => [uniqueIndex("migration_signoffs_migration").on(t.tenantId, t.migrationId), pgPolicy("migration_signoffs_tenant", tenantOnly(t))],
 ).enableRLS();
@@ -108,13 +97,7 @@ export const migrationSpotChecks = pgTable(
     instancesSeen: integer("instances_seen").notNull(),
     meaning: text("meaning").notNull(),
     note: text("note").notNull(),
-    signerUserId: uuid("signer_user_id")
-      .notNull()
-      .references(() => users.id),
-    signerName: text("signer_name").notNull(),
-    signedAt: timestamp("signed_at", { withTimezone: true }).notNull(),
-    authTime: timestamp("auth_time", { withTimezone: true }).notNull(),
-    binding: text("binding").notNull(),
+    ...signerColumns(),
   },
   (t) => [uniqueIndex("migration_spot_checks_study").on(t.tenantId, t.listId, t.studyInstanceUid), pgPolicy("migration_spot_checks_tenant", tenantOnly(t))],
 ).enableRLS();

@@ -1,5 +1,6 @@
 import { boolean, index, jsonb, pgEnum, pgPolicy, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { tenantOnly } from "./rls";
+import { signerColumns } from "./signer-columns";
 import { tenants, users } from "./tenancy";
 
 /** Who is working a quarantined study (engine item id), so two reviewers don't adjudicate the same one. */
@@ -40,21 +41,14 @@ export const quarantineSignatures = pgTable(
     meaning: text("meaning").notNull(),
     reason: text("reason").notNull(),
     patch: jsonb("patch"),
-    signerUserId: uuid("signer_user_id")
-      .notNull()
-      .references(() => users.id),
-    signerName: text("signer_name").notNull(),
+    ...signerColumns(),
     signerEmail: text("signer_email").notNull(),
-    signedAt: timestamp("signed_at", { withTimezone: true }).notNull(),
-    /** when the signer last authenticated at the IdP (the ID token's auth_time) */
-    authTime: timestamp("auth_time", { withTimezone: true }).notNull(),
     /** one signing ceremony for several items (bulk review) */
     batchId: uuid("batch_id"),
     /** a countersignature names the repair signature it countersigns */
     countersigns: uuid("countersigns"),
     /** the repair waits for a countersignature before the engine gets it (tenant policy) */
     awaitingCountersignature: boolean("awaiting_countersignature").notNull().default(false),
-    binding: text("binding").notNull(),
   },
   (t) => [index("quarantine_signatures_item").on(t.tenantId, t.itemId, t.signedAt), pgPolicy("quarantine_signatures_tenant", tenantOnly(t))],
 ).enableRLS();
