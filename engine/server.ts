@@ -55,7 +55,7 @@ export async function startEngine(
   // And the other way round: confirmed small instances whose row had not committed yet.
   const unrecorded = await recoverUnrecorded(db, blobs, keyring, holdQueue, clock.now(), log);
   if (unrecorded.recorded || unrecorded.dropped) log(`start-up blob check: ${unrecorded.recorded} confirmed result(s) recorded, ${unrecorded.dropped} unwanted blob(s) deleted`);
-  const swept = await blobs.sweepStalePartials();
+  const swept = await blobs.sweepStalePartials(clock.now().getTime(), unrecorded.keepOpen);
   if (swept) log(`start-up blob check: removed ${swept} stale temporary file(s)`);
 
   // Checked before migrations resume or vendors connect; an unusable licence refuses new work, it does not stop

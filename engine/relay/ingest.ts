@@ -12,6 +12,7 @@ import type { EngineDb } from "../store/db";
 import type { Keyring } from "../store/keyring";
 import type { Metrics } from "../metrics";
 import { results, tenantConfigs } from "../store/schema";
+import { parseSegmentRef } from "../store/segments";
 import { undoUnconfirmed, type Received, type Result } from "./hold-queue";
 import type { HoldQueueWriter } from "./hold-queue-writer";
 
@@ -157,7 +158,8 @@ const storedRecord = z.object({
  * with no row because its result was replaced, acked, purged or expired meanwhile is deleted instead.
  */
 export async function recoverUnrecorded(db: EngineDb, blobs: BlobStore, keyring: Keyring, holdQueue: HoldQueueWriter, now: Date, log: (m: string) => void) {
-  const counts = { recorded: 0, dropped: 0 };
+  /** `keepOpen`: segments holding a confirmed blob that could not be recorded now, which must not be sealed */
+  const counts = { recorded: 0, dropped: 0, keepOpen: new Set<string>() };
   const found = await blobs.recordedInOpenSegments((slug) => keyring.dataKey(slug));
   const candidates = found
     .map((f) => ({ ...f, parsed: storedRecord.safeParse(f.record) }))
@@ -189,8 +191,10 @@ export async function recoverUnrecorded(db: EngineDb, blobs: BlobStore, keyring:
       log(`start-up blob check: recorded result ${result.id} (${r.sopInstanceUid}) whose row was lost when the engine stopped`);
       counts.recorded++;
     } catch (e) {
-      // Its segment stays open, so the next start tries again.
-      log(`start-up blob check: could not record ${r.sopInstanceUid} of ${r.tenantSlug}: ${message(e)}`);
+      // Its segment stays open (the caller's sweep skips it however old it is), so the next start tries again.
+      const segment = parseSegmentRef(blobId)?.segment;
+      if (segment) counts.keepOpen.add(`${r.tenantSlug}/${segment}`);
+      log(`start-up blob check: could not record ${r.sopInstanceUid} of ${r.tenantSlug}: ${message(e)}; it is tried again at the next start`);
     }
   }
   return counts;

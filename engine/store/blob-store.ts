@@ -198,9 +198,9 @@ export class BlobStore {
   /**
    * At start-up, after recovery: removes temporary files no write can own any more (a half-written blob left by a
    * stop), judged by age so an engine sharing the folder keeps its own, and seals segments such a stop left open.
-   * Returns how many files it removed.
+   * Returns how many files it removed. `keepOpen` ("slug/segment") are segments recovery could not settle yet.
    */
-  async sweepStalePartials(now = Date.now()) {
+  async sweepStalePartials(now = Date.now(), keepOpen: ReadonlySet<string> = new Set()) {
     let removed = 0;
     const tenants = await readdir(this.dir, { withFileTypes: true }).catch(() => []);
     for (const t of tenants.filter((d) => d.isDirectory())) {
@@ -213,7 +213,7 @@ export class BlobStore {
         removed++;
       }
     }
-    await this.segments.sealStale(now);
+    await this.segments.sealStale(now, keepOpen);
     return removed;
   }
 

@@ -297,12 +297,14 @@ export class Segments {
 
   /**
    * At start-up, after recovery has checked the live blobs of open segments: seals open segments left by an
-   * earlier run (judged by age, so an engine sharing the folder keeps its own). Returns how many.
+   * earlier run (judged by age, so an engine sharing the folder keeps its own). Never one in `keepOpen`
+   * ("slug/segment"): it holds a confirmed blob whose row recovery could not write yet, and only an open segment is
+   * searched for such blobs at the next start. Returns how many.
    */
-  async sealStale(now = Date.now()) {
+  async sealStale(now = Date.now(), keepOpen: ReadonlySet<string> = new Set()) {
     let sealed = 0;
     for (const s of await this.list()) {
-      if (!s.open || this.inUse(s.slug, s.id) || now - s.mtimeMs < STALE_OPEN_MS) continue;
+      if (!s.open || this.inUse(s.slug, s.id) || now - s.mtimeMs < STALE_OPEN_MS || keepOpen.has(`${s.slug}/${s.id}`)) continue;
       await rename(s.file, this.file(s.slug, s.id, false));
       sealed++;
     }

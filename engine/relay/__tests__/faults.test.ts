@@ -9,7 +9,7 @@ import { PYDICOM_TEST_FILES, datasetBytes, dcmtk } from "../../../test/dcmtk";
 import { startTestEngine } from "../../../test/engine";
 import { startStorescp } from "../../../test/pacs";
 import { freePort } from "../../../scripts/lib/ports";
-import { copyFile, open, readdir, readFile, rename } from "node:fs/promises";
+import { copyFile, open, readdir, readFile, rename, utimes } from "node:fs/promises";
 import postgres from "postgres";
 import { parseSegmentRef } from "../../store/segments";
 import { until } from "../../../test/until";
@@ -287,5 +287,40 @@ describe("relay faults", () => {
       // A second start finds it recorded and leaves it alone.
       expect(await events(held.id)).toEqual(["result.received"]);
     }
+  });
+  it("a confirmed instance whose row cannot be written at a start more than an hour after the crash is recorded at a later start", async () => {
+    await segmentReady();
+    const file = await freshCopy(CT);
+    const before = new Set((await results()).map((r) => r.id));
+    expect((await dcmtk("storescu", ["-aet", "VENDOR", "-aec", "SITE", "127.0.0.1", String(engine.dicomPort), file])).code).toBe(0);
+    const held = (await results()).find((r) => !before.has(r.id))!;
+    const bytes = await engine.readResultBytes("site", held.id);
+    const blobId = await blobIdOf(held.id);
+    const { masterKey, blobDir } = engine;
+    await engine.close();
+    // As a crash two hours ago leaves it: the blob durable in a segment still open, the row never committed.
+    const segmentFile = await reopen(blobDir, parseSegmentRef(blobId)!.segment);
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    await utimes(segmentFile, twoHoursAgo, twoHoursAgo);
+    const sql = postgres(dbs.engineUrl, { max: 1 });
+    await sql`delete from engine_events where payload->>'resultId' = ${held.id}`;
+    await sql`delete from results where id = ${held.id}`;
+    // And at the next start the database refuses the row (a real failure: a trigger raising an error).
+    await sql.unsafe(`create function refuse_results() returns trigger language plpgsql as $$ begin raise exception 'results are refused for this test'; end $$;
+      create trigger refuse_results before insert on results for each row execute function refuse_results();`);
+    const logs: string[] = [];
+    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, masterKey, blobDir, log: (m) => logs.push(m) });
+    expect(logs.some((m) => m.includes(`could not record ${held.sopInstanceUid}`))).toBe(true);
+    expect((await api(`/v1/tenants/site/results/${held.id}`)).status).toBe(404);
+    await engine.close();
+    await sql.unsafe(`drop trigger refuse_results on results; drop function refuse_results();`);
+    await sql.end();
+
+    // The segment was not sealed as stale, so the start after that still finds the blob and records it.
+    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, masterKey, blobDir });
+    const back = (await api(`/v1/tenants/site/results/${held.id}`)).body;
+    expect(back).toMatchObject({ status: "held", sha256: held.sha256, sizeBytes: held.sizeBytes, receivedAt: held.receivedAt, sopInstanceUid: held.sopInstanceUid });
+    expect((await engine.readResultBytes("site", held.id)).equals(bytes)).toBe(true);
+    expect(await events(held.id)).toEqual(["result.received"]);
   });
 });
