@@ -72,6 +72,11 @@ export const ROUTES: Record<string, AccessRule> = {
   "/scim/v2/Users/[id]": SCIM_TOKEN,
   "/scim/v2/Groups": SCIM_TOKEN,
   "/scim/v2/Groups/[id]": SCIM_TOKEN,
+  "/scim/v2/ServiceProviderConfig": SCIM_TOKEN,
+  "/scim/v2/ResourceTypes": SCIM_TOKEN,
+  "/scim/v2/ResourceTypes/[id]": SCIM_TOKEN,
+  "/scim/v2/Schemas": SCIM_TOKEN,
+  "/scim/v2/Schemas/[id]": SCIM_TOKEN,
 };
 
 /** Server actions by `file#export`. */

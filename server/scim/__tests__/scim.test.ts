@@ -12,6 +12,11 @@ import * as GroupRoute from "@/app/scim/v2/Groups/[id]/route";
 import * as GroupsRoute from "@/app/scim/v2/Groups/route";
 import * as UserRoute from "@/app/scim/v2/Users/[id]/route";
 import * as UsersRoute from "@/app/scim/v2/Users/route";
+import * as ServiceProviderConfigRoute from "@/app/scim/v2/ServiceProviderConfig/route";
+import * as ResourceTypesRoute from "@/app/scim/v2/ResourceTypes/route";
+import * as ResourceTypeRoute from "@/app/scim/v2/ResourceTypes/[id]/route";
+import * as SchemasRoute from "@/app/scim/v2/Schemas/route";
+import * as SchemaRoute from "@/app/scim/v2/Schemas/[id]/route";
 import { useConsoleDatabase } from "../../../test/console-db";
 import { sessionStillValid } from "../../auth/ended-sessions";
 import { recordSignIn } from "../../auth/sign-in";
@@ -24,9 +29,16 @@ type Handler = (req: Request, route?: { params: Promise<Record<string, string>> 
 
 /** The app's routing for /scim/v2, as Next does it: the route module's method export, with its [id] param. */
 function route(pathname: string, method: string): { fn?: Handler; params?: Record<string, string> } {
-  const m = /^\/scim\/v2\/(Users|Groups)(?:\/([^/]+))?$/.exec(pathname);
+  const m = /^\/scim\/v2\/(Users|Groups|ResourceTypes|Schemas|ServiceProviderConfig)(?:\/([^/]+))?$/.exec(pathname);
   if (!m) return {};
-  const mod = (m[1] === "Users" ? (m[2] ? UserRoute : UsersRoute) : m[2] ? GroupRoute : GroupsRoute) as unknown as Record<string, Handler>;
+  const modules = {
+    Users: [UsersRoute, UserRoute],
+    Groups: [GroupsRoute, GroupRoute],
+    ResourceTypes: [ResourceTypesRoute, ResourceTypeRoute],
+    Schemas: [SchemasRoute, SchemaRoute],
+    ServiceProviderConfig: [ServiceProviderConfigRoute, {}],
+  } as const;
+  const mod = modules[m[1] as keyof typeof modules][m[2] ? 1 : 0] as unknown as Record<string, Handler>;
   return { fn: mod[method], params: m[2] ? { id: decodeURIComponent(m[2]) } : undefined };
 }
 
@@ -264,5 +276,29 @@ describe("SCIM 2.0 provisioning", () => {
     await expectScimError(await call("DELETE", `/scim/v2/Users/${benId}`, northToken), 404);
     // South's record of the same e-mail is South's: still there.
     expect((await (await call("GET", `/scim/v2/Users?filter=${encodeURIComponent('userName eq "ben@north.test"')}`, southToken)).json()).totalResults).toBe(1);
+  });
+  it("describes itself (RFC 7644 §4) as it behaves: PATCH and eq filters yes, bulk and sort no; only with a token", async () => {
+    await expectScimError(await call("GET", "/scim/v2/ServiceProviderConfig", null), 401);
+    const config = await (await call("GET", "/scim/v2/ServiceProviderConfig", northToken)).json();
+    expect(config).toMatchObject({ patch: { supported: true }, bulk: { supported: false }, filter: { supported: true, maxResults: 200 }, sort: { supported: false }, etag: { supported: false } });
+    expect(config.authenticationSchemes[0]).toMatchObject({ type: "oauthbearertoken" });
+    // What it claims holds: a page never exceeds maxResults, however many are asked for.
+    const page = await (await call("GET", "/scim/v2/Users?count=100000", northToken)).json();
+    expect(page.itemsPerPage).toBeLessThanOrEqual(config.filter.maxResults);
+
+    const types = await (await call("GET", "/scim/v2/ResourceTypes", northToken)).json();
+    expect(types.Resources.map((t: { id: string }) => t.id)).toEqual(["User", "Group"]);
+    const schemas = await (await call("GET", "/scim/v2/Schemas", northToken)).json();
+    for (const t of types.Resources as { id: string; schema: string; endpoint: string }[]) {
+      // Every resource type's schema is served, and its endpoint answers.
+      expect(schemas.Resources.map((s: { id: string }) => s.id)).toContain(t.schema);
+      expect((await call("GET", `/scim/v2/Schemas/${encodeURIComponent(t.schema)}`, northToken)).status).toBe(200);
+      expect((await call("GET", `/scim/v2/ResourceTypes/${t.id}`, northToken)).status).toBe(200);
+      expect((await call("GET", `/scim/v2${t.endpoint}`, northToken)).status).toBe(200);
+    }
+    const user = schemas.Resources.find((s: { id: string }) => s.id === USER);
+    expect(user.attributes.find((a: { name: string }) => a.name === "userName")).toMatchObject({ required: true, uniqueness: "server" });
+    await expectScimError(await call("GET", "/scim/v2/ResourceTypes/Device", northToken), 404);
+    await expectScimError(await call("GET", "/scim/v2/Schemas/urn:example:nothing", northToken), 404);
   });
 });
