@@ -261,7 +261,11 @@ describe("relay faults", () => {
     expect(await events(fresh[0]!.id)).toEqual(["result.received"]);
   });
 
-  it("an engine stopped after confirming an instance, before its row committed, records it at the next start, once", async () => {
+  /**
+   * Stores an instance, stops the engine and leaves things as a crash between the C-STORE response and the row
+   * commit does: the blob durable in a segment still open, the row and its event never committed.
+   */
+  async function crashBeforeRowCommit() {
     await segmentReady();
     const file = await freshCopy(CT);
     const before = new Set((await results()).map((r) => r.id));
@@ -271,13 +275,16 @@ describe("relay faults", () => {
     const blobId = await blobIdOf(held.id);
     const { masterKey, blobDir } = engine;
     await engine.close();
-    // As a crash leaves it: the blob durable in a segment still open, the row and its event never committed.
-    await reopen(blobDir, parseSegmentRef(blobId)!.segment);
+    const segmentFile = await reopen(blobDir, parseSegmentRef(blobId)!.segment);
     const sql = postgres(dbs.engineUrl, { max: 1 });
     await sql`delete from engine_events where payload->>'resultId' = ${held.id}`;
     await sql`delete from results where id = ${held.id}`;
     await sql.end();
+    return { held, bytes, masterKey, blobDir, segmentFile };
+  }
 
+  it("an engine stopped after confirming an instance, before its row committed, records it at the next start, once", async () => {
+    const { held, bytes, masterKey, blobDir } = await crashBeforeRowCommit();
     for (let start = 0; start < 2; start++) {
       if (start) await engine.close();
       engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, masterKey, blobDir });
@@ -288,23 +295,13 @@ describe("relay faults", () => {
       expect(await events(held.id)).toEqual(["result.received"]);
     }
   });
+
   it("a confirmed instance whose row cannot be written at a start more than an hour after the crash is recorded at a later start", async () => {
-    await segmentReady();
-    const file = await freshCopy(CT);
-    const before = new Set((await results()).map((r) => r.id));
-    expect((await dcmtk("storescu", ["-aet", "VENDOR", "-aec", "SITE", "127.0.0.1", String(engine.dicomPort), file])).code).toBe(0);
-    const held = (await results()).find((r) => !before.has(r.id))!;
-    const bytes = await engine.readResultBytes("site", held.id);
-    const blobId = await blobIdOf(held.id);
-    const { masterKey, blobDir } = engine;
-    await engine.close();
-    // As a crash two hours ago leaves it: the blob durable in a segment still open, the row never committed.
-    const segmentFile = await reopen(blobDir, parseSegmentRef(blobId)!.segment);
+    const { held, bytes, masterKey, blobDir, segmentFile } = await crashBeforeRowCommit();
+    // The crash was two hours ago.
     const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
     await utimes(segmentFile, twoHoursAgo, twoHoursAgo);
     const sql = postgres(dbs.engineUrl, { max: 1 });
-    await sql`delete from engine_events where payload->>'resultId' = ${held.id}`;
-    await sql`delete from results where id = ${held.id}`;
     // And at the next start the database refuses the row (a real failure: a trigger raising an error).
     await sql.unsafe(`create function refuse_results() returns trigger language plpgsql as $$ begin raise exception 'results are refused for this test'; end $$;
       create trigger refuse_results before insert on results for each row execute function refuse_results();`);
