@@ -101,6 +101,8 @@ export function createGateway(deps: {
         lastPullLatencyMs: null,
         ws,
       };
+      // A router that went away while its certificate was being checked has already closed: never list it.
+      if (ws.readyState !== ws.OPEN) return ready(null);
       const set = sessions.get(tenant) ?? new Set();
       set.add(session);
       sessions.set(tenant, set);

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabases } from "../../../test/databases";
 import { PYDICOM_TEST_FILES, datasetBytes, dcmtk } from "../../../test/dcmtk";
 import { startTestEngine } from "../../../test/engine";
@@ -28,6 +28,13 @@ describe("relay faults", () => {
     const res = await fetch(engine.url + p, { ...init, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" } });
     return { status: res.status, body: await res.json() };
   };
+  // The engine's and the agents' logs, printed when a test fails (they run in other processes and under load).
+  const trail: string[] = [];
+  const keep = (m: string) => void trail.push(`${new Date().toISOString()} ${m}`);
+  beforeEach(({ onTestFailed }) => {
+    trail.length = 0;
+    onTestFailed(() => console.log(trail.join("\n")));
+  });
   const results = async () => (await api("/v1/tenants/site/results")).body.results as Array<Record<string, any>>;
 
   /** The router agent as its own process, as on a site, so the test can kill it. */
@@ -51,15 +58,16 @@ describe("relay faults", () => {
         ROUTER_PACS_AE: pacs.aeTitle,
         ROUTER_SPOOL_DIR: path.join(dir, "spool"),
       },
-      stdio: "ignore",
+      stdio: ["ignore", "pipe", "pipe"],
     });
+    for (const out of [child.stdout!, child.stderr!]) out.on("data", (d: Buffer) => keep(`agent ${child.pid}: ${d.toString().trimEnd()}`));
     children.push(child);
     return child;
   }
 
   beforeAll(async () => {
     dbs = await createTestDatabases();
-    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN });
+    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, log: keep });
     pacs = await startStorescp();
     await api("/v1/tenants/site", { method: "PUT", body: JSON.stringify({ ttlDays: 7, calledAeTitles: ["SITE"], allowedCallingAeTitles: [], version: 1 }) });
   });
@@ -90,7 +98,8 @@ describe("relay faults", () => {
     expect(files).toHaveLength(1);
   });
 
-  it("restarting the engine with results held loses nothing", async () => {
+  // Two engine starts and an agent process: slow on a loaded machine.
+  it("restarting the engine with results held loses nothing", { timeout: 90_000 }, async () => {
     await Promise.all(children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => new Promise((r) => (c.once("exit", r), c.kill("SIGKILL")))));
     await until(async () => (await api("/v1/tenants/site/routers")).body.routers.filter((r: { connected: boolean }) => r.connected).length, (n) => n === 0);
     const mr = path.join(PYDICOM_TEST_FILES, "MR_small.dcm");
@@ -100,7 +109,7 @@ describe("relay faults", () => {
     const { masterKey, blobDir } = engine;
     await engine.close();
 
-    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, masterKey, blobDir });
+    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, masterKey, blobDir, log: keep });
     const after = (await results()).find((r) => r.id === held.id)!;
     expect(after).toMatchObject({ status: "held", sha256: held.sha256, sizeBytes: held.sizeBytes });
     expect((await engine.readResultBytes("site", held.id)).equals(bytesBefore)).toBe(true);
@@ -165,7 +174,7 @@ describe("relay faults", () => {
     const blob = (id: string) => path.join(blobDir, "site", id);
     await rename(blob(ecg.id), `${blob(ecg.id)}.partial`);
 
-    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, masterKey, blobDir });
+    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, masterKey, blobDir, log: keep });
     const after = await results();
     expect(after.find((r) => r.id === ct.id)).toMatchObject({ status: "held", sha256: ct.sha256 });
     expect((await engine.readResultBytes("site", ct.id)).equals(ctBytes)).toBe(true);
@@ -214,7 +223,7 @@ describe("relay faults", () => {
     await writeAt(segment, firstStored, firstRef.offset);
     await writeAt(segment, Buffer.alloc(secondRef.length - 100), secondRef.offset + 100);
 
-    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, masterKey, blobDir });
+    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, masterKey, blobDir, log: keep });
     const restored = (await api(`/v1/tenants/site/results/${first.id}`)).body;
     expect(restored).toMatchObject({ status: "held", sha256: first.sha256, sizeBytes: first.sizeBytes, receivedAt: first.receivedAt, expiresAt: first.expiresAt });
     expect((await engine.readResultBytes("site", first.id)).equals(firstBytes)).toBe(true);
@@ -287,7 +296,7 @@ describe("relay faults", () => {
     const { held, bytes, masterKey, blobDir } = await crashBeforeRowCommit();
     for (let start = 0; start < 2; start++) {
       if (start) await engine.close();
-      engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, masterKey, blobDir });
+      engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, masterKey, blobDir, log: keep });
       const back = (await api(`/v1/tenants/site/results/${held.id}`)).body;
       expect(back).toMatchObject({ status: "held", sha256: held.sha256, sizeBytes: held.sizeBytes, receivedAt: held.receivedAt, expiresAt: held.expiresAt, sopInstanceUid: held.sopInstanceUid });
       expect((await engine.readResultBytes("site", held.id)).equals(bytes)).toBe(true);
@@ -306,7 +315,7 @@ describe("relay faults", () => {
     await sql.unsafe(`create function refuse_results() returns trigger language plpgsql as $$ begin raise exception 'results are refused for this test'; end $$;
       create trigger refuse_results before insert on results for each row execute function refuse_results();`);
     const logs: string[] = [];
-    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, masterKey, blobDir, log: (m) => logs.push(m) });
+    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, masterKey, blobDir, log: (m) => (logs.push(m), keep(m)) });
     expect(logs.some((m) => m.includes(`could not record ${held.sopInstanceUid}`))).toBe(true);
     expect((await api(`/v1/tenants/site/results/${held.id}`)).status).toBe(404);
     await engine.close();
@@ -314,7 +323,7 @@ describe("relay faults", () => {
     await sql.end();
 
     // The segment was not sealed as stale, so the start after that still finds the blob and records it.
-    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, masterKey, blobDir });
+    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN, masterKey, blobDir, log: keep });
     const back = (await api(`/v1/tenants/site/results/${held.id}`)).body;
     expect(back).toMatchObject({ status: "held", sha256: held.sha256, sizeBytes: held.sizeBytes, receivedAt: held.receivedAt, sopInstanceUid: held.sopInstanceUid });
     expect((await engine.readResultBytes("site", held.id)).equals(bytes)).toBe(true);
