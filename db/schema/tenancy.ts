@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { pgEnum, pgPolicy, pgTable, text, timestamp, unique, uuid, index } from "drizzle-orm/pg-core";
+import { jsonb, pgEnum, pgPolicy, pgTable, text, timestamp, unique, uuid, index } from "drizzle-orm/pg-core";
 import { currentTenantId, currentUserEmail, currentUserId, isSystem } from "./rls";
 
 export const tenants = pgTable(
@@ -16,6 +16,17 @@ export const tenants = pgTable(
     suspendedAt: timestamp("suspended_at", { withTimezone: true }),
     suspensionReason: text("suspension_reason"),
     suspendedBy: text("suspended_by"),
+    /**
+     * Offboarding, in two steps an engineer takes on a suspended tenant: the request (cancellable during the wait),
+     * then the deletion. The row stays afterwards, so the slug is never reused and the audit chain keeps its tenant;
+     * `offboardReceipt` is the engine's account of what it purged.
+     */
+    offboardingRequestedAt: timestamp("offboarding_requested_at", { withTimezone: true }),
+    offboardingRequestedBy: text("offboarding_requested_by"),
+    offboardingReason: text("offboarding_reason"),
+    offboardedAt: timestamp("offboarded_at", { withTimezone: true }),
+    offboardedBy: text("offboarded_by"),
+    offboardReceipt: jsonb("offboard_receipt"),
   },
   (t) => [
     // A tenant's own row, the tenants a signed-in user belongs to, or everything for system tasks.

@@ -48,6 +48,18 @@ export const tenantKeys = pgTable("tenant_keys", {
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
+/**
+ * Offboarded tenants: their live results purged, quarantine evidence, routers and configuration deleted, and their
+ * data key destroyed, so any byte left on a disk or in a backup is unreadable. The slug is never configured again;
+ * the receipt says what was removed.
+ */
+export const offboardedTenants = pgTable("offboarded_tenants", {
+  slug: text("slug").primaryKey(),
+  offboardedAt: timestamp("offboarded_at", { withTimezone: true }).notNull().defaultNow(),
+  reason: text("reason").notNull(),
+  receipt: jsonb("receipt").notNull(),
+});
+
 export const resultStatus = pgEnum("result_status", ["held", "notified", "pulled", "acked", "expired", "purged"]);
 export const LIVE_STATUSES = ["held", "notified", "pulled"] as const;
 
