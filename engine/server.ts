@@ -105,6 +105,7 @@ export async function startEngine(
     token: config.ENGINE_ADMIN_TOKEN,
     log,
     blobs,
+    keyring,
     clock,
     relay: { ca, gatewayUrl, sessions: gateway.sessions, disconnect: gateway.disconnect, suspendTenant: gateway.suspendTenant, notify: gateway.notify },
     metrics: metrics.registry,

@@ -3,7 +3,7 @@ import { OpenAPIHono, createRoute } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
-import { AeTitleTakenError, StaleVersionError, applyTenantConfig, getTenantConfig, listTenantConfigs } from "../relay/tenant-config";
+import { AeTitleTakenError, OffboardedTenantError, StaleVersionError, applyTenantConfig, getTenantConfig, listTenantConfigs } from "../relay/tenant-config";
 import type { EngineDb } from "../store/db";
 import { requireBearer } from "./bearer";
 import {
@@ -41,6 +41,8 @@ import { registerMigrationRoutes } from "./migration-routes";
 import { registerPlanRoutes } from "./plan-routes";
 import { registerQuarantineRoutes } from "./quarantine-routes";
 import { registerLicenceRoutes } from "./licence-routes";
+import { registerOffboardingRoutes } from "./offboarding-routes";
+import type { Keyring } from "../store/keyring";
 import type { LicenceGate } from "../licence/gate";
 import type { MigrationRuntime } from "../migration/pipeline";
 import type { MigrationRunners } from "../migration/runners";
@@ -60,7 +62,7 @@ const routes = {
     responses: {
       200: json(AppliedTenantConfig, "Applied (or already applied at this version)"),
       ...errors,
-      409: json(ApiError, "`stale_version`: a newer version is applied; `ae_title_taken`: a called AE title routes to another tenant; `single_tenant`, `licence_limit`: a new tenant this engine may not take"),
+      409: json(ApiError, "`stale_version`: a newer version is applied; `ae_title_taken`: a called AE title routes to another tenant; `single_tenant`, `licence_limit`: a new tenant this engine may not take; `offboarded`: the slug was offboarded and is not reused"),
     },
   }),
   getTenant: createRoute({
@@ -160,6 +162,7 @@ export function buildAdminApi(opts: {
   token: string;
   log: (m: string) => void;
   blobs: BlobStore;
+  keyring: Keyring;
   clock: { now: () => Date };
   relay?: {
     ca: CertificateAuthority;
@@ -218,6 +221,7 @@ export function buildAdminApi(opts: {
       return c.json(applied, 200);
     } catch (e) {
       if (e instanceof StaleVersionError) return c.json({ error: "stale_version", message: e.message }, 409);
+      if (e instanceof OffboardedTenantError) return c.json({ error: "offboarded", message: e.message }, 409);
       if (e instanceof AeTitleTakenError)
         return c.json({ error: "ae_title_taken", message: e.message, fields: { calledAeTitles: [e.message] } }, 409);
       throw e;
@@ -313,6 +317,7 @@ export function buildAdminApi(opts: {
 
   registerMigrationRoutes(app, opts);
   registerLicenceRoutes(app, opts);
+  registerOffboardingRoutes(app, { ...opts, disconnect: (id) => opts.relay?.disconnect(id) });
   registerPlanRoutes(app, { db: opts.db, migration: opts.migration });
   registerQuarantineRoutes(app, { db: opts.db, evidence: opts.migration?.evidence, runners: opts.runners });
 

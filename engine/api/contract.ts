@@ -137,6 +137,25 @@ export const PurgeRequest = z
   .strict()
   .meta({ id: "PurgeRequest" });
 
+/** Offboarding a (suspended) tenant: the reason is recorded with every purge and in the receipt. */
+export const OffboardRequest = PurgeRequest.meta({ id: "OffboardRequest" });
+
+/** What offboarding removed: counts the console keeps with the tenant's record and shows its engineers. */
+export const OffboardReceipt = z
+  .object({
+    slug: TenantSlug,
+    offboardedAt: z.iso.datetime({ offset: true }),
+    reason: z.string(),
+    resultsPurged: z.number().int().min(0),
+    evidenceDeleted: z.number().int().min(0),
+    migrationsDeleted: z.number().int().min(0),
+    routersRevoked: z.number().int().min(0),
+    /** the tenant's data key is gone: bytes left in a segment file or a backup can no longer be decrypted */
+    dataKeyDestroyed: z.boolean(),
+  })
+  .meta({ id: "OffboardReceipt" });
+export type OffboardReceipt = z.infer<typeof OffboardReceipt>;
+
 export const EventFeedQuery = z.object({
   after: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(1000).default(100),

@@ -1,12 +1,19 @@
 import { and, asc, eq, ne, sql } from "drizzle-orm";
 import type { AppliedTenantConfig, TenantConfig } from "../api/contract";
 import type { EngineDb } from "../store/db";
-import { engineEvents, tenantConfigs } from "../store/schema";
+import { engineEvents, offboardedTenants, tenantConfigs } from "../store/schema";
 import { recomputeExpiry } from "./hold-queue";
 
 export class StaleVersionError extends Error {
   constructor(readonly current: number) {
     super(`the engine already applied version ${current}, newer than this one`);
+  }
+}
+
+/** A slug that was offboarded is never configured again (its data key is destroyed, its record kept). */
+export class OffboardedTenantError extends Error {
+  constructor(readonly slug: string) {
+    super(`tenant ${slug} was offboarded; its slug is not reused`);
   }
 }
 
@@ -34,6 +41,8 @@ export async function applyTenantConfig(db: EngineDb, slug: string, config: Tena
   return db.transaction(async (tx) => {
     // Serializes config changes so two tenants can't claim one AE title concurrently.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext('engine.tenant_configs'))`);
+    const [gone] = await tx.select({ slug: offboardedTenants.slug }).from(offboardedTenants).where(eq(offboardedTenants.slug, slug));
+    if (gone) throw new OffboardedTenantError(slug);
     const [current] = await tx.select().from(tenantConfigs).where(eq(tenantConfigs.slug, slug));
     if (current && current.version > config.version) throw new StaleVersionError(current.version);
     if (current && current.version === config.version) return toApplied(current);
