@@ -34,6 +34,9 @@ export const authEnv = () =>
     AUTH_STEP_UP_MAX_AGE_SECONDS: z.coerce.number().int().positive().default(300),
   });
 
+/** How long an offboarding request waits before its deletion can be confirmed (0 in the e2e suite). */
+export const offboardingEnv = () => parse({ OFFBOARDING_WAIT_HOURS: z.coerce.number().min(0).max(720).default(24) });
+
 export const engineEnv = () => parse({ ENGINE_ADMIN_URL: url, ENGINE_ADMIN_TOKEN: z.string().min(32) });
 
 /** The audit checkpoint signing key: an Ed25519 private key, as its 32-byte seed in base64 or as a PKCS#8 PEM. */

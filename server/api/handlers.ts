@@ -43,12 +43,15 @@ export function tenantHandler(permission: Permission, fn: (req: Request, ctx: Te
 }
 
 /** A route handler under /api/ops: engineers only (404 for anyone else). */
-export function engineerHandler(fn: (req: Request) => Promise<Response>) {
-  return (req: Request) =>
+export function engineerHandler<P extends Record<string, string> = Record<string, never>>(
+  fn: (req: Request, engineer: { id: string; name: string; email: string }, params: P) => Promise<Response>,
+) {
+  return (req: Request, route?: { params: Promise<P> }) =>
     guarded(async () => {
       const session = await auth();
       if (!session?.user?.id) return problem(401, "unauthenticated", "Sign in first.");
       if (!session.user.isEngineer) return problem(404, "not_found", "Not found.");
-      return fn(req);
+      const { id, name, email } = session.user;
+      return fn(req, { id, name: name ?? email ?? "", email: email ?? "" }, ((await route?.params) ?? {}) as P);
     });
 }

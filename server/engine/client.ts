@@ -1,6 +1,8 @@
 import "server-only";
 import { z } from "zod";
 import {
+  OffboardReceipt,
+  OffboardRequest,
   ApiError,
   AppliedTenantConfig,
   EnrolledRouter,
@@ -151,6 +153,7 @@ export function createEngineClient(opts: { url: string; token: string; fetch?: t
     getResult: (slug: string, id: string) => call(ResultDetail, "GET", `${tenantPath(slug)}/results/${encodeURIComponent(id)}`, undefined, true),
     purgeResult: async (slug: string, id: string, reason: string) =>
       (await call(ResultDetail, "POST", `${tenantPath(slug)}/results/${encodeURIComponent(id)}/purge`, PurgeRequest.parse({ reason })))!,
+    offboardTenant: async (slug: string, reason: string) => (await call(OffboardReceipt, "POST", `${tenantPath(slug)}/offboard`, OffboardRequest.parse({ reason })))!,
     renotifyResult: async (slug: string, id: string) => (await call(ResultDetail, "POST", `${tenantPath(slug)}/results/${encodeURIComponent(id)}/renotify`, {}))!,
     retentionPreview: async (slug: string, ttlDays: number) => (await call(RetentionPreview, "GET", `${tenantPath(slug)}/retention-preview?ttlDays=${ttlDays}`))!,
     listRouters: async (slug: string) => (await call(RouterList, "GET", `${tenantPath(slug)}/routers`))!,

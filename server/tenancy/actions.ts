@@ -6,6 +6,7 @@ import { rolesFor } from "../auth/permissions";
 import { requireEngineer, requireTenantRole } from "../auth/session";
 import { changeRole, inviteMember, removeMember } from "./members";
 import { createTenantAsEngineer, setTenantSuspension } from "./operations";
+import { cancelOffboarding, completeOffboarding, requestOffboarding } from "./offboarding";
 
 export async function createTenantAction(_prev: unknown, form: FormData) {
   const user = await requireEngineer();
@@ -31,6 +32,33 @@ export async function reactivateTenantAction(slug: string, _prev: unknown, form:
     const t = await setTenantSuspension(user, slug, false, formFields(form));
     revalidatePath("/ops");
     return { message: `Reactivated ${t.name}: the engine accepts its studies and routers again within seconds.` };
+  });
+}
+
+export async function requestOffboardingAction(slug: string, _prev: unknown, form: FormData) {
+  const user = await requireEngineer();
+  return actionResult(async () => {
+    const t = await requestOffboarding(user, slug, formFields(form));
+    revalidatePath("/ops");
+    return { message: `Offboarding ${t.name} is requested. Nothing is deleted yet; it can be confirmed from ${t.dueAt.toISOString().replace("T", " ").slice(0, 16)} UTC, or cancelled until then.` };
+  });
+}
+
+export async function cancelOffboardingAction(slug: string) {
+  const user = await requireEngineer();
+  return actionResult(async () => {
+    const t = await cancelOffboarding(user, slug);
+    revalidatePath("/ops");
+    return { message: `Offboarding ${t.name} is cancelled; it stays suspended with all its data.` };
+  });
+}
+
+export async function completeOffboardingAction(slug: string, _prev: unknown, form: FormData) {
+  const user = await requireEngineer();
+  return actionResult(async () => {
+    const { tenant, receipt } = await completeOffboarding(user, slug, formFields(form));
+    revalidatePath("/ops");
+    return { message: `${tenant.name} is offboarded: ${receipt.resultsPurged} held result(s) purged, ${receipt.routersRevoked} router(s) revoked, its data key destroyed. Its audit log is kept.` };
   });
 }
 

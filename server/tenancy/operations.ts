@@ -8,6 +8,8 @@ import { ForbiddenError, InputError, NotFoundError } from "../errors";
 import { setLocals, withSystem, withTenant } from "../db";
 import { engineClientFromEnv, tryEngine } from "../engine/client";
 import { createTenant, listAllTenants } from "./service";
+import { offboardingDueAt } from "./offboarding";
+import type { OffboardReceipt } from "@/engine/api/contract";
 
 /**
  * The operations registry: per tenant only metadata a vendor needs to run the service (member count, whether the
@@ -28,6 +30,10 @@ export async function tenantsOverview() {
         ...t,
         members,
         suspended: t.suspendedAt ? { since: t.suspendedAt, reason: t.suspensionReason ?? "", by: t.suspendedBy } : null,
+        offboarding: t.offboardingRequestedAt
+          ? { requestedAt: t.offboardingRequestedAt, by: t.offboardingRequestedBy ?? "", reason: t.offboardingReason ?? "", dueAt: offboardingDueAt(t.offboardingRequestedAt) }
+          : null,
+        offboarded: t.offboardedAt ? { at: t.offboardedAt, by: t.offboardedBy ?? "", receipt: t.offboardReceipt as OffboardReceipt | null } : null,
         configSync: !config ? "none" : config.applied === config.version ? `applied (v${config.version})` : `pending (v${config.version})`,
         routersConnected: routers.ok ? routers.value.routers.filter((r) => r.connected).length : null,
       };
@@ -74,6 +80,8 @@ export async function setTenantSuspension(engineer: Engineer, slug: string, susp
   return withSystem(async (tx) => {
     const [t] = await tx.select().from(tenants).where(eq(tenants.slug, slug)).for("update");
     if (!t) throw new NotFoundError("No such tenant.");
+    if (t.offboardedAt) throw new InputError(`${t.name} was offboarded.`);
+    if (!suspend && t.offboardingRequestedAt) throw new InputError(`Offboarding ${t.name} is requested: cancel that request before reactivating.`);
     if (suspend && t.suspendedAt) throw new InputError(`${t.name} is already suspended.`);
     if (!suspend && !t.suspendedAt) throw new InputError(`${t.name} is not suspended.`);
     const [updated] = await tx

@@ -5,11 +5,22 @@ import { GrantRequestForm } from "@/components/break-glass/request-form";
 import { CreateTenantForm } from "@/components/tenancy/create-tenant-form";
 import { LicenceCard } from "@/components/licence/licence-card";
 import { SuspensionControls } from "@/components/tenancy/suspension-controls";
+import { OffboardingControls } from "@/components/tenancy/offboarding-controls";
+import { OffboardedSummary } from "@/components/tenancy/offboarded-summary";
 import { formatTime } from "@/components/ui/format";
 import { endGrantAction, prepareGrantAction } from "@/server/break-glass/actions";
 import { listMyGrants } from "@/server/break-glass/service";
 import { requireEngineer } from "@/server/auth/session";
-import { createTenantAction, reactivateTenantAction, suspendTenantAction } from "@/server/tenancy/actions";
+import {
+  cancelOffboardingAction,
+  completeOffboardingAction,
+  createTenantAction,
+  reactivateTenantAction,
+  requestOffboardingAction,
+  suspendTenantAction,
+} from "@/server/tenancy/actions";
+import { authEnv } from "@/server/env";
+import { isRecentAuth, reauthUrl } from "@/server/auth/step-up";
 import { tenantsOverview } from "@/server/tenancy/operations";
 import { engineClientFromEnv, tryEngine } from "@/server/engine/client";
 
@@ -19,6 +30,8 @@ export const metadata: Metadata = { title: "Operations" };
 export default async function OpsPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
   const user = await requireEngineer();
   const [tenants, grants, sp, licence] = await Promise.all([tenantsOverview(), listMyGrants(user), searchParams, tryEngine(() => engineClientFromEnv().licence())]);
+  const now = new Date().toISOString();
+  const authFresh = isRecentAuth(user.authTime, authEnv().AUTH_STEP_UP_MAX_AGE_SECONDS);
   return (
     <div className="space-y-8">
       <div>
@@ -41,7 +54,9 @@ export default async function OpsPage({ searchParams }: { searchParams: Promise<
               <td className="font-mono">{t.slug}</td>
               <td>{licence.ok ? licence.value.mode : "—"}</td>
               <td data-testid="tenant-status">
-                {t.suspended ? (
+                {t.offboarded ? (
+                  <span className="text-slate-500" title={`by ${t.offboarded.by}`}>offboarded {formatTime(t.offboarded.at.toISOString())}</span>
+                ) : t.suspended ? (
                   <span className="text-red-700" title={`by ${t.suspended.by ?? "?"}: ${t.suspended.reason}`}>suspended since {formatTime(t.suspended.since.toISOString())}</span>
                 ) : (
                   "active"
@@ -51,12 +66,33 @@ export default async function OpsPage({ searchParams }: { searchParams: Promise<
               <td>{t.configSync}</td>
               <td>{t.routersConnected ?? "engine unreachable"}</td>
               <td>{t.createdAt.toISOString().slice(0, 10)}</td>
-              <td className="py-2">
-                <SuspensionControls
-                  tenantName={t.name}
-                  suspended={Boolean(t.suspended)}
-                  action={(t.suspended ? reactivateTenantAction : suspendTenantAction).bind(null, t.slug)}
-                />
+              <td className="space-y-2 py-2">
+                {t.offboarded ? (
+                  <OffboardedSummary slug={t.slug} receipt={t.offboarded.receipt} />
+                ) : (
+                  <>
+                    {!t.offboarding && (
+                      <SuspensionControls
+                        tenantName={t.name}
+                        suspended={Boolean(t.suspended)}
+                        action={(t.suspended ? reactivateTenantAction : suspendTenantAction).bind(null, t.slug)}
+                      />
+                    )}
+                    {t.suspended && (
+                      <OffboardingControls
+                        tenantName={t.name}
+                        slug={t.slug}
+                        request={t.offboarding && { requestedAt: t.offboarding.requestedAt.toISOString(), by: t.offboarding.by, reason: t.offboarding.reason, dueAt: t.offboarding.dueAt.toISOString() }}
+                        now={now}
+                        authFresh={authFresh}
+                        reauthHref={reauthUrl("/ops")}
+                        requestAction={requestOffboardingAction.bind(null, t.slug)}
+                        cancelAction={cancelOffboardingAction.bind(null, t.slug)}
+                        completeAction={completeOffboardingAction.bind(null, t.slug)}
+                      />
+                    )}
+                  </>
+                )}
               </td>
             </tr>
           ))}
@@ -94,7 +130,7 @@ export default async function OpsPage({ searchParams }: { searchParams: Promise<
       <section className="space-y-3">
         <h2 className="text-lg font-semibold">Request break-glass access</h2>
         <p className="text-sm text-slate-600 dark:text-slate-400">After submitting you sign in again at the identity provider; only then does access open (or wait for the tenant&apos;s approval, where required).</p>
-        <GrantRequestForm tenants={tenants.map((t) => ({ slug: t.slug, name: t.name }))} prepare={prepareGrantAction} />
+        <GrantRequestForm tenants={tenants.filter((t) => !t.offboarded).map((t) => ({ slug: t.slug, name: t.name }))} prepare={prepareGrantAction} />
       </section>
     </div>
   );
