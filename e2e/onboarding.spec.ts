@@ -64,7 +64,8 @@ test("from an empty database: an engineer creates a tenant and invites its admin
   pg = await startEmbeddedPostgres({ dir: path.join(dataDir, "external-pg"), port: await freePort(), persistent: false });
   const urls = await bootstrapDatabases(pg.adminUrl, { prefix: "ext", passwords: { consoleOwner: randomUUID(), consoleApp: randomUUID(), engine: randomUUID() } });
   const { ports, env } = await npmStartEnv(path.join(dataDir, "stack"), mark);
-  Object.assign(env, { DATABASE_URL: urls.consoleAppUrl, DATABASE_OWNER_URL: urls.consoleOwnerUrl, ENGINE_DATABASE_URL: urls.engineUrl });
+  // Offboarding can be confirmed at once here (24 hours by default).
+  Object.assign(env, { DATABASE_URL: urls.consoleAppUrl, DATABASE_OWNER_URL: urls.consoleOwnerUrl, ENGINE_DATABASE_URL: urls.engineUrl, OFFBOARDING_WAIT_HOURS: "0" });
   running = (await start(env)).child;
   const devEnv = Object.fromEntries([...readFileSync(path.join(dataDir, "stack", "dev.env"), "utf8").matchAll(/^export (\w+)='(.*)'$/gm)].map((m) => [m[1]!, m[2]!]));
   Object.assign(stack, { web: `http://localhost:${ports.WEB_PORT}`, engineUrl: devEnv.ENGINE_ADMIN_URL, engineToken: devEnv.ENGINE_ADMIN_TOKEN, dicomPort: String(ports.ENGINE_DICOM_PORT) });
@@ -165,4 +166,39 @@ test("from an empty database: an engineer creates a tenant and invites its admin
   await admin.reload();
   await expect(admin.getByTestId("hold-queue")).toBeVisible();
   await expect(admin.getByTestId("suspension-banner")).toHaveCount(0);
+
+  // Offboarded: suspended again, requested with the slug typed (nothing deleted yet), then confirmed after a fresh
+  // sign-in with "delete harbor" typed.
+  await harborRow.getByRole("button", { name: "Suspend…" }).click();
+  await harborRow.locator('input[name="reason"]').fill("Contract ended for good, ticket OPS-77");
+  await harborRow.getByRole("button", { name: "Confirm suspension" }).click();
+  await expect(harborRow.getByTestId("tenant-status")).toContainText("suspended since");
+  await harborRow.getByRole("button", { name: "Offboard…" }).click();
+  const request = harborRow.getByTestId("offboarding-form");
+  await request.locator('input[name="confirmSlug"]').fill("harbo");
+  await request.locator('input[name="reason"]').fill("Contract ended, studies returned to the site");
+  await expect(request.getByRole("button", { name: "Request offboarding" })).toBeDisabled();
+  await request.locator('input[name="confirmSlug"]').fill("harbor");
+  await request.getByRole("button", { name: "Request offboarding" }).click();
+  await expect(harborRow.getByTestId("offboarding-request")).toContainText("it can be confirmed now");
+  const live = (await (await engine("/v1/tenants/harbor/results?limit=50")).json()).results as { id: string; status: string }[];
+  expect(live.length).toBeGreaterThan(1);
+  expect(live.every((r) => r.status === "held")).toBe(true);
+
+  const ops3 = await signedIn(browser, "engineer@vendor.test", "/ops");
+  const row3 = ops3.locator('[data-testid="ops-tenant"][data-slug="harbor"]');
+  await row3.locator('input[name="confirm"]').fill("delete harbor");
+  await row3.getByRole("button", { name: "Offboard and delete" }).click();
+  await expect(row3.getByTestId("tenant-status")).toContainText("offboarded", { timeout: 60_000 });
+  await expect(row3.getByTestId("offboarded-summary")).toContainText(`${live.length} held result(s) purged`);
+  const after = (await (await engine("/v1/tenants/harbor/results?limit=50")).json()).results as { id: string; status: string }[];
+  expect(after.map((r) => [r.id, r.status]).sort()).toEqual(live.map((r) => [r.id, "purged"]).sort());
+  expect(vendorSends("HARBOR")).toBeNull();
+  // Its people are gone; its audit log is kept and the engineer exports it.
+  await admin.goto(`${webUrl()}/t/harbor/hold-queue`);
+  await expect(admin.getByRole("heading", { name: /not found|404/i })).toBeVisible();
+  const exported = await ops3.request.get(`${webUrl()}/api/ops/tenants/harbor/audit/export`);
+  expect(exported.status()).toBe(200);
+  const actions = (await exported.text()).trim().split("\n").map((l) => JSON.parse(l).action as string | undefined);
+  expect(actions).toEqual(expect.arrayContaining(["tenant.create", "tenant.suspend", "tenant.offboard_request", "tenant.offboard"]));
 });

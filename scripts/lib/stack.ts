@@ -206,6 +206,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       // Like the master key: kept beside the data in the embedded mode, from a secret store in production.
       AUDIT_SIGNING_KEY: env.AUDIT_SIGNING_KEY ?? secrets.auditSigningKey,
     };
+    // A demo tenant already offboarded (db/seed-offboarded.ts), through the engine like any offboarding.
+    if (demo) {
+      say("seeding the offboarded demo tenant");
+      await procs.run("seed", node, [...serverTsx, path.join(root, "db/seed-offboarded.ts")], { ...consoleEnv, OFFBOARDING_WAIT_HOURS: "0" });
+    }
     // The demo's weekly report comes a few minutes in (the migration has progress by then), not next Monday.
     const demoReport = demo && env.DEMO_MIGRATION !== "0" && !env.WORKER_DEMO_REPORT_AFTER_SECONDS ? { WORKER_DEMO_REPORT_AFTER_SECONDS: "180" } : {};
     procs.start("worker", node, [...serverTsx, path.join(root, "server/worker/main.ts")], { ...consoleEnv, ...demoReport });
