@@ -1,13 +1,12 @@
 import "server-only";
-import { redirect } from "next/navigation";
 import { authEnv } from "../env";
 import { StepUpRequiredError } from "../errors";
 import type { SignedInUser } from "./session";
 
 /**
- * Step-up: an action that needs a fresh sign-in calls requireRecentAuth. When the IdP's `auth_time` is older
- * than the window, the person is sent to /reauth, which signs in again with prompt=login and max_age=0 so the
- * IdP asks for credentials even if it has a session, and then comes back to `returnTo`.
+ * Step-up: a verb that needs a fresh sign-in calls requireFreshAuth, and its page links to /reauth while the IdP's
+ * `auth_time` is older than the window. /reauth signs in again with prompt=login and max_age=0, so the IdP asks
+ * for credentials even if it has a session, and then comes back to `returnTo`.
  */
 export function isRecentAuth(authTime: number | undefined, maxAgeSeconds: number, now = Date.now()) {
   if (!authTime) return false;
@@ -16,10 +15,6 @@ export function isRecentAuth(authTime: number | undefined, maxAgeSeconds: number
 
 export function reauthUrl(returnTo: string) {
   return `/reauth?callbackUrl=${encodeURIComponent(returnTo)}`;
-}
-
-export function requireRecentAuth(user: SignedInUser, returnTo: string, maxAgeSeconds = authEnv().AUTH_STEP_UP_MAX_AGE_SECONDS) {
-  if (!isRecentAuth(user.authTime, maxAgeSeconds)) redirect(reauthUrl(returnTo));
 }
 
 /** A signature's precondition in a verb (not a page): a sign-in within the step-up window, else StepUpRequiredError. */
