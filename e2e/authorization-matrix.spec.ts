@@ -8,7 +8,6 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { expect, test, type APIRequestContext, type Browser } from "@playwright/test";
 import { ACTIONS, PAGES, ROUTES, type AccessRule } from "../server/auth/access-catalog";
-import { DEMO_OFFBOARDED_TENANT } from "../db/seed-offboarded";
 import { can, type AccessRole } from "../server/auth/permissions";
 import { startOrthanc } from "../test/orthanc";
 import { openGrant, signIn, webUrl } from "./helpers";
@@ -137,7 +136,7 @@ test.describe("authorization matrix", () => {
       const id = pattern.includes("/migrations/[id]") ? migrationIds[tenant]! : resultIds[tenant]!;
       const u = pattern
         .replace("[tenant]", tenant)
-        .replace("[slug]", DEMO_OFFBOARDED_TENANT.slug)
+        .replace("[slug]", "harbourview") // the demo's offboarded tenant (db/seed-offboarded.ts)
         .replace("[seq]", "1")
         .replace("/quarantine/[id]", `/quarantine/${quarantined[tenant]!.id}`)
         .replace("[evidenceId]", quarantined[tenant]!.evidenceId)
