@@ -199,6 +199,6 @@ test("from an empty database: an engineer creates a tenant and invites its admin
   await expect(admin.getByRole("heading", { name: /not found|404/i })).toBeVisible();
   const exported = await ops3.request.get(`${webUrl()}/api/ops/tenants/harbor/audit/export`);
   expect(exported.status()).toBe(200);
-  const actions = (await exported.text()).trim().split("\n").map((l) => JSON.parse(l).action as string | undefined);
+  const actions = (await exported.text()).trim().split("\n").map((l) => (JSON.parse(l) as { entry?: { action: string } }).entry?.action);
   expect(actions).toEqual(expect.arrayContaining(["tenant.create", "tenant.suspend", "tenant.offboard_request", "tenant.offboard"]));
 });
