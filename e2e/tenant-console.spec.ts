@@ -146,6 +146,18 @@ test.describe("tenant console: hold queue, routers, retention, AE titles", () =>
 
     // The new title reaches the engine.
     await expect.poll(async () => (await (await engine("/v1/tenants/northside")).json()).calledAeTitles, { timeout: 30_000 }).toContain("NORTH_CT");
+
+    // A vendor's private SOP class: a standard UID is refused with why, what was typed stays; a private one reaches the engine.
+    const sopClasses = page.getByTestId("private-sop-classes");
+    await sopClasses.getByLabel("Add a SOP class UID").fill("1.2.840.10008.5.1.4.1.1.2");
+    await sopClasses.getByRole("button", { name: "Add" }).click();
+    await expect(page.getByTestId("private-sop-class-result")).toHaveText(/standard DICOM UID/);
+    await expect(sopClasses.getByLabel("Add a SOP class UID")).toHaveValue("1.2.840.10008.5.1.4.1.1.2");
+    await sopClasses.getByLabel("Add a SOP class UID").fill("1.3.6.1.4.1.5962.99.1.7");
+    await sopClasses.getByRole("button", { name: "Add" }).click();
+    await expect(page.getByTestId("private-sop-class-result")).toHaveText(/is accepted from the next configuration/);
+    await expect(sopClasses.getByTestId("private-sop-class")).toHaveText(["1.3.6.1.4.1.5962.99.1.7Remove"]);
+    await expect.poll(async () => (await (await engine("/v1/tenants/northside")).json()).privateSopClasses, { timeout: 30_000 }).toEqual(["1.3.6.1.4.1.5962.99.1.7"]);
   });
 
   test("a clinical reviewer reads these pages without any control, and the server refuses a replayed admin action", async ({ page, browser }) => {

@@ -7,10 +7,11 @@ import os from "node:os";
 import path from "node:path";
 import { freePort } from "../scripts/lib/ports";
 
-export async function startStorescp(aeTitle = "PACS") {
+/** `promiscuous`: also accepts SOP classes DCMTK does not know (a PACS configured for a vendor's private objects). */
+export async function startStorescp(aeTitle = "PACS", opts: { promiscuous?: boolean } = {}) {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), "pacs-"));
-  const child: ChildProcess = spawn("storescp", ["-aet", aeTitle, "+xa", "-od", dir, String(port)], {
+  const child: ChildProcess = spawn("storescp", ["-aet", aeTitle, "+xa", ...(opts.promiscuous ? ["-pm"] : []), "-od", dir, String(port)], {
     env: { ...process.env, TCP_NODELAY: "1" },
     stdio: "ignore",
   });

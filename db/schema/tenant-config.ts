@@ -15,6 +15,8 @@ export const tenantConfigs = pgTable(
       .primaryKey()
       .references(() => tenants.id, { onDelete: "cascade" }),
     ttlDays: integer("ttl_days").notNull().default(7),
+    /** private storage SOP classes the tenant's AE titles accept besides the standard ones (a vendor's own objects) */
+    privateSopClasses: text("private_sop_classes").array().notNull().default(sql`'{}'`),
     version: integer("version").notNull().default(1),
     appliedVersion: integer("applied_version"),
     appliedAt: timestamp("applied_at", { withTimezone: true }),

@@ -35,6 +35,17 @@ export const TenantSuspension = z
   .meta({ id: "TenantSuspension" });
 export type TenantSuspension = z.infer<typeof TenantSuspension>;
 
+/**
+ * A private (non-standard) storage SOP class a tenant accepts: a valid UID outside the DICOM root, since standard
+ * storage classes are accepted anyway and the others under 1.2.840.10008 are services, not storage.
+ */
+export const PrivateSopClassUid = z
+  .string()
+  .trim()
+  .max(64, "a UID has at most 64 characters")
+  .regex(/^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))+$/, "a UID: numbers separated by dots, no leading zeros")
+  .refine((u) => !u.startsWith("1.2.840.10008."), "a standard DICOM UID (1.2.840.10008…): standard storage classes are accepted already");
+
 export const TenantConfig = z
   .object({
     ttlDays: z
@@ -45,6 +56,12 @@ export const TenantConfig = z
     calledAeTitles: z.array(AeTitle).refine(unique, "called AE titles must be unique"),
     allowedCallingAeTitles: z.array(AeTitle).refine(unique, "calling AE titles must be unique"),
     version: z.number().int().min(1, "version starts at 1"),
+    privateSopClasses: z
+      .array(PrivateSopClassUid)
+      .max(100, "at most 100 private SOP classes")
+      .refine(unique, "private SOP classes must be unique")
+      .optional()
+      .meta({ description: "private storage SOP classes the tenant's called AE titles accept besides the standard ones (none when absent)" }),
     suspended: TenantSuspension.nullable()
       .optional()
       .meta({ description: "set while an engineer has suspended the tenant: its called AE titles are refused and its routers disconnected; nothing held is deleted" }),

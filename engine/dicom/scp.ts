@@ -39,6 +39,8 @@ const SEGMENT_WAIT_MS = 2000;
 export type TenantRoute = {
   slug: string;
   allowedCallingAeTitles: string[];
+  /** private storage SOP classes accepted besides the standard ones */
+  privateSopClasses?: string[];
   /** while set, the tenant's called AE titles are refused at association (nothing held is touched) */
   suspended?: { since: Date; reason: string } | null;
 };
@@ -179,7 +181,7 @@ export function createDicomServer(deps: ScpDeps) {
       for (const { id } of association.getPresentationContexts()) {
         const pc = association.getPresentationContext(id);
         const abstract = pc.getAbstractSyntaxUid();
-        if (abstract === SopClass.Verification || isStorageClass(abstract)) {
+        if (abstract === SopClass.Verification || isStorageClass(abstract) || tenant.privateSopClasses?.includes(abstract)) {
           // The vendor's first proposed transfer syntax: stored as sent, never transcoded.
           pc.setResult(PresentationContextResult.Accept, pc.getTransferSyntaxUids()[0]);
         } else {

@@ -28,6 +28,7 @@ const toApplied = (r: typeof tenantConfigs.$inferSelect): AppliedTenantConfig =>
   ttlDays: r.ttlDays,
   calledAeTitles: r.calledAeTitles,
   allowedCallingAeTitles: r.allowedCallingAeTitles,
+  privateSopClasses: r.privateSopClasses,
   version: r.version,
   appliedAt: r.appliedAt.toISOString(),
   suspended: r.suspendedAt ? { since: r.suspendedAt.toISOString(), reason: r.suspensionReason ?? "" } : null,
@@ -54,10 +55,11 @@ export async function applyTenantConfig(db: EngineDb, slug: string, config: Tena
       if (taken) throw new AeTitleTakenError(ae);
     }
     // Suspension changes only what is accepted (routing.ts, gateway.ts): no result, blob or expiry is touched.
-    const { suspended, ...rest } = config;
+    const { suspended, privateSopClasses, ...rest } = config;
     const values = {
       slug,
       ...rest,
+      privateSopClasses: privateSopClasses ?? [],
       suspendedAt: suspended ? new Date(suspended.since) : null,
       suspensionReason: suspended?.reason ?? null,
       appliedAt: new Date(),

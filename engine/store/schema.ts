@@ -9,6 +9,8 @@ export const tenantConfigs = pgTable(
     ttlDays: integer("ttl_days").notNull(),
     calledAeTitles: text("called_ae_titles").array().notNull(),
     allowedCallingAeTitles: text("allowed_calling_ae_titles").array().notNull(),
+    /** private storage SOP classes accepted besides the standard ones (vendors' own objects) */
+    privateSopClasses: text("private_sop_classes").array().notNull().default(sql`'{}'`),
     version: integer("version").notNull(),
     appliedAt: timestamp("applied_at", { withTimezone: true }).notNull().defaultNow(),
     /** set while the tenant is suspended: its called AE titles are refused, its routers disconnected; nothing is deleted */

@@ -2,7 +2,7 @@ import "server-only";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { aeTitles, tenantConfigs } from "@/db/schema";
-import { AeTitle } from "@/engine/api/contract";
+import { AeTitle, PrivateSopClassUid } from "@/engine/api/contract";
 import { appendAudit } from "../audit/append";
 import type { TenantContext } from "../context";
 import { withTenant, type Tx } from "../db";
@@ -62,6 +62,53 @@ export async function removeAeTitle(ctx: TenantContext, input: z.input<typeof Ae
       after: { version },
     });
     return { version };
+  });
+}
+
+export const PrivateSopClassInput = z.object({ uid: PrivateSopClassUid });
+
+export async function listPrivateSopClasses(ctx: Pick<TenantContext, "tenantId" | "actor">) {
+  const [c] = await withTenant(ctx, (tx) => tx.select({ uids: tenantConfigs.privateSopClasses }).from(tenantConfigs).where(eq(tenantConfigs.tenantId, ctx.tenantId)));
+  return [...(c?.uids ?? [])].sort();
+}
+
+/**
+ * A private storage SOP class the tenant's AE titles accept from now on (a vendor's own objects, refused
+ * otherwise): a new config version for the worker to push, audited with it.
+ */
+export async function addPrivateSopClass(ctx: TenantContext, input: unknown) {
+  const { uid } = PrivateSopClassInput.parse(input);
+  return withTenant(ctx, async (tx) => {
+    const [c] = await tx.select().from(tenantConfigs).where(eq(tenantConfigs.tenantId, ctx.tenantId)).for("update");
+    if (c!.privateSopClasses.includes(uid)) throw new InputError(`${uid} is already accepted.`, { uid: ["already in this list"] });
+    if (c!.privateSopClasses.length >= 100) throw new InputError("At most 100 private SOP classes.", { uid: ["the list is full"] });
+    await tx.update(tenantConfigs).set({ privateSopClasses: [...c!.privateSopClasses, uid] }).where(eq(tenantConfigs.tenantId, ctx.tenantId));
+    const version = await bumpVersion(tx, ctx.tenantId);
+    await appendAudit(tx, { tenantId: ctx.tenantId, actor: ctx.actor, requestId: ctx.requestId }, {
+      action: "ae-titles.private-sop-class.add",
+      target: `sop-class:${uid}`,
+      before: { privateSopClasses: c!.privateSopClasses },
+      after: { privateSopClasses: [...c!.privateSopClasses, uid], version },
+    });
+    return { uid, version };
+  });
+}
+
+export async function removePrivateSopClass(ctx: TenantContext, input: unknown) {
+  const { uid } = PrivateSopClassInput.parse(input);
+  return withTenant(ctx, async (tx) => {
+    const [c] = await tx.select().from(tenantConfigs).where(eq(tenantConfigs.tenantId, ctx.tenantId)).for("update");
+    if (!c!.privateSopClasses.includes(uid)) throw new InputError(`${uid} is not in this list.`);
+    const left = c!.privateSopClasses.filter((u) => u !== uid);
+    await tx.update(tenantConfigs).set({ privateSopClasses: left }).where(eq(tenantConfigs.tenantId, ctx.tenantId));
+    const version = await bumpVersion(tx, ctx.tenantId);
+    await appendAudit(tx, { tenantId: ctx.tenantId, actor: ctx.actor, requestId: ctx.requestId }, {
+      action: "ae-titles.private-sop-class.remove",
+      target: `sop-class:${uid}`,
+      before: { privateSopClasses: c!.privateSopClasses },
+      after: { privateSopClasses: left, version },
+    });
+    return { uid, version };
   });
 }
 

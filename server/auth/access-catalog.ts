@@ -95,6 +95,8 @@ export const ACTIONS: Record<string, AccessRule> = {
   "server/ae-titles/actions.ts#addAeTitleAction": tenant("ae-titles.update"),
   "server/ae-titles/actions.ts#removeAeTitleAction": tenant("ae-titles.update"),
   "server/ae-titles/actions.ts#testAeTitleAction": tenant("ae-titles.view"),
+  "server/ae-titles/actions.ts#addPrivateSopClassAction": tenant("ae-titles.update"),
+  "server/ae-titles/actions.ts#removePrivateSopClassAction": tenant("ae-titles.update"),
   "server/audit/actions.ts#verifyTenantAuditAction": tenant("audit.view"),
   "server/audit/actions.ts#checkpointTenantAuditAction": tenant("audit.checkpoint"),
   "server/audit/actions.ts#verifyGlobalAuditAction": ENGINEER,

@@ -54,6 +54,7 @@ export async function reconcileTenantConfig(engine: EngineClient, tenantId: stri
       version: c.version,
       calledAeTitles: titles.filter((t) => t.kind === "called").map((t) => t.aeTitle).sort(),
       allowedCallingAeTitles: titles.filter((t) => t.kind === "calling").map((t) => t.aeTitle).sort(),
+      privateSopClasses: [...c.privateSopClasses].sort(),
       // Suspension goes with the config: the engine refuses the AE titles and disconnects the routers while set.
       suspended: tenant.suspendedAt ? { since: tenant.suspendedAt.toISOString(), reason: tenant.suspensionReason ?? "" } : null,
     };

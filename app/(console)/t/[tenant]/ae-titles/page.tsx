@@ -1,7 +1,8 @@
 import type { Metadata } from "next";
 import { AeTitleList } from "@/components/ae-titles/ae-title-list";
-import { addAeTitleAction, removeAeTitleAction, testAeTitleAction } from "@/server/ae-titles/actions";
-import { listAeTitles } from "@/server/ae-titles/service";
+import { PrivateSopClassList } from "@/components/ae-titles/private-sop-class-list";
+import { addAeTitleAction, addPrivateSopClassAction, removeAeTitleAction, removePrivateSopClassAction, testAeTitleAction } from "@/server/ae-titles/actions";
+import { listAeTitles, listPrivateSopClasses } from "@/server/ae-titles/service";
 import { can, rolesFor } from "@/server/auth/permissions";
 import { requireTenantRole } from "@/server/auth/session";
 import { getRetention } from "@/server/retention/service";
@@ -10,7 +11,7 @@ export const metadata: Metadata = { title: "AE titles" };
 
 export default async function AeTitlesPage({ params }: { params: Promise<{ tenant: string }> }) {
   const ctx = await requireTenantRole((await params).tenant, ...rolesFor("ae-titles.view"));
-  const [titles, config] = await Promise.all([listAeTitles(ctx), getRetention(ctx)]);
+  const [titles, config, privateSopClasses] = await Promise.all([listAeTitles(ctx), getRetention(ctx), listPrivateSopClasses(ctx)]);
   const canUpdate = can(ctx.roles, "ae-titles.update");
   const slug = ctx.tenantSlug;
   return (
@@ -40,6 +41,12 @@ export default async function AeTitlesPage({ params }: { params: Promise<{ tenan
         canUpdate={canUpdate}
         add={addAeTitleAction.bind(null, slug, "calling")}
         remove={removeAeTitleAction.bind(null, slug, "calling")}
+      />
+      <PrivateSopClassList
+        uids={privateSopClasses}
+        canUpdate={canUpdate}
+        add={addPrivateSopClassAction.bind(null, slug)}
+        remove={removePrivateSopClassAction.bind(null, slug)}
       />
     </div>
   );

@@ -1,0 +1,1 @@
+ALTER TABLE "tenant_configs" ADD COLUMN "private_sop_classes" text[] DEFAULT '{}' NOT NULL;
