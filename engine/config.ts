@@ -40,6 +40,8 @@ const EngineEnv = z
   ENGINE_GATEWAY_HOST: z.string().min(1).default("0.0.0.0"),
   /** names the gateway's server certificate covers (routers connect to one of them) */
   ENGINE_GATEWAY_HOSTNAMES: z.string().default("localhost,127.0.0.1"),
+  /** how long the gateway's server certificate is valid; it is renewed after two thirds of that (tests use a minute) */
+  ENGINE_GATEWAY_CERT_LIFETIME_SECONDS: z.coerce.number().int().min(60).default(30 * 86_400),
   /** the URL enrolled routers are told to connect to */
   ENGINE_GATEWAY_PUBLIC_URL: z.url().optional(),
   /** self-hosted: the signed licence file (engine/licence); hosted engines need none */

@@ -73,10 +73,28 @@ export async function startEngine(
 
   const ca = await loadCertificateAuthority(config, db, masterKey);
   const hostnames = config.ENGINE_GATEWAY_HOSTNAMES.split(",").map((h) => h.trim()).filter(Boolean);
-  const serverCert = await ca.issueServer(hostnames);
+  const certDays = config.ENGINE_GATEWAY_CERT_LIFETIME_SECONDS / 86_400;
+  const serverCert = await ca.issueServer(hostnames, certDays);
   const metrics = createMetrics();
   const gateway = createGateway({ db, blobs, keyring, log, clock, metrics, holdQueue, tls: { certPem: serverCert.certPem, keyPem: serverCert.keyPem, caPem: ca.certPem } });
   const gatewayPort = await gateway.listen(config.ENGINE_GATEWAY_PORT, config.ENGINE_GATEWAY_HOST);
+  // Renewed after two thirds of its lifetime (a failed renewal is retried every minute until it works).
+  let certRenewal: NodeJS.Timeout;
+  const renewServerCertificate = (afterMs: number) => {
+    certRenewal = setTimeout(async () => {
+      try {
+        const renewed = await ca.issueServer(hostnames, certDays);
+        gateway.setServerCertificate(renewed);
+        log(`router gateway: server certificate renewed, valid until ${renewed.notAfter.toISOString()}`);
+        renewServerCertificate((config.ENGINE_GATEWAY_CERT_LIFETIME_SECONDS * 1000 * 2) / 3);
+      } catch (e) {
+        log(`router gateway: server certificate renewal failed, retrying in a minute: ${e instanceof Error ? e.message : e}`);
+        renewServerCertificate(60_000);
+      }
+    }, afterMs);
+    certRenewal.unref();
+  };
+  renewServerCertificate((config.ENGINE_GATEWAY_CERT_LIFETIME_SECONDS * 1000 * 2) / 3);
   const gatewayUrl = config.ENGINE_GATEWAY_PUBLIC_URL ?? `wss://${hostnames[0] ?? "localhost"}:${gatewayPort}`;
   log(`router gateway (mTLS WebSocket) listening on port ${gatewayPort}, ${config.ENGINE_MODE} mode`);
 
@@ -162,6 +180,7 @@ export async function startEngine(
     issueUnenrolledRouterCert: (slug: string, days = 30) => ca.issueRouter(slug, days),
     async close() {
       clearInterval(purger);
+      clearTimeout(certRenewal);
       clearInterval(licenceCheck);
       await runners.stop();
       await gateway.close();

@@ -213,6 +213,10 @@ export function createGateway(deps: {
       deps.log(`gateway: disconnected ${n} router(s) of suspended tenant ${tenant}`);
       return n;
     },
+    /** Serves new connections with a renewed server certificate; connections already open keep theirs. */
+    setServerCertificate(c: { certPem: string; keyPem: string }) {
+      server.setSecureContext({ cert: c.certPem, key: c.keyPem, ca: deps.tls.caPem, minVersion: "TLSv1.2" });
+    },
     listen: (port: number, host = "0.0.0.0") =>
       new Promise<number>((resolve, reject) => {
         server.once("error", reject);
