@@ -75,7 +75,12 @@ export async function startEngine(
   const hostnames = config.ENGINE_GATEWAY_HOSTNAMES.split(",").map((h) => h.trim()).filter(Boolean);
   const serverCert = await ca.issueServer(hostnames);
   const metrics = createMetrics();
-  const gateway = createGateway({ db, blobs, keyring, log, clock, metrics, holdQueue, tls: { certPem: serverCert.certPem, keyPem: serverCert.keyPem, caPem: ca.certPem } });
+  const delivery = {
+    page: config.ENGINE_RELAY_NOTIFY_PAGE,
+    window: config.ENGINE_RELAY_NOTIFY_WINDOW,
+    retry: { firstMs: config.ENGINE_RELAY_RETRY_FIRST_MS, maxMs: config.ENGINE_RELAY_RETRY_MAX_MS, failingAfter: config.ENGINE_RELAY_FAILING_AFTER },
+  };
+  const gateway = createGateway({ db, blobs, keyring, log, clock, metrics, holdQueue, delivery, tls: { certPem: serverCert.certPem, keyPem: serverCert.keyPem, caPem: ca.certPem } });
   const gatewayPort = await gateway.listen(config.ENGINE_GATEWAY_PORT, config.ENGINE_GATEWAY_HOST);
   const gatewayUrl = config.ENGINE_GATEWAY_PUBLIC_URL ?? `wss://${hostnames[0] ?? "localhost"}:${gatewayPort}`;
   log(`router gateway (mTLS WebSocket) listening on port ${gatewayPort}, ${config.ENGINE_MODE} mode`);

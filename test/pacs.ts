@@ -7,9 +7,10 @@ import os from "node:os";
 import path from "node:path";
 import { freePort } from "../scripts/lib/ports";
 
-export async function startStorescp(aeTitle = "PACS") {
-  const port = await freePort();
-  const dir = mkdtempSync(path.join(os.tmpdir(), "pacs-"));
+/** `at`: the port and folder of a PACS stopped earlier, to bring the same one back (tests of a PACS outage). */
+export async function startStorescp(aeTitle = "PACS", at?: { port: number; dir: string }) {
+  const port = at?.port ?? (await freePort());
+  const dir = at?.dir ?? mkdtempSync(path.join(os.tmpdir(), "pacs-"));
   const child: ChildProcess = spawn("storescp", ["-aet", aeTitle, "+xa", "-od", dir, String(port)], {
     env: { ...process.env, TCP_NODELAY: "1" },
     stdio: "ignore",
@@ -32,5 +33,7 @@ export async function startStorescp(aeTitle = "PACS") {
     dir,
     files: async () => (await readdir(dir)).filter((f) => !f.startsWith(".")).map((f) => path.join(dir, f)),
     stop: () => child.kill("SIGTERM"),
+    /** Stops it and resolves once it has exited (its port refuses connections). */
+    stopped: () => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once("exit", () => resolve()), child.kill("SIGTERM")))),
   };
 }
