@@ -98,7 +98,7 @@ export function createRouterFeed(deps: {
   function fill(): Promise<void> {
     if (filling) return filling;
     filling = scan()
-      .catch((e) => deps.log(`gateway: notifying ${deps.tenant} failed: ${e instanceof Error ? e.message : e}`))
+      .catch((e) => void (closed || deps.log(`gateway: notifying ${deps.tenant} failed: ${e instanceof Error ? e.message : e}`)))
       .finally(() => (filling = null));
     return filling;
   }
@@ -114,7 +114,7 @@ export function createRouterFeed(deps: {
           // Acked, purged or expired meanwhile, or being pulled by another connection: no longer this one's to offer.
           if (!row || (row.status !== "held" && row.status !== "notified")) return release(id);
           await offer([row]);
-        })().catch((e) => deps.log(`gateway: retrying ${id} failed: ${e instanceof Error ? e.message : e}`));
+        })().catch((e) => void (closed || deps.log(`gateway: retrying ${id} failed: ${e instanceof Error ? e.message : e}`)));
       }, ms),
     );
   }
