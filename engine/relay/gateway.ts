@@ -163,7 +163,16 @@ export function createGateway(deps: {
           return send(s.ws, { type: "pull-failed", id: m.id, message: "no such pending result for this tenant" });
         }
         deps.metrics.pulled.inc({ tenant: s.tenant });
-        const stream = await deps.blobs.reader(await deps.keyring.dataKey(s.tenant), s.tenant, moved.result.blobId);
+        const stream = await deps.blobs.reader(await deps.keyring.dataKey(s.tenant), s.tenant, moved.result.blobId).catch((e: unknown) => {
+          // Its bytes cannot be read now: refused, so its place in the window is not held for ever (it stays
+          // pulled, and the next connection offers it again).
+          deps.log(`gateway: result ${m.id} (${s.tenant}) could not be read: ${e instanceof Error ? e.message : e}`);
+          return null;
+        });
+        if (!stream) {
+          s.feed.release(m.id);
+          return send(s.ws, { type: "pull-failed", id: m.id, message: "the result's bytes could not be read; it is offered again on the next connection" });
+        }
         let offset = 0;
         let carry = Buffer.alloc(0);
         try {
@@ -194,10 +203,11 @@ export function createGateway(deps: {
       }
       case "nack": {
         const nacked = await recordNack(deps.db, where, { routerId: s.routerId, reason: m.reason }, delivery.retry, deps.clock.now());
-        if (!nacked) return;
+        // Not being pulled any more (acked by another connection, purged, replaced): nothing to retry here.
+        if (!nacked) return s.feed.release(m.id);
         if (nacked.flagged)
           deps.log(`gateway: result ${m.id} (${s.tenant}) is failing delivery after ${nacked.result.deliveryAttempts} attempts: ${m.reason}`);
-        // Offered again on this connection once its backoff ends (and on any other, by its own scan).
+        // Offered again on this connection once its backoff ends.
         s.feed.retryIn(m.id, nacked.delayMs);
         return;
       }
