@@ -216,13 +216,14 @@ export function createGateway(deps: {
 
   return {
     /**
-     * Pushes a result to the tenant's connected routers (new results, and re-notify from the console); returns how
-     * many routers were told. `storedAt` (ms) measures notify latency.
+     * Pushes a result to the tenant's connected routers; returns how many routers were told. The ingest path
+     * passes `storedAt` (ms, for notify latency); a call without it is the console re-notifying, which offers the
+     * result again even to a router it is already offered to.
      */
     async notify(result: Result, storedAt?: number) {
       const set = sessions.get(result.tenantSlug);
       if (!set?.size) return 0;
-      await Promise.all([...set].map((s) => s.feed.push(result).catch(() => {})));
+      await Promise.all([...set].map((s) => s.feed.push(result, storedAt === undefined).catch(() => {})));
       if (storedAt !== undefined) deps.metrics.notifyLatency.observe((performance.now() - storedAt) / 1000);
       return set.size;
     },

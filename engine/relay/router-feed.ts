@@ -36,7 +36,9 @@ export function createRouterFeed(deps: {
   markNotified: (rows: Result[]) => void;
   log: (m: string) => void;
 }) {
-  const outstanding = new Set<string>();
+  /** Outstanding results, each with the version it was offered as (a replacing C-STORE makes a new one). */
+  const outstanding = new Map<string, string>();
+  const version = (r: Result) => `${r.sha256}|${r.receivedAt.getTime()}`;
   const retries = new Map<string, NodeJS.Timeout>();
   /** The last result the scan read; null before the first page. */
   let cursor: Key | null = null;
@@ -45,11 +47,13 @@ export function createRouterFeed(deps: {
   /** Bumped whenever a new result is left to the scan, so a scan that raced with it looks once more. */
   let leftToScan = 0;
   let filling: Promise<void> | null = null;
+  /** Nothing is sent before the gateway has said hello (and checked the tenant is not suspended). */
+  let started = false;
   let closed = false;
 
   async function offer(rows: Result[]) {
     if (!rows.length || closed) return;
-    for (const r of rows) outstanding.add(r.id);
+    for (const r of rows) outstanding.set(r.id, version(r));
     await deps.send({ type: "notify", results: rows.map(toPending) });
     deps.markNotified(rows);
   }
@@ -86,7 +90,7 @@ export function createRouterFeed(deps: {
         // A result nacked on an earlier connection waits out its backoff here too.
         const wait = r.nextAttemptAt ? r.nextAttemptAt.getTime() - now : 0;
         if (wait > 0) {
-          outstanding.add(r.id);
+          outstanding.set(r.id, version(r));
           retryIn(r.id, wait);
         } else due.push(r);
       }
@@ -127,12 +131,19 @@ export function createRouterFeed(deps: {
 
   return {
     /** Starts the backlog: the first page now, the rest as the router works through it. */
-    start: fill,
-    /** A result just stored, replaced, or re-notified from the console. */
-    async push(r: Result) {
-      if (closed) return;
-      if (outstanding.has(r.id)) {
-        // A new version, or the console asking again: offered now, whatever backoff it was waiting out.
+    start() {
+      started = true;
+      return fill();
+    },
+    /**
+     * A result just stored or replaced, or (`again`) re-notified from the console. One already offered is offered
+     * again only as a new version or when asked again, whatever backoff it was waiting out.
+     */
+    async push(r: Result, again = false) {
+      if (closed || !started) return; // the first scan will find it
+      const offeredAs = outstanding.get(r.id);
+      if (offeredAs !== undefined) {
+        if (offeredAs === version(r) && !again) return; // the scan offered this very version a moment ago
         clearTimeout(retries.get(r.id));
         retries.delete(r.id);
         return offer([r]);
