@@ -38,6 +38,15 @@ const EngineEnv = z
   ENGINE_CA_KEY_FILE: z.string().min(1).optional(),
   ENGINE_SELF_HOSTED_TENANT: z.string().regex(/^[a-z0-9-]{2,63}$/).optional(),
   ENGINE_GATEWAY_HOST: z.string().min(1).default("0.0.0.0"),
+  /** results per notify frame: frames stay small whatever the backlog (engine/router-agent/PROTOCOL.md) */
+  ENGINE_RELAY_NOTIFY_PAGE: z.coerce.number().int().min(1).max(5000).default(500),
+  /** results offered to one router connection and not yet acked, nacked or refused: the next page waits for room */
+  ENGINE_RELAY_NOTIFY_WINDOW: z.coerce.number().int().min(1).max(100_000).default(2000),
+  /** a nacked result is offered again after this long, doubling with each further nack up to the maximum */
+  ENGINE_RELAY_RETRY_FIRST_MS: z.coerce.number().int().min(1).default(5000),
+  ENGINE_RELAY_RETRY_MAX_MS: z.coerce.number().int().min(1).default(300_000),
+  /** consecutive nacks after which a result is flagged "delivery failing" (result.delivery_failing, once) */
+  ENGINE_RELAY_FAILING_AFTER: z.coerce.number().int().min(1).default(5),
   /** names the gateway's server certificate covers (routers connect to one of them) */
   ENGINE_GATEWAY_HOSTNAMES: z.string().default("localhost,127.0.0.1"),
   /** how long the gateway's server certificate is valid; it is renewed after two thirds of that (tests use a minute) */

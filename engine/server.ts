@@ -76,7 +76,12 @@ export async function startEngine(
   const certDays = config.ENGINE_GATEWAY_CERT_LIFETIME_SECONDS / 86_400;
   const serverCert = await ca.issueServer(hostnames, certDays);
   const metrics = createMetrics();
-  const gateway = createGateway({ db, blobs, keyring, log, clock, metrics, holdQueue, tls: { certPem: serverCert.certPem, keyPem: serverCert.keyPem, caPem: ca.certPem } });
+  const delivery = {
+    page: config.ENGINE_RELAY_NOTIFY_PAGE,
+    window: config.ENGINE_RELAY_NOTIFY_WINDOW,
+    retry: { firstMs: config.ENGINE_RELAY_RETRY_FIRST_MS, maxMs: config.ENGINE_RELAY_RETRY_MAX_MS, failingAfter: config.ENGINE_RELAY_FAILING_AFTER },
+  };
+  const gateway = createGateway({ db, blobs, keyring, log, clock, metrics, holdQueue, delivery, tls: { certPem: serverCert.certPem, keyPem: serverCert.keyPem, caPem: ca.certPem } });
   const gatewayPort = await gateway.listen(config.ENGINE_GATEWAY_PORT, config.ENGINE_GATEWAY_HOST);
   // Renewed after two thirds of its lifetime (a failed renewal is retried every minute until it works).
   let certRenewal: NodeJS.Timeout;

@@ -7,10 +7,13 @@ import os from "node:os";
 import path from "node:path";
 import { freePort } from "../scripts/lib/ports";
 
-/** `promiscuous`: also accepts SOP classes DCMTK does not know (a PACS configured for a vendor's private objects). */
-export async function startStorescp(aeTitle = "PACS", opts: { promiscuous?: boolean } = {}) {
-  const port = await freePort();
-  const dir = mkdtempSync(path.join(os.tmpdir(), "pacs-"));
+/**
+ * `promiscuous`: also accepts SOP classes DCMTK does not know (a PACS configured for a vendor's private objects).
+ * `at`: the port and folder of a PACS stopped earlier, to bring the same one back (tests of a PACS outage).
+ */
+export async function startStorescp(aeTitle = "PACS", opts: { promiscuous?: boolean; at?: { port: number; dir: string } } = {}) {
+  const port = opts.at?.port ?? (await freePort());
+  const dir = opts.at?.dir ?? mkdtempSync(path.join(os.tmpdir(), "pacs-"));
   const child: ChildProcess = spawn("storescp", ["-aet", aeTitle, "+xa", ...(opts.promiscuous ? ["-pm"] : []), "-od", dir, String(port)], {
     env: { ...process.env, TCP_NODELAY: "1" },
     stdio: "ignore",
@@ -33,5 +36,7 @@ export async function startStorescp(aeTitle = "PACS", opts: { promiscuous?: bool
     dir,
     files: async () => (await readdir(dir)).filter((f) => !f.startsWith(".")).map((f) => path.join(dir, f)),
     stop: () => child.kill("SIGTERM"),
+    /** Stops it and resolves once it has exited (its port refuses connections). */
+    stopped: () => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once("exit", () => resolve()), child.kill("SIGTERM")))),
   };
 }

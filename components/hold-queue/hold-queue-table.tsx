@@ -55,7 +55,14 @@ export function HoldQueueTable({ slug, query, initial, live }: { slug: string; q
                 <td>{r.modality ?? "—"}</td>
                 <td className="max-w-xs font-mono text-xs"><div className="truncate" title={r.studyInstanceUid ?? ""}>{r.studyInstanceUid ?? "—"}</div><div className="truncate text-slate-500" title={r.sopInstanceUid}>{r.sopInstanceUid}</div></td>
                 <td className="whitespace-nowrap">{formatBytes(r.sizeBytes)}</td>
-                <td><span data-testid="status" className={`rounded px-1.5 py-0.5 text-xs ${STATUS_STYLE[r.status] ?? ""}`}>{r.status}</span></td>
+                <td>
+                  <span data-testid="status" className={`rounded px-1.5 py-0.5 text-xs ${STATUS_STYLE[r.status] ?? ""}`}>{r.status}</span>
+                  {r.deliveryFailing && (
+                    <div data-testid="delivery-failing" className="mt-1 max-w-[14rem] truncate text-xs text-amber-800 dark:text-amber-300" title={`Since ${formatTime(r.deliveryFailing.since)}, ${r.deliveryFailing.attempts} attempts: ${r.deliveryFailing.reason}`}>
+                      Delivery failing: {r.deliveryFailing.reason}
+                    </div>
+                  )}
+                </td>
                 <td className="whitespace-nowrap">{["held", "notified", "pulled"].includes(r.status) ? formatIn(r.expiresAt) : "—"}</td>
               </tr>
             ))}

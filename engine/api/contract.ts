@@ -110,6 +110,12 @@ export const HeldResult = z
     receivedAt: z.iso.datetime({ offset: true }),
     expiresAt: z.iso.datetime({ offset: true }),
     statusChangedAt: z.iso.datetime({ offset: true }),
+    /** consecutive nacks from the tenant's router since the result was received; retried with backoff */
+    deliveryAttempts: z.number().int().nonnegative(),
+    nextAttemptAt: z.iso.datetime({ offset: true }).nullable(),
+    lastFailureReason: z.string().nullable(),
+    /** set after repeated nacks (result.delivery_failing) until an ack clears it; the reason is the router's */
+    deliveryFailing: z.object({ since: z.iso.datetime({ offset: true }), reason: z.string(), attempts: z.number().int() }).nullable(),
   })
   .meta({ id: "HeldResult" });
 export type HeldResult = z.infer<typeof HeldResult>;

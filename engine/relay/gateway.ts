@@ -3,15 +3,18 @@
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
-import { and, asc, eq, inArray, isNull } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { WebSocketServer, type WebSocket } from "ws";
-import { CHUNK_BYTES, PROTOCOL_VERSION, RouterMessage, parseFrame, type Pending, type ServerMessage } from "../router-agent/protocol";
+import { CHUNK_BYTES, PROTOCOL_VERSION, RouterMessage, parseFrame, type ServerMessage } from "../router-agent/protocol";
 import type { BlobStore } from "../store/blob-store";
 import type { EngineDb } from "../store/db";
 import type { Keyring } from "../store/keyring";
-import { LIVE_STATUSES, results, routerCerts, tenantConfigs } from "../store/schema";
+import { LIVE_STATUSES, routerCerts, tenantConfigs } from "../store/schema";
+import { recordNack, type RetryPolicy } from "./delivery-retries";
 import { transition, type Result } from "./hold-queue";
 import type { HoldQueueWriter } from "./hold-queue-writer";
+import { createRouterFeed, type RouterFeed } from "./router-feed";
+import { sendPaced } from "./ws-send";
 import type { Metrics } from "../metrics";
 
 const HEARTBEAT_SECONDS = 15;
@@ -29,17 +32,12 @@ export type RouterSession = {
   lastHeartbeat: Date;
   lastPullLatencyMs: number | null;
   ws: WebSocket;
+  feed: RouterFeed;
 };
 
-const toPending = (r: Result): Pending => ({
-  id: r.id,
-  sopInstanceUid: r.sopInstanceUid,
-  sopClassUid: r.sopClassUid,
-  transferSyntaxUid: r.transferSyntaxUid,
-  sizeBytes: r.sizeBytes,
-  sha256: r.sha256,
-  receivedAt: r.receivedAt.toISOString(),
-});
+/** How results are offered to a router: page size, window, and the retry policy for nacks (engine/config.ts). */
+export type DeliveryPolicy = { page: number; window: number; retry: RetryPolicy };
+export const DEFAULT_DELIVERY: DeliveryPolicy = { page: 500, window: 2000, retry: { firstMs: 5000, maxMs: 300_000, failingAfter: 5 } };
 
 export function createGateway(deps: {
   db: EngineDb;
@@ -51,7 +49,9 @@ export function createGateway(deps: {
   metrics: Metrics;
   /** held → notified marks go through the ingest path's group commit */
   holdQueue: HoldQueueWriter;
+  delivery?: DeliveryPolicy;
 }) {
+  const delivery = deps.delivery ?? DEFAULT_DELIVERY;
   const sessions = new Map<string, Set<RouterSession>>();
   const send = (ws: WebSocket, m: ServerMessage) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(m));
 
@@ -91,7 +91,18 @@ export function createGateway(deps: {
         ready(null);
         return ws.close(4003, "certificate not enrolled or revoked");
       }
+      const feed = createRouterFeed({
+        db: deps.db,
+        tenant,
+        page: delivery.page,
+        window: delivery.window,
+        now: deps.clock.now,
+        send: (m) => sendPaced(ws, m),
+        markNotified: (rows) => void markNotified(rows, enrolled.id).catch((e) => deps.log(`gateway: notified marks failed: ${e instanceof Error ? e.message : e}`)),
+        log: deps.log,
+      });
       const session: RouterSession = {
+        feed,
         routerId: enrolled.id,
         tenant,
         subject: `CN=${tenant}`,
@@ -106,7 +117,7 @@ export function createGateway(deps: {
       const set = sessions.get(tenant) ?? new Set();
       set.add(session);
       sessions.set(tenant, set);
-      ws.on("close", () => set.delete(session));
+      ws.on("close", () => (set.delete(session), feed.close()));
       // Checked once the session is listed, so a suspension applied meanwhile either sees it or is seen here.
       const [config] = await deps.db
         .select({ suspendedAt: tenantConfigs.suspendedAt, reason: tenantConfigs.suspensionReason })
@@ -120,16 +131,11 @@ export function createGateway(deps: {
       }
       deps.log(`gateway: router ${enrolled.name} (${tenant}) connected from ${session.address}`);
 
-      send(ws, { type: "hello", protocol: PROTOCOL_VERSION, tenant, routerId: enrolled.id, heartbeatSeconds: HEARTBEAT_SECONDS });
-      // On connect: everything still pending for this tenant, including results a previous connection was pulling.
-      const pending = await deps.db
-        .select()
-        .from(results)
-        .where(and(eq(results.tenantSlug, tenant), inArray(results.status, [...LIVE_STATUSES])))
-        .orderBy(asc(results.receivedAt));
-      if (pending.length) send(ws, { type: "notify", results: pending.map(toPending) });
-      await markNotified(pending, enrolled.id);
+      send(ws, { type: "hello", protocol: PROTOCOL_VERSION, tenant, routerId: enrolled.id, heartbeatSeconds: HEARTBEAT_SECONDS, window: delivery.window });
+      // On connect: everything still pending for this tenant, including results a previous connection was pulling,
+      // a page at a time as the router works through them (router-feed.ts).
       ready(session);
+      void feed.start();
     })().catch((e) => {
       ready(null);
       deps.log(`gateway: connection setup failed: ${e instanceof Error ? e.message : e}`);
@@ -152,32 +158,57 @@ export function createGateway(deps: {
         // the timeline reads notified → pulled.
         await deps.holdQueue.settle();
         const moved = await transition(deps.db, where, [...LIVE_STATUSES], "pulled", { routerId: s.routerId }, { now: deps.clock.now() });
-        if (!moved?.result.blobId) return send(s.ws, { type: "pull-failed", id: m.id, message: "no such pending result for this tenant" });
+        if (!moved?.result.blobId) {
+          s.feed.release(m.id);
+          return send(s.ws, { type: "pull-failed", id: m.id, message: "no such pending result for this tenant" });
+        }
         deps.metrics.pulled.inc({ tenant: s.tenant });
-        const stream = await deps.blobs.reader(await deps.keyring.dataKey(s.tenant), s.tenant, moved.result.blobId);
+        const stream = await deps.blobs.reader(await deps.keyring.dataKey(s.tenant), s.tenant, moved.result.blobId).catch((e: unknown) => {
+          // Its bytes cannot be read now: refused, so its place in the window is not held for ever (it stays
+          // pulled, and the next connection offers it again).
+          deps.log(`gateway: result ${m.id} (${s.tenant}) could not be read: ${e instanceof Error ? e.message : e}`);
+          return null;
+        });
+        if (!stream) {
+          s.feed.release(m.id);
+          return send(s.ws, { type: "pull-failed", id: m.id, message: "the result's bytes could not be read; it is offered again on the next connection" });
+        }
         let offset = 0;
         let carry = Buffer.alloc(0);
-        for await (const chunk of stream) {
-          carry = Buffer.concat([carry, chunk as Buffer]);
-          while (carry.length >= CHUNK_BYTES) {
-            send(s.ws, { type: "chunk", id: m.id, offset, data: carry.subarray(0, CHUNK_BYTES).toString("base64"), last: false });
-            offset += CHUNK_BYTES;
-            carry = carry.subarray(CHUNK_BYTES);
+        try {
+          // Each chunk waits for the socket to drain below its threshold: the blob is read as fast as the link goes.
+          for await (const chunk of stream) {
+            carry = Buffer.concat([carry, chunk as Buffer]);
+            while (carry.length >= CHUNK_BYTES) {
+              await sendPaced(s.ws, { type: "chunk", id: m.id, offset, data: carry.subarray(0, CHUNK_BYTES).toString("base64"), last: false });
+              offset += CHUNK_BYTES;
+              carry = carry.subarray(CHUNK_BYTES);
+            }
           }
+          await sendPaced(s.ws, { type: "chunk", id: m.id, offset, data: carry.toString("base64"), last: true });
+        } catch {
+          stream.destroy(); // the router went away mid-pull: it is offered again on its next connection
+          return;
         }
-        send(s.ws, { type: "chunk", id: m.id, offset, data: carry.toString("base64"), last: true });
         s.lastPullLatencyMs = Date.now() - started;
         return;
       }
       case "ack": {
-        const acked = await transition(deps.db, where, ["pulled"], "acked", { routerId: s.routerId }, { dropBlob: true, now: deps.clock.now() });
+        const acked = await transition(deps.db, where, ["pulled"], "acked", { routerId: s.routerId }, { dropBlob: true, now: deps.clock.now(), clearDeliveryFailure: true });
+        s.feed.release(m.id);
         if (!acked) return send(s.ws, { type: "ack-ignored", id: m.id, message: "not a result this router is pulling (already acked, purged or unknown)" });
         if (acked.blobId) await deps.blobs.delete(s.tenant, acked.blobId);
         deps.metrics.acked.inc({ tenant: s.tenant });
         return send(s.ws, { type: "acked", id: m.id });
       }
       case "nack": {
-        await transition(deps.db, where, ["pulled"], "notified", { routerId: s.routerId, forwardFailed: m.reason }, { now: deps.clock.now() });
+        const nacked = await recordNack(deps.db, where, { routerId: s.routerId, reason: m.reason }, delivery.retry, deps.clock.now());
+        // Not being pulled any more (acked by another connection, purged, replaced): nothing to retry here.
+        if (!nacked) return s.feed.release(m.id);
+        if (nacked.flagged)
+          deps.log(`gateway: result ${m.id} (${s.tenant}) is failing delivery after ${nacked.result.deliveryAttempts} attempts: ${m.reason}`);
+        // Offered again on this connection once its backoff ends.
+        s.feed.retryIn(m.id, nacked.delayMs);
         return;
       }
     }
@@ -185,15 +216,15 @@ export function createGateway(deps: {
 
   return {
     /**
-     * Pushes a result to the tenant's connected routers (new results, and re-notify from the console); returns how
-     * many routers were told. `storedAt` (ms) measures notify latency.
+     * Pushes a result to the tenant's connected routers; returns how many routers were told. The ingest path
+     * passes `storedAt` (ms, for notify latency); a call without it is the console re-notifying, which offers the
+     * result again even to a router it is already offered to.
      */
     async notify(result: Result, storedAt?: number) {
       const set = sessions.get(result.tenantSlug);
       if (!set?.size) return 0;
-      for (const s of set) send(s.ws, { type: "notify", results: [toPending(result)] });
+      await Promise.all([...set].map((s) => s.feed.push(result, storedAt === undefined).catch(() => {})));
       if (storedAt !== undefined) deps.metrics.notifyLatency.observe((performance.now() - storedAt) / 1000);
-      await markNotified([result], [...set][0]!.routerId);
       return set.size;
     },
     sessions: (tenant: string) => [...(sessions.get(tenant) ?? [])],

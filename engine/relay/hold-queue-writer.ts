@@ -8,7 +8,7 @@
 // 17–37 ms with marks on their own (bench:relay, paired rounds, four runs); with one association the rate was the
 // same (1.04×, 12 rounds).
 import type { EngineDb } from "../store/db";
-import type { Received, Result } from "./hold-queue";
+import { NO_DELIVERY_ATTEMPTS, type Received, type Result } from "./hold-queue";
 
 /** Items per statement; more wait for the next batch. */
 const MAX_BATCH = 256;
@@ -107,7 +107,7 @@ export function createHoldQueueWriter(db: EngineDb) {
         x.d.reject(new Error(row.item_error ?? "hold_queue_write returned no result"));
         continue;
       }
-      const result: Result = { ...x.r, id: row.item_result_id, status: "held", expiresAt: new Date(row.item_expires_at!), statusChangedAt: x.r.receivedAt };
+      const result: Result = { ...x.r, ...NO_DELIVERY_ATTEMPTS, id: row.item_result_id, status: "held", expiresAt: new Date(row.item_expires_at!), statusChangedAt: x.r.receivedAt };
       x.d.resolve({ result, replacedBlobId: row.item_replaced_blob_id });
     }
     for (let i = rows.length; i < recv.length; i++) recv[i]!.d.reject(new Error("hold_queue_write returned too few rows"));

@@ -10,7 +10,10 @@ type Tx = Parameters<Parameters<EngineDb["transaction"]>[0]>[0];
 export type Result = typeof results.$inferSelect;
 export type ResultStatus = Result["status"];
 
-export type Received = Omit<Result, "status" | "expiresAt" | "statusChangedAt">;
+export type Received = Omit<Result, "status" | "expiresAt" | "statusChangedAt" | keyof typeof NO_DELIVERY_ATTEMPTS>;
+
+/** A result just received (or replaced) has not been offered yet: no attempts, nothing failing (migration 0025). */
+export const NO_DELIVERY_ATTEMPTS = { deliveryAttempts: 0, nextAttemptAt: null, lastFailureReason: null, deliveryFailingSince: null } as const;
 
 async function event(tx: Tx, r: Pick<Result, "id" | "tenantSlug">, type: string, payload: Record<string, unknown> = {}) {
   await tx.insert(engineEvents).values({ tenantSlug: r.tenantSlug, type, payload: { resultId: r.id, ...payload } });
@@ -29,7 +32,7 @@ export async function transition(
   from: ResultStatus[],
   to: ResultStatus,
   payload: Record<string, unknown> = {},
-  opts: { dropBlob?: boolean; now?: Date } = {},
+  opts: { dropBlob?: boolean; now?: Date; clearDeliveryFailure?: boolean } = {},
 ): Promise<{ result: Result; blobId: string | null } | null> {
   return db.transaction(async (tx) => {
     const now = opts.now ?? new Date();
@@ -37,18 +40,27 @@ export async function transition(
     // (tenant, status, …) index, which walks every entry results ever left under that status until vacuum.
     const [current] = await tx.select().from(results).where(eq(results.id, where.id)).for("update");
     if (!current || current.tenantSlug !== where.tenantSlug || !from.includes(current.status)) return null;
-    return moveLocked(tx, current, to, payload, { dropBlob: opts.dropBlob, now });
+    return moveLocked(tx, current, to, payload, { dropBlob: opts.dropBlob, now, clearDeliveryFailure: opts.clearDeliveryFailure });
   });
 }
 
 /** transition()'s change and event, for a row the caller's transaction has locked and checked. */
-async function moveLocked(tx: Tx, current: Result, to: ResultStatus, payload: Record<string, unknown>, opts: { dropBlob?: boolean; now: Date }) {
+async function moveLocked(
+  tx: Tx,
+  current: Result,
+  to: ResultStatus,
+  payload: Record<string, unknown>,
+  opts: { dropBlob?: boolean; now: Date; clearDeliveryFailure?: boolean },
+) {
+  // An ack ends the retries; the attempts and last reason stay on the row as history.
+  const clear = opts.clearDeliveryFailure ? { nextAttemptAt: null, deliveryFailingSince: null } : {};
   const [row] = await tx
     .update(results)
-    .set({ status: to, statusChangedAt: opts.now, ...(opts.dropBlob ? { blobId: null } : {}) })
+    .set({ status: to, statusChangedAt: opts.now, ...(opts.dropBlob ? { blobId: null } : {}), ...clear })
     .where(eq(results.id, current.id))
     .returning();
-  await event(tx, current, `result.${to}`, { from: current.status, ...payload });
+  const cleared = opts.clearDeliveryFailure && current.deliveryFailingSince ? { deliveryFailingCleared: true, failingSince: current.deliveryFailingSince.toISOString() } : {};
+  await event(tx, current, `result.${to}`, { from: current.status, ...payload, ...cleared });
   return { result: row!, blobId: current.blobId };
 }
 

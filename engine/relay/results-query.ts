@@ -21,6 +21,12 @@ const toApi = (r: typeof results.$inferSelect): HeldResult => ({
   receivedAt: r.receivedAt.toISOString(),
   expiresAt: r.expiresAt.toISOString(),
   statusChangedAt: r.statusChangedAt.toISOString(),
+  deliveryAttempts: r.deliveryAttempts,
+  nextAttemptAt: r.nextAttemptAt?.toISOString() ?? null,
+  lastFailureReason: r.lastFailureReason,
+  deliveryFailing: r.deliveryFailingSince
+    ? { since: r.deliveryFailingSince.toISOString(), reason: r.lastFailureReason ?? "", attempts: r.deliveryAttempts }
+    : null,
 });
 
 export const eventToApi = (e: typeof engineEvents.$inferSelect): EngineEvent => ({

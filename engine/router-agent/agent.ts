@@ -1,5 +1,6 @@
 // The on-prem router agent: connects outbound to the gateway with its certificate, pulls each pending result,
-// verifies its SHA-256, forwards it to the local PACS, and acks only after the PACS accepted it.
+// verifies its SHA-256, forwards it to the local PACS, and acks only after the PACS accepted it. A few results are
+// pulled and forwarded at once (`concurrency`); the queue of offered results is bounded by the gateway's window.
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { open, rm } from "node:fs/promises";
@@ -15,20 +16,36 @@ export type AgentOptions = {
   forward: (file: string, result: Pending) => Promise<void>;
   log?: (m: string) => void;
   maxBackoffMs?: number;
+  /** results pulled and forwarded at the same time (default 4) */
+  concurrency?: number;
+  /** offered results kept waiting at most (default: the gateway's window, else 10,000); more are refused */
+  maxQueue?: number;
+};
+
+type Pull = {
+  result: Pending;
+  file: string;
+  fh: Awaited<ReturnType<typeof open>>;
+  hash: ReturnType<typeof createHash>;
+  size: number;
+  /** chunk writes, in arrival order */
+  writes: Promise<unknown>;
 };
 
 export function startRouterAgent(opts: AgentOptions) {
   const log = opts.log ?? ((m: string) => console.log(`[router] ${m}`));
+  const concurrency = Math.max(1, opts.concurrency ?? 4);
   mkdirSync(opts.spoolDir, { recursive: true });
   let ws: WebSocket | null = null;
   let stopped = false;
   let backoff = 500;
   let heartbeat: NodeJS.Timeout | undefined;
-  const queue: Pending[] = [];
-  const queued = new Set<string>();
-  let busy = false;
-  let current: { result: Pending; file: string; fh: Awaited<ReturnType<typeof open>>; hash: ReturnType<typeof createHash>; size: number } | null = null;
-  const listeners = { forwarded: [] as ((id: string) => void)[], connected: [] as (() => void)[] };
+  let maxQueue = opts.maxQueue ?? 10_000;
+  /** Offered, not yet started; keyed by id so an offer repeated (a new version, a retry) replaces the entry. */
+  const queue = new Map<string, Pending>();
+  /** Being pulled or forwarded: a repeated offer for one of these waits for its ack or nack. */
+  const inFlight = new Map<string, Pull | "opening" | "forwarding">();
+  const listeners = { forwarded: [] as ((id: string) => void)[], connected: [] as (() => void)[], notified: [] as ((n: number, queued: number) => void)[] };
 
   const send = (m: RouterMessage) => ws?.readyState === WebSocket.OPEN && ws.send(JSON.stringify(m));
 
@@ -41,15 +58,14 @@ export function startRouterAgent(opts: AgentOptions) {
       log(`connected to ${opts.gatewayUrl}`);
       listeners.connected.forEach((f) => f());
     });
-    socket.on("message", (data) => void onMessage(data).catch((e) => log(`error: ${e instanceof Error ? e.message : e}`)));
+    socket.on("message", (data) => onMessage(data));
     socket.on("error", (e) => log(`connection error: ${e.message}`));
     socket.on("close", (code, reason) => {
       clearInterval(heartbeat);
       if (ws === socket) ws = null;
-      void abandonCurrent();
-      queue.length = 0;
-      queued.clear();
-      busy = false;
+      // Everything is offered again on the next connection; what is being forwarded finishes, its ack is lost.
+      for (const [id, p] of inFlight) if (typeof p !== "string") void abandon(id, p);
+      queue.clear();
       if (stopped) return;
       log(`disconnected (${code} ${reason.toString()}); reconnecting in ${backoff} ms`);
       setTimeout(connect, backoff);
@@ -57,16 +73,14 @@ export function startRouterAgent(opts: AgentOptions) {
     });
   }
 
-  async function abandonCurrent() {
-    const c = current;
-    current = null;
-    if (c) {
-      await c.fh.close().catch(() => {});
-      await rm(c.file, { force: true });
-    }
+  async function abandon(id: string, p: Pull) {
+    if (inFlight.get(id) === p) inFlight.delete(id);
+    await p.writes.catch(() => {});
+    await p.fh.close().catch(() => {});
+    await rm(p.file, { force: true });
   }
 
-  async function onMessage(data: WebSocket.RawData) {
+  function onMessage(data: WebSocket.RawData) {
     const parsed = parseFrame(ServerMessage, data);
     if (!parsed.ok) return log(`ignoring ${parsed.error}`);
     const m = parsed.message;
@@ -74,23 +88,38 @@ export function startRouterAgent(opts: AgentOptions) {
       case "hello":
         clearInterval(heartbeat);
         heartbeat = setInterval(() => send({ type: "heartbeat" }), m.heartbeatSeconds * 1000);
+        if (m.window && opts.maxQueue === undefined) maxQueue = Math.max(m.window, 1);
         return;
-      case "notify":
-        for (const r of m.results) if (!queued.has(r.id)) (queued.add(r.id), queue.push(r));
+      case "notify": {
+        for (const r of m.results) {
+          if (inFlight.has(r.id)) continue;
+          if (!queue.has(r.id) && queue.size >= maxQueue) {
+            // The gateway keeps to its window, so this means a misbehaving peer: refuse rather than grow.
+            log(`queue full (${maxQueue}): ${r.id} is left for a later offer`);
+            continue;
+          }
+          queue.set(r.id, r);
+        }
+        listeners.notified.forEach((f) => f(m.results.length, queue.size));
         return pump();
+      }
       case "chunk": {
-        if (!current || current.result.id !== m.id) return;
+        const p = inFlight.get(m.id);
+        if (!p || typeof p === "string") return;
+        // Hashed in arrival order (chunks come in order); written at their offsets one after another.
         const bytes = Buffer.from(m.data, "base64");
-        await current.fh.write(bytes, 0, bytes.length, m.offset);
-        current.hash.update(bytes);
-        current.size += bytes.length;
-        if (m.last) await finishPull();
+        p.hash.update(bytes);
+        p.size += bytes.length;
+        p.writes = p.writes.then(() => p.fh.write(bytes, 0, bytes.length, m.offset));
+        if (m.last) void finishPull(p).catch((e) => log(`error: ${e instanceof Error ? e.message : e}`));
         return;
       }
-      case "pull-failed":
+      case "pull-failed": {
         log(`pull of ${m.id} failed: ${m.message}`);
-        await abandonCurrent();
-        return next();
+        const p = inFlight.get(m.id);
+        if (p && typeof p !== "string") void abandon(m.id, p).then(pump);
+        return;
+      }
       case "error":
         return log(`gateway says: ${m.message}`);
       default:
@@ -99,41 +128,49 @@ export function startRouterAgent(opts: AgentOptions) {
   }
 
   function pump() {
-    if (busy || !queue.length || !ws) return;
-    busy = true;
-    const result = queue.shift()!;
-    void (async () => {
-      const file = path.join(opts.spoolDir, `${result.id}.dcm`);
-      current = { result, file, fh: await open(file, "w"), hash: createHash("sha256"), size: 0 };
-      send({ type: "pull", id: result.id });
-    })();
+    while (ws && inFlight.size < concurrency && queue.size) {
+      const [id, result] = queue.entries().next().value as [string, Pending];
+      queue.delete(id);
+      inFlight.set(id, "opening");
+      void (async () => {
+        const file = path.join(opts.spoolDir, `${id}.dcm`);
+        const p: Pull = { result, file, fh: await open(file, "w"), hash: createHash("sha256"), size: 0, writes: Promise.resolve() };
+        if (inFlight.get(id) !== "opening" || !ws) {
+          inFlight.delete(id);
+          await p.fh.close();
+          await rm(file, { force: true });
+          return pump();
+        }
+        inFlight.set(id, p);
+        send({ type: "pull", id });
+      })().catch((e) => {
+        inFlight.delete(id);
+        log(`could not start pulling ${id}: ${e instanceof Error ? e.message : e}`);
+        send({ type: "nack", id, reason: `router spool: ${e instanceof Error ? e.message : e}` });
+      });
+    }
   }
 
-  function next() {
-    busy = false;
-    pump();
-  }
-
-  async function finishPull() {
-    const c = current!;
-    await c.fh.close();
-    const sha = c.hash.digest("hex");
+  async function finishPull(p: Pull) {
+    const id = p.result.id;
+    inFlight.set(id, "forwarding");
+    await p.writes;
+    await p.fh.close();
+    const sha = p.hash.digest("hex");
     try {
-      if (sha !== c.result.sha256 || c.size !== c.result.sizeBytes) throw new Error(`SHA-256 mismatch (got ${sha}, expected ${c.result.sha256})`);
-      await opts.forward(c.file, c.result);
-      send({ type: "ack", id: c.result.id });
-      queued.delete(c.result.id);
-      log(`forwarded ${c.result.sopInstanceUid}`);
-      listeners.forwarded.forEach((f) => f(c.result.id));
+      if (sha !== p.result.sha256 || p.size !== p.result.sizeBytes) throw new Error(`SHA-256 mismatch (got ${sha}, expected ${p.result.sha256})`);
+      await opts.forward(p.file, p.result);
+      send({ type: "ack", id });
+      log(`forwarded ${p.result.sopInstanceUid}`);
+      listeners.forwarded.forEach((f) => f(id));
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
-      log(`could not forward ${c.result.id}: ${reason}`);
-      send({ type: "nack", id: c.result.id, reason });
-      queued.delete(c.result.id);
+      log(`could not forward ${id}: ${reason}`);
+      send({ type: "nack", id, reason: reason.slice(0, 1000) });
     } finally {
-      current = null;
-      await rm(c.file, { force: true });
-      next();
+      inFlight.delete(id);
+      await rm(p.file, { force: true });
+      pump();
     }
   }
 
@@ -141,6 +178,8 @@ export function startRouterAgent(opts: AgentOptions) {
   return {
     onForwarded: (f: (id: string) => void) => listeners.forwarded.push(f),
     onConnected: (f: () => void) => listeners.connected.push(f),
+    /** every notify frame: how many results it carried, and how many are queued after it */
+    onNotified: (f: (n: number, queued: number) => void) => listeners.notified.push(f),
     stop() {
       stopped = true;
       clearInterval(heartbeat);

@@ -22,6 +22,8 @@ const Env = z.object({
   ROUTER_PACS_AE: z.string().min(1).max(16),
   ROUTER_AE: z.string().min(1).max(16).default("RELAY_ROUTER"),
   ROUTER_SPOOL_DIR: z.string().min(1).default("./router-spool"),
+  /** results pulled and forwarded at the same time */
+  ROUTER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
 });
 
 const parsed = Env.safeParse(process.env);
@@ -54,6 +56,7 @@ const agent = startRouterAgent({
   gatewayUrl: conn.gatewayUrl,
   tls: conn.tls,
   spoolDir: env.ROUTER_SPOOL_DIR,
+  concurrency: env.ROUTER_CONCURRENCY,
   forward: (file, result) => forwardExact(file, result, pacs, env.ROUTER_AE),
 });
 for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => (agent.stop(), setTimeout(() => process.exit(0), 200)));

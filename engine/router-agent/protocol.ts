@@ -20,7 +20,15 @@ export type Pending = z.infer<typeof Pending>;
 
 /** gateway → router */
 export const ServerMessage = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("hello"), protocol: z.literal(PROTOCOL_VERSION), tenant: z.string(), routerId: z.uuid(), heartbeatSeconds: z.number() }),
+  z.object({
+    type: z.literal("hello"),
+    protocol: z.literal(PROTOCOL_VERSION),
+    tenant: z.string(),
+    routerId: z.uuid(),
+    heartbeatSeconds: z.number(),
+    /** at most this many results are outstanding (offered, not yet acked or nacked) at once; optional, additive */
+    window: z.number().int().positive().optional(),
+  }),
   z.object({ type: z.literal("notify"), results: z.array(Pending) }),
   z.object({ type: z.literal("chunk"), id: ResultId, offset: z.number().int().nonnegative(), data: z.base64(), last: z.boolean() }),
   z.object({ type: z.literal("pull-failed"), id: ResultId, message: z.string() }),
@@ -36,7 +44,7 @@ export const RouterMessage = z.discriminatedUnion("type", [
   z.object({ type: z.literal("pull"), id: ResultId }),
   /** sent only after the local PACS accepted the instance: the gateway then deletes the bytes */
   z.object({ type: z.literal("ack"), id: ResultId }),
-  /** forwarding failed: the result stays held and is offered again */
+  /** forwarding failed: the result stays held and is offered again, with backoff, on this connection */
   z.object({ type: z.literal("nack"), id: ResultId, reason: z.string().max(1000) }),
   z.object({ type: z.literal("heartbeat") }),
 ]);

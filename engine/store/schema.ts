@@ -91,6 +91,13 @@ export const results = pgTable(
     receivedAt: timestamp("received_at", { withTimezone: true }).notNull(),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
     statusChangedAt: timestamp("status_changed_at", { withTimezone: true }).notNull(),
+    /** Consecutive nacks since the result was received (or replaced); the gateway offers it again with backoff. */
+    deliveryAttempts: integer("delivery_attempts").notNull().default(0),
+    /** When a nacked result is next offered to the tenant's connected routers. */
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }),
+    lastFailureReason: text("last_failure_reason"),
+    /** Set once the router has failed it repeatedly (result.delivery_failing); cleared by an ack. */
+    deliveryFailingSince: timestamp("delivery_failing_since", { withTimezone: true }),
   },
   (t) => [
     // One live result per SOP instance per tenant: a second C-STORE replaces it.

@@ -5,6 +5,7 @@ import type { EngineEvent } from "@/engine/api/contract";
 import { systemContext } from "../context";
 import { withSystem, type Tx } from "../db";
 import type { EngineClient } from "../engine/client";
+import { recordDeliveries } from "../webhooks/service";
 import { appendAudit } from "./append";
 
 const CURSOR_ID = "engine";
@@ -31,6 +32,26 @@ async function appendEvent(tx: Tx, e: EngineEvent, tenantIds: Map<string, string
       after: { ...e.payload, engineSeq: e.seq, engineAt: e.at, ...(tenantId || !e.tenantSlug ? {} : { engineTenant: e.tenantSlug }) },
     },
   );
+  // Someone should know a result is stuck: the tenant's "relay" webhooks, recorded with the audit entry (once, as
+  // the event is ingested once), and sent by the worker from the deliveries table.
+  if (e.type === "result.delivery_failing" && tenantId && e.tenantSlug) await recordDeliveries(tx, tenantId, "relay", deliveryFailingPayload(e));
+}
+
+function deliveryFailingPayload(e: EngineEvent) {
+  const p = e.payload as { resultId?: string; sopInstanceUid?: string; studyInstanceUid?: string | null; modality?: string | null; reason?: string; attempts?: number; since?: string; routerId?: string };
+  return {
+    event: "result.delivery_failing",
+    tenant: e.tenantSlug,
+    resultId: p.resultId,
+    sopInstanceUid: p.sopInstanceUid,
+    studyInstanceUid: p.studyInstanceUid ?? null,
+    modality: p.modality ?? null,
+    routerId: p.routerId,
+    reason: p.reason,
+    attempts: p.attempts,
+    since: p.since ?? e.at,
+    message: `A result (SOP instance ${p.sopInstanceUid ?? "?"}) could not be delivered to the PACS after ${p.attempts ?? "several"} attempts: ${p.reason ?? "no reason given"}. The router keeps retrying it.`,
+  };
 }
 
 /**

@@ -10,7 +10,8 @@ import { InputError, NotFoundError } from "../errors";
 import { encryptSecret } from "./signing";
 import { webhookUrlProblem } from "./url-check";
 
-export const WEBHOOK_EVENTS = ["milestone", "anomaly", "report.ready", "licence"] as const;
+/** "relay": a held result the tenant's router keeps failing to deliver (result.delivery_failing from the engine). */
+export const WEBHOOK_EVENTS = ["milestone", "anomaly", "report.ready", "licence", "relay"] as const;
 
 export const WebhookInput = z.object({
   url: z.string().trim().min(1, "Enter the receiver's URL.").max(2000),
@@ -60,7 +61,8 @@ export async function listWebhooks(ctx: Scope) {
  * backoff). Runs in the caller's transaction so an event and its deliveries are recorded together.
  */
 export async function recordDeliveries(tx: Tx, tenantId: string, kind: (typeof WEBHOOK_EVENTS)[number] | "test", payload: Record<string, unknown>, only?: string) {
-  const endpoints = await tx.select().from(webhookEndpoints).where(isNull(webhookEndpoints.removedAt));
+  // By tenant as well as by RLS: the engine-event ingest records deliveries in a system transaction, which sees all.
+  const endpoints = await tx.select().from(webhookEndpoints).where(and(eq(webhookEndpoints.tenantId, tenantId), isNull(webhookEndpoints.removedAt)));
   const targets = endpoints.filter((e) => (only ? e.id === only : e.events.includes(kind)));
   if (!targets.length) return 0;
   const body = { kind, ...payload, sentAt: undefined };
