@@ -11,6 +11,7 @@ import path from "node:path";
 import postgres from "postgres";
 import { loadEngineConfig } from "../engine/config";
 import { createCa } from "../engine/relay/ca";
+import { enrolTestRouter } from "../test/routers";
 import { startEngine } from "../engine/server";
 import { freePort } from "../scripts/lib/ports";
 import { benchDatabases } from "./lib/databases";
@@ -212,7 +213,7 @@ async function main() {
     await call(`/v1/tenants/${slug}`, "PUT", { ttlDays: 7, calledAeTitles: [ae], allowedCallingAeTitles: [], version: 1 });
     // A connected router, so every stored result is notified (and notify latency can be measured). It runs in a
     // process of its own, as on-prem: its TLS and JSON work is not the engine's.
-    const bundle = await call(`/v1/tenants/${slug}/routers`, "POST", { name: "bench" });
+    const bundle = await enrolTestRouter(engine, token, slug, "bench");
     const bundleFile = path.join(blobDir, "router.json");
     writeFileSync(bundleFile, JSON.stringify({ url: `wss://localhost:${gatewayPort}`, ...bundle }));
     const router = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "lib", "bench-router.ts"), bundleFile], { stdio: ["ignore", "pipe", "inherit"] });

@@ -1,7 +1,7 @@
 // The tenant admin's pages against the real stack: a vendor's storescu, the engine, the router agent with the
 // bundle downloaded from the console, DCMTK storescp as the PACS, and the engine stopped and started under it.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, mkdtempSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
@@ -71,11 +71,14 @@ test.describe("tenant console: hold queue, routers, retention, AE titles", () =>
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("bundle-download").click()]);
     const bundleFile = path.join(mkdtempSync(path.join(os.tmpdir(), "bundle-")), download.suggestedFilename());
     await download.saveAs(bundleFile);
+    // A one-time code, and no private key: the router makes its own on first start.
+    await expect(page.getByTestId("enrolment-code")).toHaveText(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){4}$/);
+    expect(readFileSync(bundleFile, "utf8")).not.toContain("PRIVATE KEY");
 
     pacs = await startStorescp("E2E_PACS");
     agent = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "engine/router-agent/main.ts")], {
       cwd: ROOT,
-      env: { ...process.env, ROUTER_BUNDLE_FILE: bundleFile, ROUTER_PACS_AE: "E2E_PACS", ROUTER_PACS_HOST: "127.0.0.1", ROUTER_PACS_PORT: String(pacs.port), ROUTER_SPOOL_DIR: mkdtempSync(path.join(os.tmpdir(), "spool-")) },
+      env: { ...process.env, ROUTER_BUNDLE_FILE: bundleFile, ROUTER_PACS_AE: "E2E_PACS", ROUTER_PACS_HOST: "127.0.0.1", ROUTER_PACS_PORT: String(pacs.port), ROUTER_SPOOL_DIR: mkdtempSync(path.join(os.tmpdir(), "spool-")), ROUTER_STATE_DIR: mkdtempSync(path.join(os.tmpdir(), "router-state-")) },
       stdio: "ignore",
     });
     await expect(page.getByTestId("router-row").filter({ hasText: "e2e-site" })).toContainText("connected", { timeout: 20_000 });

@@ -81,7 +81,7 @@ export async function startEngine(
     window: config.ENGINE_RELAY_NOTIFY_WINDOW,
     retry: { firstMs: config.ENGINE_RELAY_RETRY_FIRST_MS, maxMs: config.ENGINE_RELAY_RETRY_MAX_MS, failingAfter: config.ENGINE_RELAY_FAILING_AFTER },
   };
-  const gateway = createGateway({ db, blobs, keyring, log, clock, metrics, holdQueue, delivery, tls: { certPem: serverCert.certPem, keyPem: serverCert.keyPem, caPem: ca.certPem } });
+  const gateway = createGateway({ db, blobs, keyring, ca, log, clock, metrics, holdQueue, delivery, tls: { certPem: serverCert.certPem, keyPem: serverCert.keyPem, caPem: ca.certPem } });
   const gatewayPort = await gateway.listen(config.ENGINE_GATEWAY_PORT, config.ENGINE_GATEWAY_HOST);
   // Renewed after two thirds of its lifetime (a failed renewal is retried every minute until it works).
   let certRenewal: NodeJS.Timeout;

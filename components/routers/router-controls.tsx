@@ -4,7 +4,10 @@ import { useActionState, useState, useTransition } from "react";
 import type { ActionResult } from "@/server/action-result";
 import type { EnrollmentBundle } from "@/server/routers/actions";
 
-/** Enroll a router: the bundle (certificate, private key, CA, gateway URL) is offered once, as a download. */
+/**
+ * Enroll a router: a one-time code, shown once, with the bundle (gateway URL, CA, code) as a download. The router
+ * makes its own key on first start; nothing secret but the code leaves the console.
+ */
 export function EnrollRouter({ enroll }: { enroll: (prev: unknown, form: FormData) => Promise<ActionResult<EnrollmentBundle>> }) {
   const [state, action, pending] = useActionState(enroll, null);
   const bundle = state?.ok ? (state.data as EnrollmentBundle | undefined) : undefined;
@@ -23,6 +26,9 @@ export function EnrollRouter({ enroll }: { enroll: (prev: unknown, form: FormDat
       {bundle && (
         <div className="space-y-2 text-sm" data-testid="enrollment">
           <p>{state!.message}</p>
+          <p>
+            Code: <code className="rounded bg-slate-100 px-1 font-mono text-base dark:bg-slate-900" data-testid="enrolment-code">{bundle.code}</code>
+          </p>
           <a href={href} download={bundle.fileName} className="inline-block rounded-md bg-emerald-700 px-3 py-1.5 text-white" data-testid="bundle-download">Download {bundle.fileName}</a>
           <p>Then start the router agent next to the PACS with:</p>
           <pre className="overflow-x-auto rounded bg-slate-100 p-2 text-xs dark:bg-slate-900" data-testid="agent-command">{bundle.command}</pre>

@@ -19,7 +19,7 @@ import {
   ResultPage,
   ResultQuery,
   EnrollRouterRequest,
-  EnrolledRouter,
+  RouterEnrolment,
   RouterInfo,
   RouterList,
   TenantConfig,
@@ -27,7 +27,8 @@ import {
 } from "./contract";
 import type { CertificateAuthority } from "../relay/ca";
 import type { RouterSession } from "../relay/gateway";
-import { enrollRouter, listRouters, revokeRouter } from "../relay/routers";
+import { listRouters, revokeRouter } from "../relay/routers";
+import { createEnrolment, pendingEnrolments } from "../relay/enrolment";
 import { LIVE_STATUSES } from "../store/schema";
 import type { BlobStore } from "../store/blob-store";
 import { previewRetention, transition, type Result } from "../relay/hold-queue";
@@ -136,7 +137,7 @@ const routes = {
     security: [{ bearer: [] }],
     request: { params: SlugParams, body: { content: { "application/json": { schema: EnrollRouterRequest } }, required: true } },
     responses: {
-      201: json(EnrolledRouter, "The router's certificate and private key: shown once, not kept"),
+      201: json(RouterEnrolment, "A one-time enrolment code for the router (shown once, valid 24 hours; only its hash is kept)"),
       ...errors,
       409: json(ApiError, "`licence_limit`: the licence's router limit is reached"),
     },
@@ -275,14 +276,14 @@ export function buildAdminApi(opts: {
   };
   app.openapi(routes.listRouters, async (c) => {
     const { slug } = c.req.valid("param");
-    return c.json(await listRouters(opts.db, slug, relay().sessions(slug)), 200);
+    return c.json({ ...(await listRouters(opts.db, slug, relay().sessions(slug))), enrolments: await pendingEnrolments(opts.db, slug, opts.clock.now()) }, 200);
   });
   app.openapi(routes.enrollRouter, async (c) => {
     const { slug } = c.req.valid("param");
     const overLimit = await opts.licence.limitRefusal("routers");
     if (overLimit) return c.json({ error: "licence_limit", message: overLimit }, 409);
-    const enrolled = await enrollRouter(opts.db, relay().ca, slug, c.req.valid("json").name);
-    return c.json({ ...enrolled, gatewayUrl: relay().gatewayUrl }, 201);
+    const e = await createEnrolment(opts.db, slug, c.req.valid("json").name, opts.clock.now());
+    return c.json({ enrolment: { id: e.id, name: e.name, expiresAt: e.expiresAt.toISOString() }, code: e.code, gatewayUrl: relay().gatewayUrl, caCertificatePem: relay().ca.certPem }, 201);
   });
   app.openapi(routes.revokeRouter, async (c) => {
     const { slug, id } = c.req.valid("param");

@@ -208,18 +208,26 @@ export const RouterInfo = z
   .meta({ id: "RouterInfo" });
 export type RouterInfo = z.infer<typeof RouterInfo>;
 
-export const RouterList = z.object({ routers: z.array(RouterInfo), pendingResults: z.number().int() }).meta({ id: "RouterList" });
+/** A code the console issued that no router has used yet. */
+export const PendingEnrolment = z.object({ id: z.uuid(), name: z.string(), createdAt: z.iso.datetime({ offset: true }), expiresAt: z.iso.datetime({ offset: true }) });
 
-/** Returned once at enrollment: the private key is not kept by the engine. */
-export const EnrolledRouter = z
+export const RouterList = z
+  .object({ routers: z.array(RouterInfo), pendingResults: z.number().int(), enrolments: z.array(PendingEnrolment) })
+  .meta({ id: "RouterList" });
+
+/**
+ * A one-time enrolment code, shown once: the router presents it with a CSR it generated to the gateway's
+ * POST /enrol. No private key passes through the engine or the console.
+ */
+export const RouterEnrolment = z
   .object({
-    router: RouterInfo,
-    certificatePem: z.string(),
-    privateKeyPem: z.string(),
-    caCertificatePem: z.string(),
+    enrolment: z.object({ id: z.uuid(), name: z.string(), expiresAt: z.iso.datetime({ offset: true }) }),
+    code: z.string(),
     gatewayUrl: z.string(),
+    caCertificatePem: z.string(),
   })
-  .meta({ id: "EnrolledRouter" });
+  .meta({ id: "RouterEnrolment" });
+export type RouterEnrolment = z.infer<typeof RouterEnrolment>;
 
 export const RetentionPreviewQuery = z.object({
   ttlDays: z.coerce

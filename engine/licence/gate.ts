@@ -99,7 +99,7 @@ export class LicenceGate {
     if (max === null || max === undefined) return null;
     const used = (await licenceUsage(this.opts.db))[limit];
     if (used < max) return null;
-    if (limit === "routers") return `Licence limit reached: ${used} of ${max} routers are enrolled; revoke one or renew the licence with a higher router limit to enrol another.`;
+    if (limit === "routers") return `Licence limit reached: ${used} of ${max} routers are enrolled or have an enrolment code; revoke one or renew the licence with a higher router limit to enrol another.`;
     if (limit === "tenants") return `Licence limit reached: ${used} of ${max} tenants are configured; a licence with a higher tenant limit is needed for another.`;
     return `Licence limit reached: ${tb(used)} TB of ${max} TB migrated; migration work does not start until the licence allows more.`;
   }

@@ -28,6 +28,9 @@ async function importKey(keyPem: string) {
 const serial = () => randomBytes(16).toString("hex").replace(/^[89a-f]/, "1"); // positive
 
 export type CaMaterial = { certPem: string; keyPem: string };
+
+/** A CSR that cannot be used: says why, for the router's log. */
+export class CsrError extends Error {}
 export type IssuedCertificate = CaMaterial & { serial: string; subject: string; notAfter: Date; fingerprint256: string };
 
 /** A new self-signed CA (self-hosted mode at first boot, or the launcher's development CA). */
@@ -67,6 +70,11 @@ export class CertificateAuthority {
 
   private async issue(opts: { commonName: string; days: number; client: boolean; dnsNames?: string[]; ips?: string[] }): Promise<IssuedCertificate> {
     const keys = await keyPair();
+    const issued = await this.sign({ ...opts, publicKey: keys.publicKey });
+    return { ...issued, keyPem: await exportKey(keys.privateKey) };
+  }
+
+  private async sign(opts: { commonName: string; days: number; client: boolean; dnsNames?: string[]; ips?: string[]; publicKey: CryptoKey }) {
     const notAfter = new Date(Date.now() + opts.days * DAY);
     const extensions: x509.Extension[] = [
       new x509.BasicConstraintsExtension(false, undefined, true),
@@ -87,7 +95,7 @@ export class CertificateAuthority {
       issuer: this.cert.subject,
       notBefore: new Date(Math.min(Date.now() - 60_000, notAfter.getTime() - DAY)),
       notAfter,
-      publicKey: keys.publicKey,
+      publicKey: opts.publicKey,
       signingKey: this.key,
       signingAlgorithm: ALG,
       extensions,
@@ -95,7 +103,6 @@ export class CertificateAuthority {
     const certPem = cert.toString("pem") + "\n";
     return {
       certPem,
-      keyPem: await exportKey(keys.privateKey),
       serial: cert.serialNumber,
       subject: cert.subject,
       notAfter,
@@ -106,6 +113,24 @@ export class CertificateAuthority {
   /** A router's client certificate: the subject's CN is the tenant slug the gateway will serve it. */
   issueRouter(tenantSlug: string, days = 365) {
     return this.issue({ commonName: tenantSlug, days, client: true });
+  }
+
+  /**
+   * A router's client certificate for the public key of the CSR it generated (its private key never leaves it).
+   * The subject is ours (CN = tenant slug), whatever the CSR asked for; a CSR whose signature does not verify
+   * (not made with the matching private key) is refused.
+   */
+  async issueRouterForCsr(tenantSlug: string, csrPem: string, days = 365): Promise<Omit<IssuedCertificate, "keyPem">> {
+    let csr: x509.Pkcs10CertificateRequest;
+    try {
+      csr = new x509.Pkcs10CertificateRequest(csrPem);
+    } catch {
+      throw new CsrError("the CSR is not a PEM PKCS#10 certificate request");
+    }
+    if (!(await csr.verify())) throw new CsrError("the CSR's signature does not verify");
+    const algorithm = csr.publicKey.algorithm as EcKeyAlgorithm;
+    if (algorithm.name !== "ECDSA" || algorithm.namedCurve !== "P-256") throw new CsrError("the CSR's key must be ECDSA P-256");
+    return this.sign({ commonName: tenantSlug, days, client: true, publicKey: await csr.publicKey.export(ALG, ["verify"]) });
   }
 
   issueServer(hostnames: string[], days = 30) {

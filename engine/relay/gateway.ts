@@ -16,6 +16,8 @@ import type { HoldQueueWriter } from "./hold-queue-writer";
 import { createRouterFeed, type RouterFeed } from "./router-feed";
 import { sendPaced } from "./ws-send";
 import type { Metrics } from "../metrics";
+import type { CertificateAuthority } from "./ca";
+import { enrolmentEndpoint } from "./enrolment-endpoint";
 
 const HEARTBEAT_SECONDS = 15;
 /** Close code for a suspended tenant's routers (PROTOCOL.md): told why first, refused again until reactivated. */
@@ -39,11 +41,22 @@ export type RouterSession = {
 export type DeliveryPolicy = { page: number; window: number; retry: RetryPolicy };
 export const DEFAULT_DELIVERY: DeliveryPolicy = { page: 500, window: 2000, retry: { firstMs: 5000, maxMs: 300_000, failingAfter: 5 } };
 
+/** Why a router's TLS client certificate is not accepted, in words its operator can act on. */
+function certificateRefusal(socket: TLSSocket) {
+  const err = String(socket.authorizationError ?? "");
+  if (!socket.getPeerCertificate()?.raw) return "no router certificate: enrol the router with a code from the console first";
+  if (err === "CERT_HAS_EXPIRED") return "the router certificate has expired: enrol the router again with a new code";
+  if (err === "CERT_NOT_YET_VALID") return "the router certificate is not valid yet: check the router's clock";
+  return `the router certificate is not from this gateway's CA (${err})`;
+}
+
 export function createGateway(deps: {
   db: EngineDb;
   blobs: BlobStore;
   keyring: Keyring;
   tls: { certPem: string; keyPem: string; caPem: string };
+  /** issues routers' certificates at enrolment */
+  ca: CertificateAuthority;
   log: (m: string) => void;
   clock: { now: () => Date };
   metrics: Metrics;
@@ -60,11 +73,24 @@ export function createGateway(deps: {
     key: deps.tls.keyPem,
     ca: deps.tls.caPem,
     requestCert: true,
-    rejectUnauthorized: true, // no certificate, another CA or an expired one: refused at the handshake
+    // A router without a certificate yet may reach POST /enrol; the WebSocket checks the certificate (verifyClient).
+    rejectUnauthorized: false,
     minVersion: "TLSv1.2",
   });
   server.on("tlsClientError", (e) => deps.log(`gateway TLS handshake refused: ${e.message}`));
-  const wss = new WebSocketServer({ server, maxPayload: 64 * 1024 });
+  server.on("request", enrolmentEndpoint({ db: deps.db, ca: deps.ca, now: deps.clock.now, log: deps.log }));
+  const wss = new WebSocketServer({
+    server,
+    maxPayload: 64 * 1024,
+    // No certificate, an expired one or another CA's: refused before the WebSocket opens, with the reason.
+    verifyClient: ({ req }, done) => {
+      const socket = req.socket as TLSSocket;
+      if (socket.authorized) return done(true);
+      const reason = certificateRefusal(socket);
+      deps.log(`gateway: refused a connection from ${socket.remoteAddress}: ${reason}`);
+      done(false, 401, reason);
+    },
+  });
 
   /** Results just pushed to a router move held → notified (batched with other hold-queue writes). */
   const markNotified = (rows: Result[], routerId: string) => deps.holdQueue.markNotified(rows, routerId, deps.clock.now());

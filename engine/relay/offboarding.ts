@@ -6,7 +6,7 @@ import type { BlobStore } from "../store/blob-store";
 import type { EngineDb } from "../store/db";
 import type { Keyring } from "../store/keyring";
 import { quarantineEvidence } from "../store/quarantine-schema";
-import { LIVE_STATUSES, engineEvents, migrationStudies, migrations, offboardedTenants, results, routerCerts, tenantConfigs, tenantKeys } from "../store/schema";
+import { LIVE_STATUSES, engineEvents, migrationStudies, migrations, offboardedTenants, results, routerCerts, routerEnrolments, tenantConfigs, tenantKeys } from "../store/schema";
 import { liveSegments } from "./hold-queue";
 
 /** Offboarding refused: the tenant is not suspended, or a migration of its is running. */
@@ -74,6 +74,8 @@ async function revokeAll(deps: Deps, slug: string) {
       .returning({ id: routerCerts.id, name: routerCerts.name });
     if (rows.length)
       await tx.insert(engineEvents).values(rows.map((r) => ({ tenantSlug: slug, type: "router.revoked", payload: { routerId: r.id, name: r.name, reason: "tenant offboarded" } })));
+    // Codes not used yet can no longer enrol a router.
+    await tx.delete(routerEnrolments).where(and(eq(routerEnrolments.tenantSlug, slug), isNull(routerEnrolments.usedAt)));
     return rows;
   });
   for (const r of revoked) deps.disconnect(r.id);

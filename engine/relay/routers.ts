@@ -1,9 +1,7 @@
-import { randomUUID } from "node:crypto";
 import { and, count, desc, eq, inArray, isNull } from "drizzle-orm";
 import type { RouterInfo } from "../api/contract";
 import type { EngineDb } from "../store/db";
 import { LIVE_STATUSES, engineEvents, results, routerCerts } from "../store/schema";
-import type { CertificateAuthority } from "./ca";
 import type { RouterSession } from "./gateway";
 
 type Row = typeof routerCerts.$inferSelect;
@@ -23,21 +21,6 @@ function toInfo(r: Row, session: RouterSession | undefined): RouterInfo {
     lastHeartbeat: session?.lastHeartbeat.toISOString() ?? null,
     lastPullLatencyMs: session?.lastPullLatencyMs ?? null,
   };
-}
-
-/** Issues a router certificate for the tenant; the private key is returned to the caller and not stored. */
-export async function enrollRouter(db: EngineDb, ca: CertificateAuthority, slug: string, name: string) {
-  const issued = await ca.issueRouter(slug);
-  const id = randomUUID();
-  const [row] = await db.transaction(async (tx) => {
-    const inserted = await tx
-      .insert(routerCerts)
-      .values({ id, tenantSlug: slug, name, serial: issued.serial, subject: issued.subject, fingerprint256: issued.fingerprint256, notAfter: issued.notAfter })
-      .returning();
-    await tx.insert(engineEvents).values({ tenantSlug: slug, type: "router.enrolled", payload: { routerId: id, name, serial: issued.serial } });
-    return inserted;
-  });
-  return { router: toInfo(row!, undefined), certificatePem: issued.certPem, privateKeyPem: issued.keyPem, caCertificatePem: ca.certPem };
 }
 
 export async function listRouters(db: EngineDb, slug: string, sessions: RouterSession[]) {

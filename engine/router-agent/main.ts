@@ -1,19 +1,24 @@
 // The router agent process, configured by environment (see engine/router-agent/PROTOCOL.md).
-import { readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { z } from "zod";
 import { startRouterAgent } from "./agent";
 import { forwardExact } from "../dicom/store-exact";
+import { enrolWithCode } from "./enrolment";
 
-// Either the enrollment bundle the console downloads (ROUTER_BUNDLE_FILE), or its parts as separate files.
+// The router enrols once with the console's one-time code (ROUTER_BUNDLE_FILE, or ROUTER_ENROLMENT_CODE with the
+// gateway URL and CA), making its key on this machine; the key and certificate are then kept in ROUTER_STATE_DIR.
+// Pre-provisioned certificate files (ROUTER_CERT_FILE, ROUTER_KEY_FILE) are used as they are.
 const Bundle = z.object({
   gatewayUrl: z.string().regex(/^wss:\/\//, "gatewayUrl must be a wss:// URL"),
-  certificatePem: z.string().min(1),
-  privateKeyPem: z.string().min(1),
+  enrolmentCode: z.string().min(1),
   caCertificatePem: z.string().min(1),
 });
 const Env = z.object({
   ROUTER_BUNDLE_FILE: z.string().min(1).optional(),
+  ROUTER_ENROLMENT_CODE: z.string().min(1).optional(),
   ROUTER_GATEWAY_URL: z.string().regex(/^wss:\/\//, "must be a wss:// URL").optional(),
+  ROUTER_STATE_DIR: z.string().min(1).default("./router-state"),
   ROUTER_CERT_FILE: z.string().min(1).optional(),
   ROUTER_KEY_FILE: z.string().min(1).optional(),
   ROUTER_CA_FILE: z.string().min(1).optional(),
@@ -33,20 +38,50 @@ if (!parsed.success) {
 }
 const env = parsed.data;
 
-function connection() {
-  if (env.ROUTER_BUNDLE_FILE) {
-    const b = Bundle.safeParse(JSON.parse(readFileSync(env.ROUTER_BUNDLE_FILE, "utf8")));
-    if (!b.success) throw new Error(`${env.ROUTER_BUNDLE_FILE} is not an enrollment bundle: ${b.error.issues.map((i) => i.message).join("; ")}`);
-    return { gatewayUrl: b.data.gatewayUrl, tls: { certPem: b.data.certificatePem, keyPem: b.data.privateKeyPem, caPem: b.data.caCertificatePem } };
+const state = {
+  key: path.join(env.ROUTER_STATE_DIR, "router.key"),
+  cert: path.join(env.ROUTER_STATE_DIR, "router.crt"),
+  ca: path.join(env.ROUTER_STATE_DIR, "ca.pem"),
+  gateway: path.join(env.ROUTER_STATE_DIR, "gateway-url"),
+};
+
+async function connection() {
+  if (env.ROUTER_CERT_FILE || env.ROUTER_KEY_FILE) {
+    const { ROUTER_GATEWAY_URL: url, ROUTER_CERT_FILE: cert, ROUTER_KEY_FILE: key, ROUTER_CA_FILE: ca } = env;
+    if (!url || !cert || !key || !ca) throw new Error("with pre-provisioned files, set ROUTER_GATEWAY_URL, ROUTER_CERT_FILE, ROUTER_KEY_FILE and ROUTER_CA_FILE");
+    return { gatewayUrl: url, tls: { certPem: readFileSync(cert, "utf8"), keyPem: readFileSync(key, "utf8"), caPem: readFileSync(ca, "utf8") } };
   }
-  const { ROUTER_GATEWAY_URL: url, ROUTER_CERT_FILE: cert, ROUTER_KEY_FILE: key, ROUTER_CA_FILE: ca } = env;
-  if (!url || !cert || !key || !ca) throw new Error("set ROUTER_BUNDLE_FILE, or ROUTER_GATEWAY_URL, ROUTER_CERT_FILE, ROUTER_KEY_FILE and ROUTER_CA_FILE");
-  return { gatewayUrl: url, tls: { certPem: readFileSync(cert, "utf8"), keyPem: readFileSync(key, "utf8"), caPem: readFileSync(ca, "utf8") } };
+  if (!existsSync(state.cert)) {
+    const enrolment = env.ROUTER_BUNDLE_FILE ? bundle(env.ROUTER_BUNDLE_FILE) : fromEnv();
+    const enrolled = await enrolWithCode(enrolment);
+    mkdirSync(env.ROUTER_STATE_DIR, { recursive: true, mode: 0o700 });
+    writeFileSync(state.key, enrolled.keyPem, { mode: 0o600 });
+    writeFileSync(state.ca, enrolled.caCertificatePem);
+    writeFileSync(state.gateway, enrolment.gatewayUrl);
+    writeFileSync(state.cert, enrolled.certificatePem);
+    console.log(`[router] enrolled as router ${enrolled.routerId} of ${enrolled.tenant}; certificate valid until ${enrolled.notAfter}`);
+  }
+  return {
+    gatewayUrl: env.ROUTER_GATEWAY_URL ?? readFileSync(state.gateway, "utf8").trim(),
+    tls: { certPem: readFileSync(state.cert, "utf8"), keyPem: readFileSync(state.key, "utf8"), caPem: readFileSync(state.ca, "utf8") },
+  };
 }
 
-let conn: ReturnType<typeof connection>;
+function bundle(file: string) {
+  const b = Bundle.safeParse(JSON.parse(readFileSync(file, "utf8")));
+  if (!b.success) throw new Error(`${file} is not an enrolment bundle: ${b.error.issues.map((i) => i.message).join("; ")}`);
+  return { gatewayUrl: b.data.gatewayUrl, code: b.data.enrolmentCode, caPem: b.data.caCertificatePem };
+}
+
+function fromEnv() {
+  const { ROUTER_ENROLMENT_CODE: code, ROUTER_GATEWAY_URL: url, ROUTER_CA_FILE: ca } = env;
+  if (!code || !url || !ca) throw new Error(`not enrolled yet (no ${state.cert}): set ROUTER_BUNDLE_FILE, or ROUTER_ENROLMENT_CODE, ROUTER_GATEWAY_URL and ROUTER_CA_FILE`);
+  return { gatewayUrl: url, code, caPem: readFileSync(ca, "utf8") };
+}
+
+let conn: Awaited<ReturnType<typeof connection>>;
 try {
-  conn = connection();
+  conn = await connection();
 } catch (e) {
   console.error(`router agent: ${e instanceof Error ? e.message : e}`);
   process.exit(2);

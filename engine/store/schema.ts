@@ -138,6 +138,26 @@ export const routerCerts = pgTable(
   (t) => [index("router_certs_tenant").on(t.tenantSlug)],
 );
 
+/**
+ * One-time enrolment codes: the console shows the code once, the router presents it with a CSR it generated, and
+ * the gateway issues its certificate. Only the code's hash is kept; a code is used once, before it expires.
+ */
+export const routerEnrolments = pgTable(
+  "router_enrolments",
+  {
+    id: uuid("id").primaryKey(),
+    tenantSlug: text("tenant_slug").notNull(),
+    name: text("name").notNull(),
+    codeSha256: text("code_sha256").notNull().unique(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    usedAt: timestamp("used_at", { withTimezone: true }),
+    /** the router enrolled with it */
+    routerId: uuid("router_id"),
+  },
+  (t) => [index("router_enrolments_tenant").on(t.tenantSlug)],
+);
+
 export const migrationStatus = pgEnum("migration_status", ["created", "discovering", "ready", "running", "paused", "completed", "failed"]);
 export const migrationStudyStatus = pgEnum("migration_study_status", ["pending", "in_flight", "migrated", "quarantined", "skipped"]);
 

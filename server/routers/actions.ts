@@ -5,17 +5,21 @@ import { rolesFor } from "../auth/permissions";
 import { requireTenantRole } from "../auth/session";
 import { enrollRouter, revokeRouter } from "./service";
 
-export type EnrollmentBundle = { routerId: string; name: string; fileName: string; bundle: string; command: string };
+export type EnrollmentBundle = { name: string; code: string; expiresAt: string; fileName: string; bundle: string; command: string };
 
 export async function enrollRouterAction(slug: string, _prev: unknown, form: FormData) {
   const ctx = await requireTenantRole(slug, ...rolesFor("routers.manage"));
   return actionResult<EnrollmentBundle>(async () => {
     const e = await enrollRouter(ctx, { name: formFields(form).name ?? "" });
-    // One JSON file with everything the agent needs; the private key exists only in this response.
-    const bundle = JSON.stringify({ gatewayUrl: e.gatewayUrl, certificatePem: e.certificatePem, privateKeyPem: e.privateKeyPem, caCertificatePem: e.caCertificatePem }, null, 2);
-    const fileName = `router-${ctx.tenantSlug}-${e.router.name.replace(/[^A-Za-z0-9_-]+/g, "-")}.json`;
+    // What the router needs for its first start: where the gateway is, the CA to trust it by, and the code. The
+    // router makes its key and CSR itself; the code is shown only now (the engine keeps its hash).
+    const bundle = JSON.stringify({ gatewayUrl: e.gatewayUrl, enrolmentCode: e.code, caCertificatePem: e.caCertificatePem }, null, 2);
+    const fileName = `router-${ctx.tenantSlug}-${e.enrolment.name.replace(/[^A-Za-z0-9_-]+/g, "-")}.json`;
     const command = `ROUTER_BUNDLE_FILE=${fileName} ROUTER_PACS_AE=<PACS AE title> ROUTER_PACS_HOST=<PACS host> ROUTER_PACS_PORT=<PACS port> npm run router-agent`;
-    return { message: `Enrolled ${e.router.name}. Download the bundle now: its private key is not kept anywhere.`, data: { routerId: e.router.id, name: e.router.name, fileName, bundle, command } };
+    return {
+      message: `Enrolment code for ${e.enrolment.name}, valid until ${e.enrolment.expiresAt.replace("T", " ").slice(0, 16)} UTC and usable once. It is shown only now.`,
+      data: { name: e.enrolment.name, code: e.code, expiresAt: e.enrolment.expiresAt, fileName, bundle, command },
+    };
   });
 }
 

@@ -19,23 +19,26 @@ export async function listRouters(ctx: Pick<TenantContext, "tenantSlug">, now = 
     const seen = r.lastHeartbeat ?? r.connectedSince;
     return { ...r, stale: !r.revokedAt && (!r.connected || (seen !== null && now - Date.parse(seen) > STALE_AFTER_MS)) };
   });
-  return { routers, pendingResults: list.pendingResults };
+  return { routers, pendingResults: list.pendingResults, enrolments: list.enrolments };
 }
 
 export const EnrollInput = z.object({ name: z.string().trim().min(1, "Give the router a name, e.g. its site or host.").max(100, "Keep the name under 100 characters.") });
 
-/** Enrolls a router: its certificate and private key come back once, for the admin to download, and are not kept. */
+/**
+ * Starts a router's enrolment: a one-time code (shown once, valid a day) the router presents with a CSR it makes
+ * itself, so its private key never passes through the console or a browser.
+ */
 export async function enrollRouter(ctx: TenantContext, input: z.input<typeof EnrollInput>) {
   const { name } = EnrollInput.parse(input);
-  const enrolled = await engineClientFromEnv().enrollRouter(ctx.tenantSlug, name);
+  const enrolment = await engineClientFromEnv().enrollRouter(ctx.tenantSlug, name);
   await withTenant(ctx, (tx) =>
     appendAudit(tx, { tenantId: ctx.tenantId, actor: ctx.actor, requestId: ctx.requestId }, {
       action: "routers.enroll",
-      target: `router:${enrolled.router.id}`,
-      after: { name, subject: enrolled.router.subject, serial: enrolled.router.serial, notAfter: enrolled.router.notAfter },
+      target: `router-enrolment:${enrolment.enrolment.id}`,
+      after: { name, expiresAt: enrolment.enrolment.expiresAt },
     }),
   );
-  return enrolled;
+  return enrolment;
 }
 
 export async function revokeRouter(ctx: TenantContext, id: string) {

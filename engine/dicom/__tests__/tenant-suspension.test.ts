@@ -8,6 +8,7 @@ import WebSocket from "ws";
 import { createTestDatabases } from "../../../test/databases";
 import { PYDICOM_TEST_FILES, dcmtk } from "../../../test/dcmtk";
 import { startTestEngine } from "../../../test/engine";
+import { enrolTestRouter } from "../../../test/routers";
 import { until } from "../../../test/until";
 
 const TOKEN = "suspension-test-token-".padEnd(48, "s");
@@ -51,7 +52,7 @@ describe("a suspended tenant", () => {
   it("refuses the association with the reject reason, disconnects its router, and keeps what is held", async () => {
     expect((await store("HARBOR", CT)).code).toBe(0);
     const [held] = await list("harbor");
-    const bundle = (await api("/v1/tenants/harbor/routers", { method: "POST", body: JSON.stringify({ name: "harbor site" }) })).body;
+    const bundle = await enrolTestRouter(engine, TOKEN, "harbor", "harbor site");
     const router = connect(bundle);
     await until(() => router.seen, (s) => s.some((m) => m.type === "hello"));
 

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabases } from "../../../test/databases";
 import { PYDICOM_TEST_FILES, datasetDump, dcmtk } from "../../../test/dcmtk";
 import { TestClock, startTestEngine } from "../../../test/engine";
+import { enrolTestRouter } from "../../../test/routers";
 import { dayFrom, writeLicence } from "../../../test/licence";
 import { approveVersion } from "../../../test/migrations";
 import { startStorescp } from "../../../test/pacs";
@@ -120,12 +121,10 @@ describe("self-hosted licence", () => {
 
     await relicense({ limits: { routers: 1, tenants: 1, migratedTb: 1 }, expiresAt: dayFrom(clock.now(), 39) });
     expect((await put()).status).toBe(200);
-    const first = await enroll();
-    expect(first.status).toBe(201);
-    router = first.body;
+    router = await enrolTestRouter(engine, TOKEN, "clinic", "clinic site");
     const routerRefused = await enroll();
     expect(routerRefused.status).toBe(409);
-    expect(routerRefused.body.message).toMatch(/^Licence limit reached: 1 of 1 routers are enrolled/);
+    expect(routerRefused.body.message).toMatch(/^Licence limit reached: 1 of 1 routers are enrolled or have an enrolment code/);
 
     // 2 TB already migrated (as the daily roll-up would hold it) against a 1 TB limit: starting is refused.
     const created = await api("/v1/tenants/clinic/migrations", {

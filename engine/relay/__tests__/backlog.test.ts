@@ -15,6 +15,7 @@ import WebSocket from "ws";
 import { createTestDatabases } from "../../../test/databases";
 import { PYDICOM_TEST_FILES, dcmtk } from "../../../test/dcmtk";
 import { startTestEngine } from "../../../test/engine";
+import { enrolTestRouter } from "../../../test/routers";
 import { holdResults, writeFreshCopy } from "../../../test/held-results";
 import { startStorescp } from "../../../test/pacs";
 import { until } from "../../../test/until";
@@ -40,7 +41,7 @@ describe("backlogs of any size", () => {
     const res = await fetch(engine.url + p, { ...init, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" } });
     return { status: res.status, body: await res.json() };
   };
-  const enroll = async (slug: string) => (await api(`/v1/tenants/${slug}/routers`, { method: "POST", body: JSON.stringify({ name: `${slug} site` }) })).body;
+  const enroll = (slug: string) => enrolTestRouter(engine, TOKEN, slug, `${slug} site`);
 
   beforeAll(async () => {
     dbs = await createTestDatabases();

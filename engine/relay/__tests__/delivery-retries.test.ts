@@ -10,6 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabases } from "../../../test/databases";
 import { PYDICOM_TEST_FILES, dcmtk } from "../../../test/dcmtk";
 import { startTestEngine } from "../../../test/engine";
+import { enrolTestRouter } from "../../../test/routers";
 import { writeFreshCopy } from "../../../test/held-results";
 import { startStorescp } from "../../../test/pacs";
 import { until } from "../../../test/until";
@@ -59,7 +60,7 @@ describe("nacked results are retried", () => {
     pacs = await startStorescp();
     sql = postgres(dbs.engineUrl, { max: 2, onnotice: () => {} });
     await api("/v1/tenants/site", { method: "PUT", body: JSON.stringify({ ttlDays: 7, calledAeTitles: ["SITE"], allowedCallingAeTitles: [], version: 1 }) });
-    const bundle = (await api("/v1/tenants/site/routers", { method: "POST", body: JSON.stringify({ name: "site router" }) })).body;
+    const bundle = await enrolTestRouter(engine, TOKEN, "site", "site router");
     // The PACS is found by the port it had: stopping and starting it again is an outage the agent cannot tell apart.
     const at = { port: pacs.port, aeTitle: pacs.aeTitle };
     agent = startRouterAgent({

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabases } from "../../../test/databases";
 import { PYDICOM_TEST_FILES, datasetBytes, dcmtk } from "../../../test/dcmtk";
 import { startTestEngine } from "../../../test/engine";
+import { enrolTestRouter } from "../../../test/routers";
 import { startStorescp } from "../../../test/pacs";
 import { freePort } from "../../../scripts/lib/ports";
 import { copyFile, open, readdir, readFile, rename, utimes } from "node:fs/promises";
@@ -39,7 +40,7 @@ describe("relay faults", () => {
 
   /** The router agent as its own process, as on a site, so the test can kill it. */
   async function startAgentProcess(pacsPort: number) {
-    const bundle = (await api("/v1/tenants/site/routers", { method: "POST", body: JSON.stringify({ name: "site router" }) })).body;
+    const bundle = await enrolTestRouter(engine, TOKEN, "site", "site router");
     const dir = mkdtempSync(path.join(os.tmpdir(), "router-"));
     writeFileSync(path.join(dir, "cert.pem"), bundle.certificatePem);
     writeFileSync(path.join(dir, "key.pem"), bundle.privateKeyPem);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { createTestDatabases } from "../../../test/databases";
 import { startTestEngine } from "../../../test/engine";
+import { enrolTestRouter } from "../../../test/routers";
 import { until } from "../../../test/until";
 
 const TOKEN = "cert-renewal-test-token-".padEnd(48, "r");
@@ -43,7 +44,7 @@ describe("the gateway's server certificate renews itself", () => {
   });
 
   it("renews before expiry without dropping a live router, and a router connecting after the first one's expiry gets the new one", { timeout: 120_000 }, async () => {
-    const enrol = async (name: string) => (await api("/v1/tenants/site/routers", { method: "POST", body: JSON.stringify({ name }) })).body;
+    const enrol = (name: string) => enrolTestRouter(engine, TOKEN, "site", name);
     const first = await enrol("first");
     const original = await served(first.caCertificatePem);
     if (!("validTo" in original)) throw new Error(original.error);

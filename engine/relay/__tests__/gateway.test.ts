@@ -6,6 +6,7 @@ import WebSocket from "ws";
 import { createTestDatabases } from "../../../test/databases";
 import { PYDICOM_TEST_FILES, datasetDump, dcmtk } from "../../../test/dcmtk";
 import { startTestEngine } from "../../../test/engine";
+import { enrolTestRouter } from "../../../test/routers";
 import { startStorescp } from "../../../test/pacs";
 import { createCa } from "../ca";
 import { startRouterAgent } from "../../router-agent/agent";
@@ -24,7 +25,7 @@ describe("router gateway and agent: vendor → engine → router → PACS", () =
     const res = await fetch(engine.url + p, { ...init, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" } });
     return { status: res.status, body: await res.json() };
   };
-  const enroll = async (slug: string) => (await api(`/v1/tenants/${slug}/routers`, { method: "POST", body: JSON.stringify({ name: `${slug} site` }) })).body;
+  const enroll = (slug: string) => enrolTestRouter(engine, TOKEN, slug, `${slug} site`);
   const storescu = (calledAe: string, file: string) =>
     dcmtk("storescu", ["-aet", "VENDOR_AI", "-aec", calledAe, "127.0.0.1", String(engine.dicomPort), file]);
   const results = async (slug: string) => (await api(`/v1/tenants/${slug}/results`)).body.results as Array<Record<string, any>>;
@@ -46,8 +47,8 @@ describe("router gateway and agent: vendor → engine → router → PACS", () =
 
   it("enrolls a router once and delivers a held result byte-exact to the PACS, then acks it", async () => {
     const bundle = await enroll("alpha");
-    expect(bundle.router.subject).toBe("CN=alpha");
-    expect(bundle.privateKeyPem).toContain("PRIVATE KEY");
+    const listed = (await api("/v1/tenants/alpha/routers")).body.routers.find((r: { id: string }) => r.id === bundle.router.id);
+    expect(listed).toMatchObject({ subject: "CN=alpha", name: "alpha site" });
     expect((await storescu("ALPHA", CT)).code).toBe(0);
     const agent = startRouterAgent({
       gatewayUrl: wsUrl(),
@@ -91,22 +92,26 @@ describe("router gateway and agent: vendor → engine → router → PACS", () =
     ws.close();
   });
 
-  it("refuses no certificate, another CA's and an expired one at the TLS handshake", async () => {
+  it("refuses no certificate, another CA's and an expired one before the WebSocket opens, saying why", async () => {
     const attempt = (opts: WebSocket.ClientOptions) =>
       new Promise<string>((resolve) => {
         const ws = new WebSocket(wsUrl(), { ...opts });
         ws.on("open", () => (ws.close(), resolve("open")));
         ws.on("error", (e) => resolve(`error: ${e.message}`));
-        ws.on("unexpected-response", () => resolve("http"));
+        ws.on("unexpected-response", (_req, res) => {
+          let body = "";
+          res.on("data", (c: Buffer) => (body += c.toString()));
+          res.on("end", () => resolve(`${res.statusCode} ${body}`));
+        });
       });
-    const { caCertificatePem } = await enroll("alpha");
-    expect(await attempt({ ca: caCertificatePem })).toMatch(/^error/);
+    const caCertificatePem = engine.caCertPem;
+    expect(await attempt({ ca: caCertificatePem })).toBe("401 no router certificate: enrol the router with a code from the console first");
     const otherCa = await createCa("Someone else's CA");
     const { CertificateAuthority } = await import("../ca");
     const foreign = await (await CertificateAuthority.load(otherCa)).issueRouter("alpha");
-    expect(await attempt({ ca: caCertificatePem, cert: foreign.certPem, key: foreign.keyPem })).toMatch(/^error/);
+    expect(await attempt({ ca: caCertificatePem, cert: foreign.certPem, key: foreign.keyPem })).toMatch(/^401 the router certificate is not from this gateway's CA/);
     const expired = await engine.issueUnenrolledRouterCert("alpha", -1);
-    expect(await attempt({ ca: caCertificatePem, cert: expired.certPem, key: expired.keyPem })).toMatch(/^error/);
+    expect(await attempt({ ca: caCertificatePem, cert: expired.certPem, key: expired.keyPem })).toBe("401 the router certificate has expired: enrol the router again with a new code");
   });
 
   it("closes a connection whose certificate is from our CA but not enrolled, or revoked", async () => {

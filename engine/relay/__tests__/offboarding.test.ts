@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabases } from "../../../test/databases";
 import { PYDICOM_TEST_FILES, dcmtk } from "../../../test/dcmtk";
 import { startTestEngine } from "../../../test/engine";
+import { enrolTestRouter } from "../../../test/routers";
 
 const TOKEN = "offboarding-test-token-".padEnd(48, "o");
 
@@ -40,7 +41,7 @@ describe("offboarding a tenant in the engine", () => {
     // A small result (in a segment), a large one (a file of its own), one router; and the other tenant's result.
     for (const f of ["CT_small.dcm", "waveform_ecg.dcm"]) expect((await store("LEAVING", f)).code).toBe(0);
     expect((await store("STAYING", "CT_small.dcm")).code).toBe(0);
-    const router = (await api("/v1/tenants/leaving/routers", { method: "POST", body: JSON.stringify({ name: "site router" }) })).body.router;
+    const { router } = await enrolTestRouter(engine, TOKEN, "leaving", "site router");
     const staying = (await results("staying"))[0]!;
     const stayingBytes = await engine.readResultBytes("staying", staying.id);
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabases } from "../../../test/databases";
 import { PYDICOM_TEST_FILES, datasetBytes, dcmtk } from "../../../test/dcmtk";
 import { startTestEngine } from "../../../test/engine";
+import { enrolTestRouter } from "../../../test/routers";
 import { startStorescp } from "../../../test/pacs";
 import { until } from "../../../test/until";
 import { forwardExact } from "../../dicom/store-exact";
@@ -68,7 +69,7 @@ describe("private storage SOP classes", () => {
     const [held] = (await api("/v1/tenants/vendor/results")).body.results;
     expect(held).toMatchObject({ status: "held", sopClassUid: PRIVATE_CLASS });
 
-    const bundle = (await api("/v1/tenants/vendor/routers", { method: "POST", body: JSON.stringify({ name: "site" }) })).body;
+    const bundle = await enrolTestRouter(engine, TOKEN, "vendor", "site");
     const agent = startRouterAgent({
       gatewayUrl: `wss://localhost:${engine.gatewayPort}`,
       tls: { certPem: bundle.certificatePem, keyPem: bundle.privateKeyPem, caPem: bundle.caCertificatePem },

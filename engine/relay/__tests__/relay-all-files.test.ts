@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabases } from "../../../test/databases";
 import { PYDICOM_TEST_FILES, datasetBytes, dcmtk } from "../../../test/dcmtk";
 import { startTestEngine } from "../../../test/engine";
+import { enrolTestRouter } from "../../../test/routers";
 import { startStorescp } from "../../../test/pacs";
 import { startRouterAgent } from "../../router-agent/agent";
 import { forwardExact } from "../../dicom/store-exact";
@@ -73,7 +74,7 @@ describe("every pydicom test file storescu can send arrives at the PACS with the
     const call = (p: string, method: string, body: unknown) =>
       fetch(engine.url + p, { method, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.json());
     await call("/v1/tenants/site", "PUT", { ttlDays: 7, calledAeTitles: ["SITE"], allowedCallingAeTitles: [], version: 1 });
-    const bundle = await call("/v1/tenants/site/routers", "POST", { name: "all-files" });
+    const bundle = await enrolTestRouter(engine, TOKEN, "site", "all-files");
     agent = startRouterAgent({
       gatewayUrl: `wss://localhost:${engine.gatewayPort}`,
       tls: { certPem: bundle.certificatePem, keyPem: bundle.privateKeyPem, caPem: bundle.caCertificatePem },

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { createTestDatabases } from "../../../test/databases";
 import { startTestEngine } from "../../../test/engine";
+import { enrolTestRouter } from "../../../test/routers";
 
 const TOKEN = "self-hosted-token-".padEnd(48, "s");
 
@@ -27,9 +28,7 @@ describe("self-hosted mode", () => {
     expect(other.status).toBe(409);
     expect((await other.json()).error).toBe("single_tenant");
 
-    const bundle = await fetch(`${engine.url}/v1/tenants/clinic/routers`, { method: "POST", headers, body: JSON.stringify({ name: "clinic" }) }).then((r) =>
-      r.json(),
-    );
+    const bundle = await enrolTestRouter(engine, TOKEN, "clinic", "clinic");
     const firstCa = engine.caCertPem;
     const { masterKey, blobDir } = engine;
     await engine.close();

@@ -53,6 +53,15 @@ export default async function RoutersPage({ params }: { params: Promise<{ tenant
               {list.value.routers.length === 0 && <tr><td colSpan={9} className="py-4 text-slate-500">No router enrolled yet.</td></tr>}
             </tbody>
           </table>
+          {list.value.enrolments.length > 0 && (
+            <ul className="space-y-1 text-sm text-slate-600 dark:text-slate-400" data-testid="pending-enrolments">
+              {list.value.enrolments.map((e) => (
+                <li key={e.id}>
+                  <span className="font-medium text-slate-800 dark:text-slate-200">{e.name}</span>: waiting for the router to enrol with its code (valid until {formatTime(e.expiresAt)})
+                </li>
+              ))}
+            </ul>
+          )}
           {manage && <EnrollRouter enroll={enrollRouterAction.bind(null, ctx.tenantSlug)} />}
         </>
       )}
