@@ -62,3 +62,21 @@ export async function redeemEnrolment(db: EngineDb, ca: CertificateAuthority, co
     return { routerId: id, tenant: e.tenantSlug, name: e.name, certificatePem: issued.certPem, caCertificatePem: ca.certPem, notAfter: issued.notAfter.toISOString() };
   });
 }
+
+/**
+ * A connected router's new certificate for the key of its CSR. The router's row takes the new fingerprint, so the
+ * old certificate no longer connects and revoking the router still covers the new one. Null if it was revoked.
+ */
+export async function renewRouterCertificate(db: EngineDb, ca: CertificateAuthority, tenant: string, routerId: string, csrPem: string) {
+  const issued = await ca.issueRouterForCsr(tenant, csrPem);
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(routerCerts)
+      .set({ serial: issued.serial, fingerprint256: issued.fingerprint256, notAfter: issued.notAfter })
+      .where(and(eq(routerCerts.id, routerId), eq(routerCerts.tenantSlug, tenant), isNull(routerCerts.revokedAt)))
+      .returning();
+    if (!row) return null;
+    await tx.insert(engineEvents).values({ tenantSlug: tenant, type: "router.renewed", payload: { routerId, serial: issued.serial, notAfter: issued.notAfter.toISOString() } });
+    return { certificatePem: issued.certPem, notAfter: issued.notAfter.toISOString() };
+  });
+}

@@ -16,7 +16,8 @@ import type { HoldQueueWriter } from "./hold-queue-writer";
 import { createRouterFeed, type RouterFeed } from "./router-feed";
 import { sendPaced } from "./ws-send";
 import type { Metrics } from "../metrics";
-import type { CertificateAuthority } from "./ca";
+import { CsrError, type CertificateAuthority } from "./ca";
+import { renewRouterCertificate } from "./enrolment";
 import { enrolmentEndpoint } from "./enrolment-endpoint";
 
 const HEARTBEAT_SECONDS = 15;
@@ -178,6 +179,18 @@ export function createGateway(deps: {
       case "heartbeat":
         s.lastHeartbeat = deps.clock.now();
         return send(s.ws, { type: "heartbeat-ack" });
+      case "renew": {
+        // Over the connection its current certificate authenticated: the same router, a new key.
+        try {
+          const renewed = await renewRouterCertificate(deps.db, deps.ca, s.tenant, s.routerId, m.csr);
+          if (!renewed) return send(s.ws, { type: "renew-failed", message: "this router is revoked" });
+          deps.log(`gateway: router ${s.routerId} (${s.tenant}) renewed its certificate, valid until ${renewed.notAfter}`);
+          return send(s.ws, { type: "renewed", certificatePem: renewed.certificatePem, notAfter: renewed.notAfter });
+        } catch (e) {
+          if (e instanceof CsrError) return send(s.ws, { type: "renew-failed", message: e.message });
+          throw e;
+        }
+      }
       case "pull": {
         const started = Date.now();
         // The notified mark of a result pushed a moment ago may still be waiting for its batch: write it first, so

@@ -1,12 +1,16 @@
 // The on-prem router agent: connects outbound to the gateway with its certificate, pulls each pending result,
 // verifies its SHA-256, forwards it to the local PACS, and acks only after the PACS accepted it. A few results are
 // pulled and forwarded at once (`concurrency`); the queue of offered results is bounded by the gateway's window.
-import { createHash } from "node:crypto";
+import { X509Certificate, createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { open, rm } from "node:fs/promises";
 import path from "node:path";
 import WebSocket from "ws";
+import { newKeyAndCsr } from "./enrolment";
 import { ServerMessage, parseFrame, type Pending, type RouterMessage } from "./protocol";
+
+/** How often a connected agent checks whether its certificate is due for renewal. */
+const RENEWAL_CHECK_MS = 3_600_000;
 
 export type AgentOptions = {
   gatewayUrl: string;
@@ -20,6 +24,10 @@ export type AgentOptions = {
   concurrency?: number;
   /** offered results kept waiting at most (default: the gateway's window, else 10,000); more are refused */
   maxQueue?: number;
+  /** a renewed certificate and its new key, to keep (the agent itself uses them from its next connection) */
+  onRenewed?: (c: { certPem: string; keyPem: string; notAfter: string }) => void;
+  /** renew once less than this share of the certificate's lifetime is left (default a third) */
+  renewWhenLeft?: number;
 };
 
 type Pull = {
@@ -41,6 +49,10 @@ export function startRouterAgent(opts: AgentOptions) {
   let backoff = 500;
   let heartbeat: NodeJS.Timeout | undefined;
   let maxQueue = opts.maxQueue ?? 10_000;
+  // The certificate in use: replaced when the gateway renews it.
+  let tls = opts.tls;
+  let renewal: { keyPem: string } | null = null;
+  let renewalCheck: NodeJS.Timeout | undefined;
   /** Offered, not yet started; keyed by id so an offer repeated (a new version, a retry) replaces the entry. */
   const queue = new Map<string, Pending>();
   /** Being pulled or forwarded: a repeated offer for one of these waits for its ack or nack. */
@@ -51,7 +63,7 @@ export function startRouterAgent(opts: AgentOptions) {
 
   function connect() {
     if (stopped) return;
-    const socket = new WebSocket(opts.gatewayUrl, { cert: opts.tls.certPem, key: opts.tls.keyPem, ca: opts.tls.caPem, maxPayload: 8 << 20 });
+    const socket = new WebSocket(opts.gatewayUrl, { cert: tls.certPem, key: tls.keyPem, ca: tls.caPem, maxPayload: 8 << 20 });
     ws = socket;
     socket.on("open", () => {
       backoff = 500;
@@ -62,6 +74,8 @@ export function startRouterAgent(opts: AgentOptions) {
     socket.on("error", (e) => log(`connection error: ${e.message}`));
     socket.on("close", (code, reason) => {
       clearInterval(heartbeat);
+      clearInterval(renewalCheck);
+      renewal = null; // a CSR whose answer is lost: the next connection asks again
       if (ws === socket) ws = null;
       // Everything is offered again on the next connection; what is being forwarded finishes, its ack is lost.
       for (const [id, p] of inFlight) if (typeof p !== "string") void abandon(id, p);
@@ -89,6 +103,9 @@ export function startRouterAgent(opts: AgentOptions) {
         clearInterval(heartbeat);
         heartbeat = setInterval(() => send({ type: "heartbeat" }), m.heartbeatSeconds * 1000);
         if (m.window && opts.maxQueue === undefined) maxQueue = Math.max(m.window, 1);
+        clearInterval(renewalCheck);
+        renewalCheck = setInterval(() => void renewIfDue().catch(() => {}), RENEWAL_CHECK_MS);
+        void renewIfDue().catch((e) => log(`certificate renewal: ${e instanceof Error ? e.message : e}`));
         return;
       case "notify": {
         for (const r of m.results) {
@@ -120,11 +137,35 @@ export function startRouterAgent(opts: AgentOptions) {
         if (p && typeof p !== "string") void abandon(m.id, p).then(pump);
         return;
       }
+      case "renewed": {
+        if (!renewal) return;
+        tls = { ...tls, certPem: m.certificatePem, keyPem: renewal.keyPem };
+        renewal = null;
+        log(`certificate renewed, valid until ${m.notAfter}`);
+        opts.onRenewed?.({ certPem: tls.certPem, keyPem: tls.keyPem, notAfter: m.notAfter });
+        return;
+      }
+      case "renew-failed":
+        renewal = null;
+        return log(`certificate renewal refused: ${m.message}; trying again later`);
       case "error":
         return log(`gateway says: ${m.message}`);
       default:
         return;
     }
+  }
+
+  /** Asks for a new certificate (for a new key) once the current one is in the last part of its lifetime. */
+  async function renewIfDue() {
+    if (renewal) return;
+    const cert = new X509Certificate(tls.certPem);
+    const from = Date.parse(cert.validFrom);
+    const to = Date.parse(cert.validTo);
+    if (to - Date.now() > (to - from) * (opts.renewWhenLeft ?? 1 / 3)) return;
+    if (ws?.readyState !== WebSocket.OPEN) return;
+    const { keyPem, csrPem } = await newKeyAndCsr();
+    renewal = { keyPem };
+    send({ type: "renew", csr: csrPem });
   }
 
   function pump() {
@@ -183,6 +224,7 @@ export function startRouterAgent(opts: AgentOptions) {
     stop() {
       stopped = true;
       clearInterval(heartbeat);
+      clearInterval(renewalCheck);
       ws?.close(1000, "agent stopping");
     },
   };

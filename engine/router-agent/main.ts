@@ -1,5 +1,5 @@
 // The router agent process, configured by environment (see engine/router-agent/PROTOCOL.md).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { startRouterAgent } from "./agent";
@@ -45,11 +45,19 @@ const state = {
   gateway: path.join(env.ROUTER_STATE_DIR, "gateway-url"),
 };
 
+/** Moves a renewed key and certificate into place; the certificate goes last, so its `.new` says one is pending. */
+function finishRenewal(files: { cert: string; key: string }) {
+  if (!existsSync(`${files.cert}.new`)) return;
+  if (existsSync(`${files.key}.new`)) renameSync(`${files.key}.new`, files.key);
+  renameSync(`${files.cert}.new`, files.cert);
+}
+
 async function connection() {
   if (env.ROUTER_CERT_FILE || env.ROUTER_KEY_FILE) {
     const { ROUTER_GATEWAY_URL: url, ROUTER_CERT_FILE: cert, ROUTER_KEY_FILE: key, ROUTER_CA_FILE: ca } = env;
     if (!url || !cert || !key || !ca) throw new Error("with pre-provisioned files, set ROUTER_GATEWAY_URL, ROUTER_CERT_FILE, ROUTER_KEY_FILE and ROUTER_CA_FILE");
-    return { gatewayUrl: url, tls: { certPem: readFileSync(cert, "utf8"), keyPem: readFileSync(key, "utf8"), caPem: readFileSync(ca, "utf8") } };
+    finishRenewal({ cert, key });
+    return { gatewayUrl: url, tls: { certPem: readFileSync(cert, "utf8"), keyPem: readFileSync(key, "utf8"), caPem: readFileSync(ca, "utf8") }, files: { cert, key } };
   }
   if (!existsSync(state.cert)) {
     const enrolment = env.ROUTER_BUNDLE_FILE ? bundle(env.ROUTER_BUNDLE_FILE) : fromEnv();
@@ -61,9 +69,11 @@ async function connection() {
     writeFileSync(state.cert, enrolled.certificatePem);
     console.log(`[router] enrolled as router ${enrolled.routerId} of ${enrolled.tenant}; certificate valid until ${enrolled.notAfter}`);
   }
+  finishRenewal(state);
   return {
     gatewayUrl: env.ROUTER_GATEWAY_URL ?? readFileSync(state.gateway, "utf8").trim(),
     tls: { certPem: readFileSync(state.cert, "utf8"), keyPem: readFileSync(state.key, "utf8"), caPem: readFileSync(state.ca, "utf8") },
+    files: { cert: state.cert, key: state.key },
   };
 }
 
@@ -93,5 +103,12 @@ const agent = startRouterAgent({
   spoolDir: env.ROUTER_SPOOL_DIR,
   concurrency: env.ROUTER_CONCURRENCY,
   forward: (file, result) => forwardExact(file, result, pacs, env.ROUTER_AE),
+  // The renewed pair replaces the old one where it was read from: both written beside it, then renamed (a stop
+  // between the renames is finished at the next start, see finishRenewal).
+  onRenewed: ({ certPem, keyPem }) => {
+    writeFileSync(`${conn.files.key}.new`, keyPem, { mode: 0o600 });
+    writeFileSync(`${conn.files.cert}.new`, certPem);
+    finishRenewal(conn.files);
+  },
 });
 for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => (agent.stop(), setTimeout(() => process.exit(0), 200)));

@@ -35,6 +35,9 @@ export const ServerMessage = z.discriminatedUnion("type", [
   z.object({ type: z.literal("acked"), id: ResultId }),
   z.object({ type: z.literal("ack-ignored"), id: z.string(), message: z.string() }),
   z.object({ type: z.literal("heartbeat-ack") }),
+  /** the router's renewed certificate (for the key of its CSR); the connection goes on with the old one */
+  z.object({ type: z.literal("renewed"), certificatePem: z.string().min(1), notAfter: z.string() }),
+  z.object({ type: z.literal("renew-failed"), message: z.string() }),
   z.object({ type: z.literal("error"), message: z.string() }),
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
@@ -47,6 +50,8 @@ export const RouterMessage = z.discriminatedUnion("type", [
   /** forwarding failed: the result stays held and is offered again, with backoff, on this connection */
   z.object({ type: z.literal("nack"), id: ResultId, reason: z.string().max(1000) }),
   z.object({ type: z.literal("heartbeat") }),
+  /** a CSR for a new key, sent when the router's certificate nears its expiry */
+  z.object({ type: z.literal("renew"), csr: z.string().min(1).max(8 * 1024) }),
 ]);
 export type RouterMessage = z.infer<typeof RouterMessage>;
 

@@ -8,7 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabases } from "../../../test/databases";
 import { startTestEngine } from "../../../test/engine";
 import { until } from "../../../test/until";
+import WebSocket from "ws";
 import { enrolWithCode, newKeyAndCsr } from "../../router-agent/enrolment";
+import { startRouterAgent } from "../../router-agent/agent";
+import { fingerprint256 } from "../ca";
 
 const TOKEN = "enrolment-test-token-".padEnd(48, "e");
 const ROOT = path.resolve(import.meta.dirname, "../../..");
@@ -125,5 +128,49 @@ describe("router enrolment by one-time code and a CSR made on the router", () =>
     const again = await connected();
     expect(JSON.parse((await api("/v1/tenants/site/routers")).text).routers.filter((r: { name: string }) => r.name === "agent")).toHaveLength(1);
     expect(again.connected).toBe(true);
+  });
+
+  it("a router renews its own certificate over its connection; the old one no longer connects, revocation still closes it", async () => {
+    const code = await newCode("renewing");
+    const cert = await enrolWithCode({ gatewayUrl: code.gatewayUrl, code: code.code, caPem: code.caCertificatePem });
+    const renewed: { certPem: string; keyPem: string }[] = [];
+    // Due at once (a test setting; by default when a third of the lifetime is left).
+    const agent = startRouterAgent({
+      gatewayUrl: gatewayUrl(),
+      tls: { certPem: cert.certificatePem, keyPem: cert.keyPem, caPem: code.caCertificatePem },
+      spoolDir: mkdtempSync(path.join(os.tmpdir(), "spool-")),
+      forward: async () => {},
+      renewWhenLeft: 1,
+      onRenewed: (c) => renewed.push(c),
+      log: () => {},
+    });
+    try {
+      await until(() => renewed.length, (n) => n === 1);
+      const [fresh] = renewed;
+      expect(fresh!.keyPem).not.toBe(cert.keyPem);
+      const sql = postgres(dbs.engineUrl, { max: 1 });
+      const [row] = await sql<{ fingerprint256: string }[]>`select fingerprint256 from router_certs where id = ${cert.routerId}`;
+      const [event] = await sql<{ type: string }[]>`select type from engine_events where type = 'router.renewed' and payload->>'routerId' = ${cert.routerId}`;
+      await sql.end();
+      expect(row!.fingerprint256).toBe(fingerprint256(fresh!.certPem));
+      expect(event).toBeDefined();
+      const routers = JSON.parse((await api("/v1/tenants/site/routers")).text).routers as { id: string; connected: boolean }[];
+      expect(routers.find((r) => r.id === cert.routerId)?.connected).toBe(true);
+
+      const closeCode = (c: { certPem: string; keyPem: string }) =>
+        new Promise<number>((resolve) => {
+          const ws = new WebSocket(gatewayUrl(), { ca: code.caCertificatePem, cert: c.certPem, key: c.keyPem });
+          ws.on("close", (n) => resolve(n));
+          ws.on("error", () => {});
+        });
+      expect(await closeCode({ certPem: cert.certificatePem, keyPem: cert.keyPem })).toBe(4003);
+      const withNew = new WebSocket(gatewayUrl(), { ca: code.caCertificatePem, cert: fresh!.certPem, key: fresh!.keyPem });
+      const closed = new Promise<number>((resolve) => withNew.on("close", (n) => resolve(n)));
+      await new Promise((r) => withNew.once("message", r));
+      expect((await api(`/v1/tenants/site/routers/${cert.routerId}`, { method: "DELETE" })).status).toBe(200);
+      expect(await closed).toBe(4003);
+    } finally {
+      agent.stop();
+    }
   });
 });
