@@ -201,9 +201,14 @@ export const RouterInfo = z
     revokedAt: z.iso.datetime({ offset: true }).nullable(),
     connected: z.boolean(),
     address: z.string().nullable(),
+    /** the current connection's start, or the last one's when offline */
     connectedSince: z.iso.datetime({ offset: true }).nullable(),
+    disconnectedAt: z.iso.datetime({ offset: true }).nullable(),
     lastHeartbeat: z.iso.datetime({ offset: true }).nullable(),
+    lastPullAt: z.iso.datetime({ offset: true }).nullable(),
     lastPullLatencyMs: z.number().nullable(),
+    /** set while the router has been silent past the engine's stale threshold */
+    staleSince: z.iso.datetime({ offset: true }).nullable(),
   })
   .meta({ id: "RouterInfo" });
 export type RouterInfo = z.infer<typeof RouterInfo>;

@@ -18,6 +18,7 @@ import { sendPaced } from "./ws-send";
 import type { Metrics } from "../metrics";
 import { CsrError, type CertificateAuthority } from "./ca";
 import { renewRouterCertificate } from "./enrolment";
+import type { RouterHealth } from "./router-health";
 import { enrolmentEndpoint } from "./enrolment-endpoint";
 
 const HEARTBEAT_SECONDS = 15;
@@ -58,6 +59,7 @@ export function createGateway(deps: {
   tls: { certPem: string; keyPem: string; caPem: string };
   /** issues routers' certificates at enrolment */
   ca: CertificateAuthority;
+  health: RouterHealth;
   log: (m: string) => void;
   clock: { now: () => Date };
   metrics: Metrics;
@@ -144,7 +146,7 @@ export function createGateway(deps: {
       const set = sessions.get(tenant) ?? new Set();
       set.add(session);
       sessions.set(tenant, set);
-      ws.on("close", () => (set.delete(session), feed.close()));
+      ws.on("close", () => (set.delete(session), feed.close(), deps.health.disconnected(enrolled.id)));
       // Checked once the session is listed, so a suspension applied meanwhile either sees it or is seen here.
       const [config] = await deps.db
         .select({ suspendedAt: tenantConfigs.suspendedAt, reason: tenantConfigs.suspensionReason })
@@ -157,6 +159,7 @@ export function createGateway(deps: {
         return ws.close(TENANT_SUSPENDED_CLOSE, "tenant suspended");
       }
       deps.log(`gateway: router ${enrolled.name} (${tenant}) connected from ${session.address}`);
+      deps.health.connected(enrolled.id, session.address);
 
       send(ws, { type: "hello", protocol: PROTOCOL_VERSION, tenant, routerId: enrolled.id, heartbeatSeconds: HEARTBEAT_SECONDS, window: delivery.window });
       // On connect: everything still pending for this tenant, including results a previous connection was pulling,
@@ -178,6 +181,7 @@ export function createGateway(deps: {
     switch (m.type) {
       case "heartbeat":
         s.lastHeartbeat = deps.clock.now();
+        deps.health.heartbeat(s.routerId);
         return send(s.ws, { type: "heartbeat-ack" });
       case "renew": {
         // Over the connection its current certificate authenticated: the same router, a new key.
@@ -230,6 +234,7 @@ export function createGateway(deps: {
           return;
         }
         s.lastPullLatencyMs = Date.now() - started;
+        deps.health.pulled(s.routerId, s.lastPullLatencyMs);
         return;
       }
       case "ack": {

@@ -134,6 +134,15 @@ export const routerCerts = pgTable(
     notAfter: timestamp("not_after", { withTimezone: true }).notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    // Health, kept here so it survives an engine restart (relay/router-health.ts).
+    connectedSince: timestamp("connected_since", { withTimezone: true }),
+    disconnectedAt: timestamp("disconnected_at", { withTimezone: true }),
+    lastAddress: text("last_address"),
+    lastHeartbeatAt: timestamp("last_heartbeat_at", { withTimezone: true }),
+    lastPullAt: timestamp("last_pull_at", { withTimezone: true }),
+    lastPullLatencyMs: integer("last_pull_latency_ms"),
+    /** set when the router went silent past the stale threshold (announced once), cleared when it is heard again */
+    staleSince: timestamp("stale_since", { withTimezone: true }),
   },
   (t) => [index("router_certs_tenant").on(t.tenantSlug)],
 );

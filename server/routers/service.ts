@@ -17,7 +17,7 @@ export async function listRouters(ctx: Pick<TenantContext, "tenantSlug">, now = 
   // Flagged: an active router that is offline, or connected but silent for longer than the threshold.
   const routers: RouterRow[] = list.routers.map((r) => {
     const seen = r.lastHeartbeat ?? r.connectedSince;
-    return { ...r, stale: !r.revokedAt && (!r.connected || (seen !== null && now - Date.parse(seen) > STALE_AFTER_MS)) };
+    return { ...r, stale: !r.revokedAt && (r.staleSince !== null || !r.connected || (seen !== null && now - Date.parse(seen) > STALE_AFTER_MS)) };
   });
   return { routers, pendingResults: list.pendingResults, enrolments: list.enrolments };
 }
