@@ -18,6 +18,7 @@ import { sendPaced } from "./ws-send";
 import type { Metrics } from "../metrics";
 import { CsrError, type CertificateAuthority } from "./ca";
 import { renewRouterCertificate } from "./enrolment";
+import { claimForPull, releasePulls } from "./pull-claims";
 import type { RouterHealth } from "./router-health";
 import { enrolmentEndpoint } from "./enrolment-endpoint";
 
@@ -95,6 +96,8 @@ export function createGateway(deps: {
     },
   });
 
+  const isConnected = (routerId: string) => [...sessions.values()].some((set) => [...set].some((s) => s.routerId === routerId));
+
   /** Results just pushed to a router move held → notified (batched with other hold-queue writes). */
   const markNotified = (rows: Result[], routerId: string) => deps.holdQueue.markNotified(rows, routerId, deps.clock.now());
 
@@ -146,7 +149,16 @@ export function createGateway(deps: {
       const set = sessions.get(tenant) ?? new Set();
       set.add(session);
       sessions.set(tenant, set);
-      ws.on("close", () => (set.delete(session), feed.close(), deps.health.disconnected(enrolled.id)));
+      ws.on("close", () => {
+        set.delete(session);
+        feed.close();
+        deps.health.disconnected(enrolled.id);
+        // What it was pulling goes to the tenant's other routers (the same router, reconnecting, gets it too).
+        if (!isConnected(enrolled.id))
+          void releasePulls(deps.db, tenant, enrolled.id, deps.clock.now())
+            .then((rows) => Promise.all(rows.flatMap((r) => [...set].map((o) => o.feed.push(r, true)))))
+            .catch((e) => deps.log(`gateway: releasing ${enrolled.name}'s pulls failed: ${e instanceof Error ? e.message : e}`));
+      });
       // Checked once the session is listed, so a suspension applied meanwhile either sees it or is seen here.
       const [config] = await deps.db
         .select({ suspendedAt: tenantConfigs.suspendedAt, reason: tenantConfigs.suspensionReason })
@@ -200,7 +212,11 @@ export function createGateway(deps: {
         // The notified mark of a result pushed a moment ago may still be waiting for its batch: write it first, so
         // the timeline reads notified → pulled.
         await deps.holdQueue.settle();
-        const moved = await transition(deps.db, where, [...LIVE_STATUSES], "pulled", { routerId: s.routerId }, { now: deps.clock.now() });
+        const moved = await claimForPull(deps.db, where, s.routerId, isConnected, deps.clock.now());
+        if (moved === "taken") {
+          s.feed.release(m.id);
+          return send(s.ws, { type: "pull-failed", id: m.id, message: "another router of this tenant is pulling it" });
+        }
         if (!moved?.result.blobId) {
           s.feed.release(m.id);
           return send(s.ws, { type: "pull-failed", id: m.id, message: "no such pending result for this tenant" });

@@ -88,6 +88,8 @@ export const results = pgTable(
     sha256: text("sha256").notNull(),
     blobId: text("blob_id"),
     status: resultStatus("status").notNull().default("held"),
+    /** the router pulling it while `pulled`: no other router may pull it until that one acks, nacks or goes */
+    pulledBy: uuid("pulled_by"),
     receivedAt: timestamp("received_at", { withTimezone: true }).notNull(),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
     statusChangedAt: timestamp("status_changed_at", { withTimezone: true }).notNull(),

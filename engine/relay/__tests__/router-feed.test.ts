@@ -45,6 +45,7 @@ describe("router feed", () => {
       nextAttemptAt: null,
       lastFailureReason: null,
       deliveryFailingSince: null,
+      pulledBy: null,
     };
   };
 
