@@ -31,6 +31,8 @@ const suspendedMessage = (since: Date | string, reason: string) =>
 export type RouterSession = {
   routerId: string;
   tenant: string;
+  /** the called AE titles whose results it is offered (empty: all) */
+  calledAeTitles: string[];
   subject: string;
   address: string;
   connectedSince: Date;
@@ -126,6 +128,7 @@ export function createGateway(deps: {
       const feed = createRouterFeed({
         db: deps.db,
         tenant,
+        calledAeTitles: enrolled.calledAeTitles,
         page: delivery.page,
         window: delivery.window,
         now: deps.clock.now,
@@ -137,6 +140,7 @@ export function createGateway(deps: {
         feed,
         routerId: enrolled.id,
         tenant,
+        calledAeTitles: enrolled.calledAeTitles,
         subject: `CN=${tenant}`,
         address: `${socket.remoteAddress}:${socket.remotePort}`,
         connectedSince: deps.clock.now(),
@@ -212,7 +216,7 @@ export function createGateway(deps: {
         // The notified mark of a result pushed a moment ago may still be waiting for its batch: write it first, so
         // the timeline reads notified → pulled.
         await deps.holdQueue.settle();
-        const moved = await claimForPull(deps.db, where, s.routerId, isConnected, deps.clock.now());
+        const moved = await claimForPull(deps.db, where, s.routerId, isConnected, deps.clock.now(), s.calledAeTitles);
         if (moved === "taken") {
           s.feed.release(m.id);
           return send(s.ws, { type: "pull-failed", id: m.id, message: "another router of this tenant is pulling it" });

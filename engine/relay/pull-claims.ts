@@ -9,10 +9,19 @@ import type { Result } from "./hold-queue";
 export type Claim = { result: Result; blobId: string | null } | "taken" | null;
 
 /** Claims a live result for this router's pull (its `result.pulled` event in the same transaction). */
-export async function claimForPull(db: EngineDb, where: { tenantSlug: string; id: string }, routerId: string, isConnected: (routerId: string) => boolean, now: Date): Promise<Claim> {
+export async function claimForPull(
+  db: EngineDb,
+  where: { tenantSlug: string; id: string },
+  routerId: string,
+  isConnected: (routerId: string) => boolean,
+  now: Date,
+  /** the router's called AE titles (empty: all): a result sent to another one is not its to pull */
+  calledAeTitles: string[] = [],
+): Promise<Claim> {
   return db.transaction(async (tx) => {
     const [current] = await tx.select().from(results).where(eq(results.id, where.id)).for("update");
     if (!current || current.tenantSlug !== where.tenantSlug || !(LIVE_STATUSES as readonly string[]).includes(current.status)) return null;
+    if (calledAeTitles.length && !calledAeTitles.includes(current.calledAe)) return null;
     if (current.status === "pulled" && current.pulledBy && current.pulledBy !== routerId && isConnected(current.pulledBy)) return "taken";
     const [row] = await tx.update(results).set({ status: "pulled", pulledBy: routerId, statusChangedAt: now }).where(eq(results.id, current.id)).returning();
     await tx.insert(engineEvents).values({ tenantSlug: current.tenantSlug, type: "result.pulled", payload: { resultId: current.id, from: current.status, routerId } });

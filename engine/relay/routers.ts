@@ -21,6 +21,7 @@ function toInfo(r: Row, session: RouterSession | undefined): RouterInfo {
     connectedSince: (session?.connectedSince ?? r.connectedSince)?.toISOString() ?? null,
     disconnectedAt: session ? null : (r.disconnectedAt?.toISOString() ?? null),
     lastHeartbeat: r.lastHeartbeatAt?.toISOString() ?? null,
+    calledAeTitles: r.calledAeTitles,
     lastPullAt: r.lastPullAt?.toISOString() ?? null,
     lastPullLatencyMs: r.lastPullLatencyMs ?? session?.lastPullLatencyMs ?? null,
     staleSince: r.staleSince?.toISOString() ?? null,

@@ -136,6 +136,8 @@ export const routerCerts = pgTable(
     notAfter: timestamp("not_after", { withTimezone: true }).notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    /** the called AE titles whose results this router is offered; empty: all of the tenant's */
+    calledAeTitles: text("called_ae_titles").array().notNull().default(sql`'{}'`),
     // Health, kept here so it survives an engine restart (relay/router-health.ts).
     connectedSince: timestamp("connected_since", { withTimezone: true }),
     disconnectedAt: timestamp("disconnected_at", { withTimezone: true }),
@@ -160,6 +162,8 @@ export const routerEnrolments = pgTable(
     tenantSlug: text("tenant_slug").notNull(),
     name: text("name").notNull(),
     codeSha256: text("code_sha256").notNull().unique(),
+    /** given to the router's row at enrolment (router_certs.called_ae_titles) */
+    calledAeTitles: text("called_ae_titles").array().notNull().default(sql`'{}'`),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
     usedAt: timestamp("used_at", { withTimezone: true }),

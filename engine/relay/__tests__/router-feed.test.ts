@@ -70,6 +70,7 @@ describe("router feed", () => {
     const feed = createRouterFeed({
       db,
       tenant: "site",
+      calledAeTitles: [],
       page: PAGE,
       window: WINDOW,
       now: () => new Date(),

@@ -121,3 +121,59 @@ describe("several routers share a tenant's results", () => {
     }
   });
 });
+
+describe("a router limited to some called AE titles", () => {
+  let dbs: Awaited<ReturnType<typeof createTestDatabases>>;
+  let engine: Awaited<ReturnType<typeof startTestEngine>>;
+  const pacs: Awaited<ReturnType<typeof startStorescp>>[] = [];
+  const results = async () => (await (await fetch(`${engine.url}/v1/tenants/site/results?limit=100`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()).results as Record<string, any>[];
+
+  beforeAll(async () => {
+    dbs = await createTestDatabases();
+    engine = await startTestEngine(dbs.engineUrl, { token: TOKEN });
+    await fetch(`${engine.url}/v1/tenants/site`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ ttlDays: 7, calledAeTitles: ["SITE_CT", "SITE_MR"], allowedCallingAeTitles: [], version: 1 }),
+    });
+  });
+  afterAll(async () => {
+    for (const p of pacs) p.stop();
+    await engine?.close();
+    await dbs?.drop();
+  });
+
+  it("is offered only results sent to its AE titles; the other router gets the rest", async () => {
+    const agents = [];
+    for (const ae of ["SITE_CT", "SITE_MR"]) {
+      const p = await startStorescp(`PACS_${ae.slice(5)}`);
+      pacs.push(p);
+      const r = await enrolTestRouter(engine, TOKEN, "site", `router ${ae}`, [ae]);
+      agents.push(
+        startRouterAgent({
+          gatewayUrl: `wss://localhost:${engine.gatewayPort}`,
+          tls: { certPem: r.certificatePem, keyPem: r.privateKeyPem, caPem: r.caCertificatePem },
+          spoolDir: mkdtempSync(path.join(os.tmpdir(), "spool-")),
+          forward: (file, x) => forwardExact(file, x, { host: "127.0.0.1", port: p.port, aeTitle: p.aeTitle }, "ROUTER"),
+          log: () => {},
+        }),
+      );
+    }
+    try {
+      for (const [ae, file] of [["SITE_CT", "CT_small.dcm"], ["SITE_MR", "MR_small.dcm"], ["SITE_CT", "CT_small.dcm"]] as const) {
+        const copy = path.join(mkdtempSync(path.join(os.tmpdir(), "ae-")), file);
+        copyFileSync(path.join(PYDICOM_TEST_FILES, file), copy);
+        expect((await dcmtk("dcmodify", ["-nb", "-gin", copy])).code).toBe(0);
+        expect((await dcmtk("storescu", ["-aet", "VENDOR", "-aec", ae, "127.0.0.1", String(engine.dicomPort), copy])).code).toBe(0);
+      }
+      await until(results, (r) => r.length === 3 && r.every((x) => x.status === "acked"));
+    } finally {
+      for (const a of agents) a.stop();
+    }
+    const names = async (p: Awaited<ReturnType<typeof startStorescp>>) => (await p.files()).map((f) => path.basename(f).slice(0, 2));
+    expect((await names(pacs[0]!)).sort()).toEqual(["CT", "CT"]);
+    expect(await names(pacs[1]!)).toEqual(["MR"]);
+    const listed = (await (await fetch(`${engine.url}/v1/tenants/site/routers`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()).routers;
+    expect(listed.map((r: { calledAeTitles: string[] }) => r.calledAeTitles).sort()).toEqual([["SITE_CT"], ["SITE_MR"]]);
+  });
+});

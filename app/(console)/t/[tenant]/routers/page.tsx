@@ -37,7 +37,10 @@ export default async function RoutersPage({ params }: { params: Promise<{ tenant
               {list.value.routers.map((r) => (
                 <tr key={r.id} className="border-b border-slate-100 align-top dark:border-slate-900" data-testid="router-row">
                   <td className="py-1.5">{r.name}</td>
-                  <td className="font-mono text-xs">{r.subject}</td>
+                  <td className="font-mono text-xs">
+                    {r.subject}
+                    <div className="text-slate-500">{r.calledAeTitles.length ? `only ${r.calledAeTitles.join(", ")}` : "all AE titles"}</div>
+                  </td>
                   <td>
                     {r.revokedAt ? <span className="text-slate-500">revoked</span> : r.connected ? <span className="text-emerald-700">connected</span> : <span className="text-slate-500">offline</span>}
                     {r.stale && <span className="ml-1 rounded bg-amber-100 px-1 text-xs text-amber-900" data-testid="stale">not seen recently</span>}
