@@ -51,6 +51,8 @@ const EngineEnv = z
   ENGINE_GATEWAY_HOSTNAMES: z.string().default("localhost,127.0.0.1"),
   /** how long the gateway's server certificate is valid; it is renewed after two thirds of that (tests use a minute) */
   ENGINE_GATEWAY_CERT_LIFETIME_SECONDS: z.coerce.number().int().min(60).default(30 * 86_400),
+  /** a router not heard from (no heartbeat) for this long is flagged stale and announced once */
+  ENGINE_ROUTER_STALE_SECONDS: z.coerce.number().int().min(30).default(90),
   /** the URL enrolled routers are told to connect to */
   ENGINE_GATEWAY_PUBLIC_URL: z.url().optional(),
   /** self-hosted: the signed licence file (engine/licence); hosted engines need none */

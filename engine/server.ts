@@ -16,6 +16,7 @@ import { BlobStore } from "./store/blob-store";
 import { connectEngineDb, migrateEngineDatabase } from "./store/db";
 import { parseMasterKey } from "./store/encryption";
 import { Keyring } from "./store/keyring";
+import { createRouterHealth } from "./relay/router-health";
 import { loadCertificateAuthority } from "./relay/ca-store";
 import { createGateway } from "./relay/gateway";
 import { createMetrics } from "./metrics";
@@ -81,7 +82,8 @@ export async function startEngine(
     window: config.ENGINE_RELAY_NOTIFY_WINDOW,
     retry: { firstMs: config.ENGINE_RELAY_RETRY_FIRST_MS, maxMs: config.ENGINE_RELAY_RETRY_MAX_MS, failingAfter: config.ENGINE_RELAY_FAILING_AFTER },
   };
-  const gateway = createGateway({ db, blobs, keyring, ca, log, clock, metrics, holdQueue, delivery, tls: { certPem: serverCert.certPem, keyPem: serverCert.keyPem, caPem: ca.certPem } });
+  const health = createRouterHealth({ db, now: () => clock.now(), log });
+  const gateway = createGateway({ db, blobs, keyring, ca, health, log, clock, metrics, holdQueue, delivery, tls: { certPem: serverCert.certPem, keyPem: serverCert.keyPem, caPem: ca.certPem } });
   const gatewayPort = await gateway.listen(config.ENGINE_GATEWAY_PORT, config.ENGINE_GATEWAY_HOST);
   // Renewed after two thirds of its lifetime (a failed renewal is retried every minute until it works).
   let certRenewal: NodeJS.Timeout;
@@ -161,6 +163,11 @@ export async function startEngine(
 
   // Daily: a renewed (or replaced) file takes effect without a restart; expiry itself is judged on every request.
   const licenceCheck = setInterval(() => void licence.check().catch((e) => log(`licence check: ${e instanceof Error ? e.message : e}`)), LICENCE_CHECK_MS);
+  const checkRouters = () => health.sweep(config.ENGINE_ROUTER_STALE_SECONDS * 1000);
+  const routerCheck = setInterval(
+    () => void checkRouters().then((n) => n && log(`${n} router(s) went stale`), (e) => log(`router check: ${e instanceof Error ? e.message : e}`)),
+    15_000,
+  );
   const purger = setInterval(
     () => void purge().then((n) => n && log(`expired ${n} result(s)`), (e) => log(`purger: ${e instanceof Error ? e.message : e}`)),
     config.ENGINE_PURGE_INTERVAL_SECONDS * 1000,
@@ -170,6 +177,8 @@ export async function startEngine(
     url,
     /** Runs the TTL purger now (tests drive it with their own clock). */
     purge,
+    /** Flags routers silent past the stale threshold now (the engine does every 15 s). */
+    checkRouters,
     /** Reads the licence file again now (the daily check; tests call it after replacing the file). */
     checkLicence: () => licence.check(),
     /** A held result's decrypted Part 10 bytes. */
@@ -185,6 +194,7 @@ export async function startEngine(
     issueUnenrolledRouterCert: (slug: string, days = 30) => ca.issueRouter(slug, days),
     async close() {
       clearInterval(purger);
+      clearInterval(routerCheck);
       clearTimeout(certRenewal);
       clearInterval(licenceCheck);
       await runners.stop();

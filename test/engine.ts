@@ -28,13 +28,15 @@ export async function startTestEngine(
     blobDir?: string;
     hooks?: Parameters<typeof startEngine>[3];
     log?: (m: string) => void;
+    /** the router CA of an engine started before (a restart whose routers keep their certificates) */
+    ca?: { certPem: string; keyPem: string };
   },
 ) {
   const dicomPort = await freePort();
   const gatewayPort = await freePort();
   const blobDir = opts.blobDir ?? mkdtempSync(path.join(os.tmpdir(), "engine-blobs-"));
   const caDir = mkdtempSync(path.join(os.tmpdir(), "engine-ca-"));
-  const ca = await createCa("Test router CA");
+  const ca = opts.ca ?? (await createCa("Test router CA"));
   writeFileSync(path.join(caDir, "ca.pem"), ca.certPem);
   writeFileSync(path.join(caDir, "ca.key"), ca.keyPem);
   const masterKey = opts.masterKey ?? randomBytes(32).toString("base64");
@@ -66,5 +68,5 @@ export async function startTestEngine(
     clock,
     opts.hooks,
   );
-  return { ...engine, dicomPort, blobDir, clock, masterKey };
+  return { ...engine, dicomPort, blobDir, clock, masterKey, ca };
 }

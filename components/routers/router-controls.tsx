@@ -10,6 +10,8 @@ import type { EnrollmentBundle } from "@/server/routers/actions";
  */
 export function EnrollRouter({ enroll }: { enroll: (prev: unknown, form: FormData) => Promise<ActionResult<EnrollmentBundle>> }) {
   const [state, action, pending] = useActionState(enroll, null);
+  const [name, setName] = useState("");
+  const [aeTitles, setAeTitles] = useState("");
   const bundle = state?.ok ? (state.data as EnrollmentBundle | undefined) : undefined;
   const href = bundle ? `data:application/json;charset=utf-8,${encodeURIComponent(bundle.bundle)}` : undefined;
   return (
@@ -18,11 +20,15 @@ export function EnrollRouter({ enroll }: { enroll: (prev: unknown, form: FormDat
       <form action={action} className="flex flex-wrap items-end gap-2">
         <label className="flex flex-col text-xs text-slate-600 dark:text-slate-400">
           Name (site or host)
-          <input name="name" required maxLength={100} className="mt-1 rounded-md border border-slate-300 bg-transparent px-2 py-1 text-sm dark:border-slate-700" />
+          <input name="name" required maxLength={100} value={name} onChange={(e) => setName(e.target.value)} className="mt-1 rounded-md border border-slate-300 bg-transparent px-2 py-1 text-sm dark:border-slate-700" />
+        </label>
+        <label className="flex flex-col text-xs text-slate-600 dark:text-slate-400">
+          Only these called AE titles (optional)
+          <input name="calledAeTitles" value={aeTitles} onChange={(e) => setAeTitles(e.target.value)} placeholder="all" maxLength={900} className="mt-1 rounded-md border border-slate-300 bg-transparent px-2 py-1 font-mono text-sm dark:border-slate-700" />
         </label>
         <button type="submit" disabled={pending} className="rounded-md bg-sky-700 px-3 py-1.5 text-sm text-white disabled:opacity-50">Enroll</button>
       </form>
-      {state && !state.ok && <p role="alert" className="text-sm text-red-700">{state.fields?.name?.[0] ?? state.message}</p>}
+      {state && !state.ok && <p role="alert" className="text-sm text-red-700">{state.fields?.name?.[0] ?? state.fields?.calledAeTitles?.[0] ?? state.message}</p>}
       {bundle && (
         <div className="space-y-2 text-sm" data-testid="enrollment">
           <p>{state!.message}</p>

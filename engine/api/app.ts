@@ -282,7 +282,8 @@ export function buildAdminApi(opts: {
     const { slug } = c.req.valid("param");
     const overLimit = await opts.licence.limitRefusal("routers");
     if (overLimit) return c.json({ error: "licence_limit", message: overLimit }, 409);
-    const e = await createEnrolment(opts.db, slug, c.req.valid("json").name, opts.clock.now());
+    const { name, calledAeTitles } = c.req.valid("json");
+    const e = await createEnrolment(opts.db, slug, name, opts.clock.now(), calledAeTitles ?? []);
     return c.json({ enrolment: { id: e.id, name: e.name, expiresAt: e.expiresAt.toISOString() }, code: e.code, gatewayUrl: relay().gatewayUrl, caCertificatePem: relay().ca.certPem }, 201);
   });
   app.openapi(routes.revokeRouter, async (c) => {

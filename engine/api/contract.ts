@@ -186,7 +186,15 @@ export const EventFeedQuery = z.object({
 export const EventFeed = z.object({ events: z.array(EngineEvent), nextAfter: z.number().int() }).meta({ id: "EventFeed" });
 
 export const EnrollRouterRequest = z
-  .object({ name: z.string().trim().min(1, "give the router a name, e.g. its site or host").max(100) })
+  .object({
+    name: z.string().trim().min(1, "give the router a name, e.g. its site or host").max(100),
+    calledAeTitles: z
+      .array(AeTitle)
+      .max(50)
+      .refine(unique, "called AE titles must be unique")
+      .optional()
+      .meta({ description: "only results sent to these called AE titles are offered to this router (absent or empty: all)" }),
+  })
   .strict()
   .meta({ id: "EnrollRouterRequest" });
 
@@ -201,9 +209,16 @@ export const RouterInfo = z
     revokedAt: z.iso.datetime({ offset: true }).nullable(),
     connected: z.boolean(),
     address: z.string().nullable(),
+    /** the current connection's start, or the last one's when offline */
     connectedSince: z.iso.datetime({ offset: true }).nullable(),
+    disconnectedAt: z.iso.datetime({ offset: true }).nullable(),
     lastHeartbeat: z.iso.datetime({ offset: true }).nullable(),
+    /** the called AE titles whose results it is offered; empty: all */
+    calledAeTitles: z.array(z.string()),
+    lastPullAt: z.iso.datetime({ offset: true }).nullable(),
     lastPullLatencyMs: z.number().nullable(),
+    /** set while the router has been silent past the engine's stale threshold */
+    staleSince: z.iso.datetime({ offset: true }).nullable(),
   })
   .meta({ id: "RouterInfo" });
 export type RouterInfo = z.infer<typeof RouterInfo>;

@@ -39,6 +39,7 @@ export async function recordNack(
       .update(results)
       .set({
         status: "notified",
+        pulledBy: null,
         statusChangedAt: now,
         deliveryAttempts: attempts,
         nextAttemptAt,

@@ -25,13 +25,13 @@ function newCode() {
 
 const codeHash = (code: string) => createHash("sha256").update(code.toUpperCase().replace(/[\s-]/g, "")).digest("hex");
 
-export async function createEnrolment(db: EngineDb, slug: string, name: string, now: Date) {
+export async function createEnrolment(db: EngineDb, slug: string, name: string, now: Date, calledAeTitles: string[] = []) {
   const code = newCode();
   const id = randomUUID();
   const expiresAt = new Date(now.getTime() + ENROLMENT_CODE_HOURS * 3_600_000);
   await db.transaction(async (tx) => {
-    await tx.insert(routerEnrolments).values({ id, tenantSlug: slug, name, codeSha256: codeHash(code), createdAt: now, expiresAt });
-    await tx.insert(engineEvents).values({ tenantSlug: slug, type: "router.enrolment_created", payload: { enrolmentId: id, name, expiresAt: expiresAt.toISOString() } });
+    await tx.insert(routerEnrolments).values({ id, tenantSlug: slug, name, codeSha256: codeHash(code), createdAt: now, expiresAt, calledAeTitles });
+    await tx.insert(engineEvents).values({ tenantSlug: slug, type: "router.enrolment_created", payload: { enrolmentId: id, name, expiresAt: expiresAt.toISOString(), calledAeTitles } });
   });
   return { id, name, code, expiresAt };
 }
@@ -56,7 +56,7 @@ export async function redeemEnrolment(db: EngineDb, ca: CertificateAuthority, co
     if (!e || e.usedAt || e.expiresAt <= now) throw new EnrolmentError("the enrolment code is unknown, already used or expired: ask the console for a new one");
     const issued = await ca.issueRouterForCsr(e.tenantSlug, csrPem);
     const id = randomUUID();
-    await tx.insert(routerCerts).values({ id, tenantSlug: e.tenantSlug, name: e.name, serial: issued.serial, subject: issued.subject, fingerprint256: issued.fingerprint256, notAfter: issued.notAfter });
+    await tx.insert(routerCerts).values({ id, tenantSlug: e.tenantSlug, name: e.name, calledAeTitles: e.calledAeTitles, serial: issued.serial, subject: issued.subject, fingerprint256: issued.fingerprint256, notAfter: issued.notAfter });
     await tx.update(routerEnrolments).set({ usedAt: now, routerId: id }).where(eq(routerEnrolments.id, e.id));
     await tx.insert(engineEvents).values({ tenantSlug: e.tenantSlug, type: "router.enrolled", payload: { routerId: id, name: e.name, serial: issued.serial, enrolmentId: e.id } });
     return { routerId: id, tenant: e.tenantSlug, name: e.name, certificatePem: issued.certPem, caCertificatePem: ca.certPem, notAfter: issued.notAfter.toISOString() };

@@ -18,6 +18,8 @@ import { sendPaced } from "./ws-send";
 import type { Metrics } from "../metrics";
 import { CsrError, type CertificateAuthority } from "./ca";
 import { renewRouterCertificate } from "./enrolment";
+import { claimForPull, releasePulls } from "./pull-claims";
+import type { RouterHealth } from "./router-health";
 import { enrolmentEndpoint } from "./enrolment-endpoint";
 
 const HEARTBEAT_SECONDS = 15;
@@ -29,6 +31,8 @@ const suspendedMessage = (since: Date | string, reason: string) =>
 export type RouterSession = {
   routerId: string;
   tenant: string;
+  /** the called AE titles whose results it is offered (empty: all) */
+  calledAeTitles: string[];
   subject: string;
   address: string;
   connectedSince: Date;
@@ -58,6 +62,7 @@ export function createGateway(deps: {
   tls: { certPem: string; keyPem: string; caPem: string };
   /** issues routers' certificates at enrolment */
   ca: CertificateAuthority;
+  health: RouterHealth;
   log: (m: string) => void;
   clock: { now: () => Date };
   metrics: Metrics;
@@ -93,6 +98,8 @@ export function createGateway(deps: {
     },
   });
 
+  const isConnected = (routerId: string) => [...sessions.values()].some((set) => [...set].some((s) => s.routerId === routerId));
+
   /** Results just pushed to a router move held → notified (batched with other hold-queue writes). */
   const markNotified = (rows: Result[], routerId: string) => deps.holdQueue.markNotified(rows, routerId, deps.clock.now());
 
@@ -121,6 +128,7 @@ export function createGateway(deps: {
       const feed = createRouterFeed({
         db: deps.db,
         tenant,
+        calledAeTitles: enrolled.calledAeTitles,
         page: delivery.page,
         window: delivery.window,
         now: deps.clock.now,
@@ -132,6 +140,7 @@ export function createGateway(deps: {
         feed,
         routerId: enrolled.id,
         tenant,
+        calledAeTitles: enrolled.calledAeTitles,
         subject: `CN=${tenant}`,
         address: `${socket.remoteAddress}:${socket.remotePort}`,
         connectedSince: deps.clock.now(),
@@ -144,7 +153,16 @@ export function createGateway(deps: {
       const set = sessions.get(tenant) ?? new Set();
       set.add(session);
       sessions.set(tenant, set);
-      ws.on("close", () => (set.delete(session), feed.close()));
+      ws.on("close", () => {
+        set.delete(session);
+        feed.close();
+        deps.health.disconnected(enrolled.id);
+        // What it was pulling goes to the tenant's other routers (the same router, reconnecting, gets it too).
+        if (!isConnected(enrolled.id))
+          void releasePulls(deps.db, tenant, enrolled.id, deps.clock.now())
+            .then((rows) => Promise.all(rows.flatMap((r) => [...set].map((o) => o.feed.push(r, true)))))
+            .catch((e) => deps.log(`gateway: releasing ${enrolled.name}'s pulls failed: ${e instanceof Error ? e.message : e}`));
+      });
       // Checked once the session is listed, so a suspension applied meanwhile either sees it or is seen here.
       const [config] = await deps.db
         .select({ suspendedAt: tenantConfigs.suspendedAt, reason: tenantConfigs.suspensionReason })
@@ -157,6 +175,7 @@ export function createGateway(deps: {
         return ws.close(TENANT_SUSPENDED_CLOSE, "tenant suspended");
       }
       deps.log(`gateway: router ${enrolled.name} (${tenant}) connected from ${session.address}`);
+      deps.health.connected(enrolled.id, session.address);
 
       send(ws, { type: "hello", protocol: PROTOCOL_VERSION, tenant, routerId: enrolled.id, heartbeatSeconds: HEARTBEAT_SECONDS, window: delivery.window });
       // On connect: everything still pending for this tenant, including results a previous connection was pulling,
@@ -178,6 +197,7 @@ export function createGateway(deps: {
     switch (m.type) {
       case "heartbeat":
         s.lastHeartbeat = deps.clock.now();
+        deps.health.heartbeat(s.routerId);
         return send(s.ws, { type: "heartbeat-ack" });
       case "renew": {
         // Over the connection its current certificate authenticated: the same router, a new key.
@@ -196,7 +216,11 @@ export function createGateway(deps: {
         // The notified mark of a result pushed a moment ago may still be waiting for its batch: write it first, so
         // the timeline reads notified → pulled.
         await deps.holdQueue.settle();
-        const moved = await transition(deps.db, where, [...LIVE_STATUSES], "pulled", { routerId: s.routerId }, { now: deps.clock.now() });
+        const moved = await claimForPull(deps.db, where, s.routerId, isConnected, deps.clock.now(), s.calledAeTitles);
+        if (moved === "taken") {
+          s.feed.release(m.id);
+          return send(s.ws, { type: "pull-failed", id: m.id, message: "another router of this tenant is pulling it" });
+        }
         if (!moved?.result.blobId) {
           s.feed.release(m.id);
           return send(s.ws, { type: "pull-failed", id: m.id, message: "no such pending result for this tenant" });
@@ -230,6 +254,7 @@ export function createGateway(deps: {
           return;
         }
         s.lastPullLatencyMs = Date.now() - started;
+        deps.health.pulled(s.routerId, s.lastPullLatencyMs);
         return;
       }
       case "ack": {

@@ -107,7 +107,7 @@ export function createHoldQueueWriter(db: EngineDb) {
         x.d.reject(new Error(row.item_error ?? "hold_queue_write returned no result"));
         continue;
       }
-      const result: Result = { ...x.r, ...NO_DELIVERY_ATTEMPTS, id: row.item_result_id, status: "held", expiresAt: new Date(row.item_expires_at!), statusChangedAt: x.r.receivedAt };
+      const result: Result = { ...x.r, ...NO_DELIVERY_ATTEMPTS, id: row.item_result_id, status: "held", pulledBy: null, expiresAt: new Date(row.item_expires_at!), statusChangedAt: x.r.receivedAt };
       x.d.resolve({ result, replacedBlobId: row.item_replaced_blob_id });
     }
     for (let i = rows.length; i < recv.length; i++) recv[i]!.d.reject(new Error("hold_queue_write returned too few rows"));

@@ -10,7 +10,7 @@ type Tx = Parameters<Parameters<EngineDb["transaction"]>[0]>[0];
 export type Result = typeof results.$inferSelect;
 export type ResultStatus = Result["status"];
 
-export type Received = Omit<Result, "status" | "expiresAt" | "statusChangedAt" | keyof typeof NO_DELIVERY_ATTEMPTS>;
+export type Received = Omit<Result, "status" | "expiresAt" | "statusChangedAt" | "pulledBy" | keyof typeof NO_DELIVERY_ATTEMPTS>;
 
 /** A result just received (or replaced) has not been offered yet: no attempts, nothing failing (migration 0025). */
 export const NO_DELIVERY_ATTEMPTS = { deliveryAttempts: 0, nextAttemptAt: null, lastFailureReason: null, deliveryFailingSince: null } as const;

@@ -27,6 +27,8 @@ export type RouterFeed = ReturnType<typeof createRouterFeed>;
 export function createRouterFeed(deps: {
   db: EngineDb;
   tenant: string;
+  /** only results sent to these called AE titles (empty: all) */
+  calledAeTitles: string[];
   page: number;
   window: number;
   now: () => Date;
@@ -66,6 +68,7 @@ export function createRouterFeed(deps: {
         and(
           eq(results.tenantSlug, deps.tenant),
           inArray(results.status, [...LIVE_STATUSES]),
+          deps.calledAeTitles.length ? inArray(results.calledAe, deps.calledAeTitles) : undefined,
           cursor ? sql`(${results.receivedAt}, ${results.id}) > (${cursor.at.toISOString()}::timestamptz, ${cursor.id}::uuid)` : undefined,
         ),
       )
@@ -141,6 +144,7 @@ export function createRouterFeed(deps: {
      */
     async push(r: Result, again = false) {
       if (closed || !started) return; // the first scan will find it
+      if (deps.calledAeTitles.length && !deps.calledAeTitles.includes(r.calledAe)) return; // not for this router
       const offeredAs = outstanding.get(r.id);
       if (offeredAs !== undefined) {
         if (offeredAs === version(r) && !again) return; // the scan offered this very version a moment ago

@@ -15,11 +15,16 @@ function toInfo(r: Row, session: RouterSession | undefined): RouterInfo {
     notAfter: r.notAfter.toISOString(),
     enrolledAt: r.createdAt.toISOString(),
     revokedAt: r.revokedAt?.toISOString() ?? null,
+    // Connected: to this engine now. The rest is what the database kept, whichever engine heard it.
     connected: Boolean(session),
-    address: session?.address ?? null,
-    connectedSince: session?.connectedSince.toISOString() ?? null,
-    lastHeartbeat: session?.lastHeartbeat.toISOString() ?? null,
-    lastPullLatencyMs: session?.lastPullLatencyMs ?? null,
+    address: session?.address ?? r.lastAddress ?? null,
+    connectedSince: (session?.connectedSince ?? r.connectedSince)?.toISOString() ?? null,
+    disconnectedAt: session ? null : (r.disconnectedAt?.toISOString() ?? null),
+    lastHeartbeat: r.lastHeartbeatAt?.toISOString() ?? null,
+    calledAeTitles: r.calledAeTitles,
+    lastPullAt: r.lastPullAt?.toISOString() ?? null,
+    lastPullLatencyMs: r.lastPullLatencyMs ?? session?.lastPullLatencyMs ?? null,
+    staleSince: r.staleSince?.toISOString() ?? null,
   };
 }
 

@@ -88,6 +88,8 @@ export const results = pgTable(
     sha256: text("sha256").notNull(),
     blobId: text("blob_id"),
     status: resultStatus("status").notNull().default("held"),
+    /** the router pulling it while `pulled`: no other router may pull it until that one acks, nacks or goes */
+    pulledBy: uuid("pulled_by"),
     receivedAt: timestamp("received_at", { withTimezone: true }).notNull(),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
     statusChangedAt: timestamp("status_changed_at", { withTimezone: true }).notNull(),
@@ -134,6 +136,17 @@ export const routerCerts = pgTable(
     notAfter: timestamp("not_after", { withTimezone: true }).notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    /** the called AE titles whose results this router is offered; empty: all of the tenant's */
+    calledAeTitles: text("called_ae_titles").array().notNull().default(sql`'{}'`),
+    // Health, kept here so it survives an engine restart (relay/router-health.ts).
+    connectedSince: timestamp("connected_since", { withTimezone: true }),
+    disconnectedAt: timestamp("disconnected_at", { withTimezone: true }),
+    lastAddress: text("last_address"),
+    lastHeartbeatAt: timestamp("last_heartbeat_at", { withTimezone: true }),
+    lastPullAt: timestamp("last_pull_at", { withTimezone: true }),
+    lastPullLatencyMs: integer("last_pull_latency_ms"),
+    /** set when the router went silent past the stale threshold (announced once), cleared when it is heard again */
+    staleSince: timestamp("stale_since", { withTimezone: true }),
   },
   (t) => [index("router_certs_tenant").on(t.tenantSlug)],
 );
@@ -149,6 +162,8 @@ export const routerEnrolments = pgTable(
     tenantSlug: text("tenant_slug").notNull(),
     name: text("name").notNull(),
     codeSha256: text("code_sha256").notNull().unique(),
+    /** given to the router's row at enrolment (router_certs.called_ae_titles) */
+    calledAeTitles: text("called_ae_titles").array().notNull().default(sql`'{}'`),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
     usedAt: timestamp("used_at", { withTimezone: true }),

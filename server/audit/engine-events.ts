@@ -35,6 +35,21 @@ async function appendEvent(tx: Tx, e: EngineEvent, tenantIds: Map<string, string
   // Someone should know a result is stuck: the tenant's "relay" webhooks, recorded with the audit entry (once, as
   // the event is ingested once), and sent by the worker from the deliveries table.
   if (e.type === "result.delivery_failing" && tenantId && e.tenantSlug) await recordDeliveries(tx, tenantId, "relay", deliveryFailingPayload(e));
+  // And a router gone silent (announced once per silence by the engine).
+  if (e.type === "router.stale" && tenantId && e.tenantSlug) await recordDeliveries(tx, tenantId, "relay", routerStalePayload(e));
+}
+
+function routerStalePayload(e: EngineEvent) {
+  const p = e.payload as { routerId?: string; name?: string; lastHeartbeatAt?: string; disconnectedAt?: string | null; staleAfterSeconds?: number };
+  return {
+    event: "router.stale",
+    tenant: e.tenantSlug,
+    routerId: p.routerId,
+    name: p.name,
+    lastHeartbeatAt: p.lastHeartbeatAt,
+    disconnectedAt: p.disconnectedAt ?? null,
+    message: `Router ${p.name ?? p.routerId ?? "?"} has not been heard from since ${p.lastHeartbeatAt ?? "?"} (more than ${p.staleAfterSeconds ?? "?"} s): results wait in the hold queue until it is back.`,
+  };
 }
 
 function deliveryFailingPayload(e: EngineEvent) {

@@ -157,7 +157,8 @@ export function createEngineClient(opts: { url: string; token: string; fetch?: t
     renotifyResult: async (slug: string, id: string) => (await call(ResultDetail, "POST", `${tenantPath(slug)}/results/${encodeURIComponent(id)}/renotify`, {}))!,
     retentionPreview: async (slug: string, ttlDays: number) => (await call(RetentionPreview, "GET", `${tenantPath(slug)}/retention-preview?ttlDays=${ttlDays}`))!,
     listRouters: async (slug: string) => (await call(RouterList, "GET", `${tenantPath(slug)}/routers`))!,
-    enrollRouter: async (slug: string, name: string) => (await call(RouterEnrolment, "POST", `${tenantPath(slug)}/routers`, EnrollRouterRequest.parse({ name })))!,
+    enrollRouter: async (slug: string, name: string, calledAeTitles?: string[]) =>
+      (await call(RouterEnrolment, "POST", `${tenantPath(slug)}/routers`, EnrollRouterRequest.parse({ name, ...(calledAeTitles?.length ? { calledAeTitles } : {}) })))!,
     revokeRouter: (slug: string, id: string) => call(RouterInfo, "DELETE", `${tenantPath(slug)}/routers/${encodeURIComponent(id)}`, undefined, true),
     listQuarantine: async (slug: string, query: QuarantineListQuery) => (await call(QuarantinePage, "GET", `${tenantPath(slug)}/quarantine${queryString(query)}`))!,
     getQuarantineItem: (slug: string, id: string) => call(QuarantineDetail, "GET", `${tenantPath(slug)}/quarantine/${encodeURIComponent(id)}`, undefined, true),

@@ -10,7 +10,8 @@ export type EnrollmentBundle = { name: string; code: string; expiresAt: string; 
 export async function enrollRouterAction(slug: string, _prev: unknown, form: FormData) {
   const ctx = await requireTenantRole(slug, ...rolesFor("routers.manage"));
   return actionResult<EnrollmentBundle>(async () => {
-    const e = await enrollRouter(ctx, { name: formFields(form).name ?? "" });
+    const f = formFields(form);
+    const e = await enrollRouter(ctx, { name: f.name ?? "", calledAeTitles: f.calledAeTitles ?? "" });
     // What the router needs for its first start: where the gateway is, the CA to trust it by, and the code. The
     // router makes its key and CSR itself; the code is shown only now (the engine keeps its hash).
     const bundle = JSON.stringify({ gatewayUrl: e.gatewayUrl, enrolmentCode: e.code, caCertificatePem: e.caCertificatePem }, null, 2);

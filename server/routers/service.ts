@@ -1,6 +1,6 @@
 import "server-only";
 import { z } from "zod";
-import type { RouterInfo } from "@/engine/api/contract";
+import { AeTitle, type RouterInfo } from "@/engine/api/contract";
 import { appendAudit } from "../audit/append";
 import type { TenantContext } from "../context";
 import { withTenant } from "../db";
@@ -17,25 +17,33 @@ export async function listRouters(ctx: Pick<TenantContext, "tenantSlug">, now = 
   // Flagged: an active router that is offline, or connected but silent for longer than the threshold.
   const routers: RouterRow[] = list.routers.map((r) => {
     const seen = r.lastHeartbeat ?? r.connectedSince;
-    return { ...r, stale: !r.revokedAt && (!r.connected || (seen !== null && now - Date.parse(seen) > STALE_AFTER_MS)) };
+    return { ...r, stale: !r.revokedAt && (r.staleSince !== null || !r.connected || (seen !== null && now - Date.parse(seen) > STALE_AFTER_MS)) };
   });
   return { routers, pendingResults: list.pendingResults, enrolments: list.enrolments };
 }
 
-export const EnrollInput = z.object({ name: z.string().trim().min(1, "Give the router a name, e.g. its site or host.").max(100, "Keep the name under 100 characters.") });
+export const EnrollInput = z.object({
+  name: z.string().trim().min(1, "Give the router a name, e.g. its site or host.").max(100, "Keep the name under 100 characters."),
+  // Optional: only results sent to these called AE titles go to this router (e.g. one router per PACS).
+  calledAeTitles: z
+    .string()
+    .default("")
+    .transform((s) => s.split(/[\s,]+/).map((x) => x.trim().toUpperCase()).filter(Boolean))
+    .pipe(z.array(AeTitle).max(50, "At most 50 AE titles.")),
+});
 
 /**
  * Starts a router's enrolment: a one-time code (shown once, valid a day) the router presents with a CSR it makes
  * itself, so its private key never passes through the console or a browser.
  */
 export async function enrollRouter(ctx: TenantContext, input: z.input<typeof EnrollInput>) {
-  const { name } = EnrollInput.parse(input);
-  const enrolment = await engineClientFromEnv().enrollRouter(ctx.tenantSlug, name);
+  const { name, calledAeTitles } = EnrollInput.parse(input);
+  const enrolment = await engineClientFromEnv().enrollRouter(ctx.tenantSlug, name, calledAeTitles);
   await withTenant(ctx, (tx) =>
     appendAudit(tx, { tenantId: ctx.tenantId, actor: ctx.actor, requestId: ctx.requestId }, {
       action: "routers.enroll",
       target: `router-enrolment:${enrolment.enrolment.id}`,
-      after: { name, expiresAt: enrolment.enrolment.expiresAt },
+      after: { name, calledAeTitles, expiresAt: enrolment.enrolment.expiresAt },
     }),
   );
   return enrolment;

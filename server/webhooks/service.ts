@@ -10,7 +10,7 @@ import { InputError, NotFoundError } from "../errors";
 import { encryptSecret } from "./signing";
 import { webhookUrlProblem } from "./url-check";
 
-/** "relay": a held result the tenant's router keeps failing to deliver (result.delivery_failing from the engine). */
+/** "relay": a held result the router keeps failing to deliver, or a router gone silent (from the engine's events). */
 export const WEBHOOK_EVENTS = ["milestone", "anomaly", "report.ready", "licence", "relay"] as const;
 
 export const WebhookInput = z.object({

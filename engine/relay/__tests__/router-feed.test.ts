@@ -45,6 +45,7 @@ describe("router feed", () => {
       nextAttemptAt: null,
       lastFailureReason: null,
       deliveryFailingSince: null,
+      pulledBy: null,
     };
   };
 
@@ -69,6 +70,7 @@ describe("router feed", () => {
     const feed = createRouterFeed({
       db,
       tenant: "site",
+      calledAeTitles: [],
       page: PAGE,
       window: WINDOW,
       now: () => new Date(),

@@ -105,4 +105,18 @@ describe("relay webhooks", () => {
     await deliver({ tenantId: north.tenantId, deliveryId: mine[0]!.id });
     expect(JSON.parse(got.at(-1)!)).toMatchObject({ event: "result.delivery_failing", data: { tenant: "north", resultId } });
   });
+
+  it("announces a router gone stale to the same receivers, once", async () => {
+    const client = createEngineClient({ url: engine.url, token: TOKEN });
+    await drainEngineEvents(client);
+    const before = (await withTenant(north, (tx) => tx.select().from(webhookDeliveries))).length;
+    const routerId = randomUUID();
+    await engineDb`insert into engine_events (tenant_slug, type, payload) values ('north', 'router.stale', ${engineDb.json({ routerId, name: "site 2", lastHeartbeatAt: new Date().toISOString(), disconnectedAt: null, staleAfterSeconds: 90 })})`;
+    expect(await drainEngineEvents(client)).toBe(1);
+    expect(await drainEngineEvents(client)).toBe(0);
+    const mine = await withTenant(north, (tx) => tx.select().from(webhookDeliveries));
+    expect(mine).toHaveLength(before + 1);
+    expect(mine.find((d) => d.event === "router.stale")!.payload).toMatchObject({ kind: "relay", tenant: "north", routerId, name: "site 2", message: expect.stringContaining("has not been heard from") });
+    expect((await withTenant(south, (tx) => tx.select().from(webhookDeliveries))).filter((d) => d.event === "router.stale")).toEqual([]);
+  });
 });

@@ -31,13 +31,16 @@ export default async function RoutersPage({ params }: { params: Promise<{ tenant
           <p className="text-sm" data-testid="pending-results">Results waiting for a router: {list.value.pendingResults}</p>
           <table className="w-full text-left text-sm" data-testid="routers">
             <thead className="border-b border-slate-200 text-slate-500 dark:border-slate-800">
-              <tr><th className="py-2">Name</th><th>Certificate subject</th><th>State</th><th>Address</th><th>Connected since</th><th>Last heartbeat</th><th>Last pull latency</th><th>Certificate valid to</th>{manage && <th />}</tr>
+              <tr><th className="py-2">Name</th><th>Certificate subject</th><th>State</th><th>Address</th><th>Connected since</th><th>Last heartbeat</th><th>Last pull</th><th>Last pull latency</th><th>Certificate valid to</th>{manage && <th />}</tr>
             </thead>
             <tbody>
               {list.value.routers.map((r) => (
                 <tr key={r.id} className="border-b border-slate-100 align-top dark:border-slate-900" data-testid="router-row">
                   <td className="py-1.5">{r.name}</td>
-                  <td className="font-mono text-xs">{r.subject}</td>
+                  <td className="font-mono text-xs">
+                    {r.subject}
+                    <div className="text-slate-500">{r.calledAeTitles.length ? `only ${r.calledAeTitles.join(", ")}` : "all AE titles"}</div>
+                  </td>
                   <td>
                     {r.revokedAt ? <span className="text-slate-500">revoked</span> : r.connected ? <span className="text-emerald-700">connected</span> : <span className="text-slate-500">offline</span>}
                     {r.stale && <span className="ml-1 rounded bg-amber-100 px-1 text-xs text-amber-900" data-testid="stale">not seen recently</span>}
@@ -45,12 +48,13 @@ export default async function RoutersPage({ params }: { params: Promise<{ tenant
                   <td className="font-mono text-xs">{r.address ?? "—"}</td>
                   <td>{formatTime(r.connectedSince)}</td>
                   <td>{formatTime(r.lastHeartbeat)}</td>
+                  <td>{formatTime(r.lastPullAt)}</td>
                   <td>{r.lastPullLatencyMs === null ? "—" : `${Math.round(r.lastPullLatencyMs)} ms`}</td>
                   <td>{formatTime(r.notAfter)}</td>
                   {manage && <td>{!r.revokedAt && <RevokeRouter name={r.name} revoke={revokeRouterAction.bind(null, ctx.tenantSlug, r.id)} />}</td>}
                 </tr>
               ))}
-              {list.value.routers.length === 0 && <tr><td colSpan={9} className="py-4 text-slate-500">No router enrolled yet.</td></tr>}
+              {list.value.routers.length === 0 && <tr><td colSpan={10} className="py-4 text-slate-500">No router enrolled yet.</td></tr>}
             </tbody>
           </table>
           {list.value.enrolments.length > 0 && (

@@ -1,0 +1,2 @@
+ALTER TABLE "router_certs" ADD COLUMN "called_ae_titles" text[] DEFAULT '{}' NOT NULL;--> statement-breakpoint
+ALTER TABLE "router_enrolments" ADD COLUMN "called_ae_titles" text[] DEFAULT '{}' NOT NULL;
