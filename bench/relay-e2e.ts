@@ -3,7 +3,7 @@
 // (0.5 MB each) made from pydicom's CT_small. Prints instances/s for both and the ratio, and the p50/p99 time from
 // the vendor's C-STORE being confirmed (the result's receivedAt) to the PACS having the file, at full speed and
 // at an offered 50 instances/s. BENCH_SLICES sets the series length (default 120).
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -11,13 +11,12 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { startTestEngine } from "../test/engine";
 import { startStorescp } from "../test/pacs";
-import { enrolTestRouter } from "../test/routers";
+import { enrolTestRouter, spawnAgentProcess } from "../test/routers";
 import { makeCtStudy } from "../test/studies";
 import { benchDatabases } from "./lib/databases";
 
 const run = promisify(execFile);
 const SLICES = Number(process.env.BENCH_SLICES ?? 120);
-const ROOT = path.resolve(import.meta.dirname, "..");
 const TOKEN = randomBytes(24).toString("hex");
 
 const pct = (xs: number[], p: number) => {
@@ -40,8 +39,7 @@ async function main() {
   const engine = await startTestEngine(dbs.engineUrl, { token: TOKEN });
   const baseline = await startStorescp("BASELINE");
   const pacs = await startStorescp("PACS");
-  const agentDir = path.join(dir, "agent");
-  let agent: ReturnType<typeof spawn> | undefined;
+  let agent: ReturnType<typeof spawnAgentProcess> | undefined;
   try {
     await fetch(`${engine.url}/v1/tenants/bench`, {
       method: "PUT",
@@ -56,24 +54,7 @@ async function main() {
 
     // The router agent as on site: enrolled by code, its own process, forwarding to its PACS.
     const router = await enrolTestRouter(engine, TOKEN, "bench", "bench site");
-    writeFileSync(path.join(dir, "cert.pem"), router.certificatePem);
-    writeFileSync(path.join(dir, "key.pem"), router.privateKeyPem);
-    writeFileSync(path.join(dir, "ca.pem"), router.caCertificatePem);
-    agent = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "engine/router-agent/main.ts")], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        ROUTER_GATEWAY_URL: `wss://localhost:${engine.gatewayPort}`,
-        ROUTER_CERT_FILE: path.join(dir, "cert.pem"),
-        ROUTER_KEY_FILE: path.join(dir, "key.pem"),
-        ROUTER_CA_FILE: path.join(dir, "ca.pem"),
-        ROUTER_PACS_HOST: "127.0.0.1",
-        ROUTER_PACS_PORT: String(pacs.port),
-        ROUTER_PACS_AE: pacs.aeTitle,
-        ROUTER_SPOOL_DIR: agentDir,
-      },
-      stdio: "ignore",
-    });
+    agent = spawnAgentProcess(router, { gatewayPort: engine.gatewayPort, pacs, dir });
     for (;;) {
       const list = await (await fetch(`${engine.url}/v1/tenants/bench/routers`, { headers: { authorization: `Bearer ${TOKEN}` } })).json();
       if (list.routers.some((r: { connected: boolean }) => r.connected)) break;

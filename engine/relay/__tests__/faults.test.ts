@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabases } from "../../../test/databases";
 import { PYDICOM_TEST_FILES, datasetBytes, dcmtk } from "../../../test/dcmtk";
 import { startTestEngine } from "../../../test/engine";
-import { enrolTestRouter } from "../../../test/routers";
+import { enrolTestRouter, spawnAgentProcess } from "../../../test/routers";
 import { startStorescp } from "../../../test/pacs";
 import { freePort } from "../../../scripts/lib/ports";
 import { copyFile, open, readdir, readFile, rename, utimes } from "node:fs/promises";
@@ -17,7 +17,6 @@ import { until } from "../../../test/until";
 
 const TOKEN = "faults-token-".padEnd(48, "f");
 const CT = path.join(PYDICOM_TEST_FILES, "CT_small.dcm");
-const ROOT = path.resolve(import.meta.dirname, "../../..");
 
 
 describe("relay faults", () => {
@@ -41,27 +40,12 @@ describe("relay faults", () => {
   /** The router agent as its own process, as on a site, so the test can kill it. */
   async function startAgentProcess(pacsPort: number) {
     const bundle = await enrolTestRouter(engine, TOKEN, "site", "site router");
-    const dir = mkdtempSync(path.join(os.tmpdir(), "router-"));
-    writeFileSync(path.join(dir, "cert.pem"), bundle.certificatePem);
-    writeFileSync(path.join(dir, "key.pem"), bundle.privateKeyPem);
-    writeFileSync(path.join(dir, "ca.pem"), bundle.caCertificatePem);
-    // One process (tsx as a loader, not its CLI wrapper), so SIGKILL really kills the agent.
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "engine/router-agent/main.ts")], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        ROUTER_GATEWAY_URL: `wss://localhost:${engine.gatewayPort}`,
-        ROUTER_CERT_FILE: path.join(dir, "cert.pem"),
-        ROUTER_KEY_FILE: path.join(dir, "key.pem"),
-        ROUTER_CA_FILE: path.join(dir, "ca.pem"),
-        ROUTER_PACS_HOST: "127.0.0.1",
-        ROUTER_PACS_PORT: String(pacsPort),
-        ROUTER_PACS_AE: pacs.aeTitle,
-        ROUTER_SPOOL_DIR: path.join(dir, "spool"),
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    const child: ChildProcess = spawnAgentProcess(bundle, {
+      gatewayPort: engine.gatewayPort,
+      pacs: { port: pacsPort, aeTitle: pacs.aeTitle },
+      dir: mkdtempSync(path.join(os.tmpdir(), "router-")),
+      onOutput: (text) => keep(`agent ${child.pid}: ${text}`),
     });
-    for (const out of [child.stdout!, child.stderr!]) out.on("data", (d: Buffer) => keep(`agent ${child.pid}: ${d.toString().trimEnd()}`));
     children.push(child);
     return child;
   }

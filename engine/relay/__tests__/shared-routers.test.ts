@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { copyFileSync, mkdtempSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -9,14 +9,13 @@ import { createTestDatabases } from "../../../test/databases";
 import { PYDICOM_TEST_FILES, dcmtk } from "../../../test/dcmtk";
 import { startTestEngine } from "../../../test/engine";
 import { startStorescp } from "../../../test/pacs";
-import { enrolTestRouter } from "../../../test/routers";
+import { enrolTestRouter, spawnAgentProcess } from "../../../test/routers";
 import { until } from "../../../test/until";
 import { freePort } from "../../../scripts/lib/ports";
 import { forwardExact } from "../../dicom/store-exact";
 import { startRouterAgent } from "../../router-agent/agent";
 
 const TOKEN = "shared-routers-token-".padEnd(48, "s");
-const ROOT = path.resolve(import.meta.dirname, "../../..");
 const N = 8;
 /** results router A pulls at once (and holds, its PACS never answering) */
 const A_PULLS = 3;
@@ -54,23 +53,7 @@ describe("several routers share a tenant's results", () => {
     await new Promise<void>((r) => hang.listen(hangPort, "127.0.0.1", r));
     const a = await enrolTestRouter(engine, TOKEN, "site", "router A");
     const dir = mkdtempSync(path.join(os.tmpdir(), "router-a-"));
-    for (const [f, v] of [["cert.pem", a.certificatePem], ["key.pem", a.privateKeyPem], ["ca.pem", a.caCertificatePem]] as const) writeFileSync(path.join(dir, f), v);
-    const routerA = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "engine/router-agent/main.ts")], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        ROUTER_GATEWAY_URL: `wss://localhost:${engine.gatewayPort}`,
-        ROUTER_CERT_FILE: path.join(dir, "cert.pem"),
-        ROUTER_KEY_FILE: path.join(dir, "key.pem"),
-        ROUTER_CA_FILE: path.join(dir, "ca.pem"),
-        ROUTER_PACS_HOST: "127.0.0.1",
-        ROUTER_PACS_PORT: String(hangPort),
-        ROUTER_PACS_AE: "HANG",
-        ROUTER_SPOOL_DIR: path.join(dir, "spool"),
-        ROUTER_CONCURRENCY: String(A_PULLS),
-      },
-      stdio: "ignore",
-    });
+    const routerA = spawnAgentProcess(a, { gatewayPort: engine.gatewayPort, pacs: { port: hangPort, aeTitle: "HANG" }, dir, env: { ROUTER_CONCURRENCY: String(A_PULLS) } });
     children.push(routerA);
 
     const files = Array.from({ length: N }, (_, i) => {
