@@ -3,7 +3,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { BlobStore } from "../store/blob-store";
 import type { EngineDb } from "../store/db";
 import type { Keyring } from "../store/keyring";
-import { OffboardRefusedError, offboardTenant } from "../relay/offboarding";
+import { OffboardRefusedError, UnknownTenantError, offboardTenant } from "../relay/offboarding";
 import { ApiError, OffboardReceipt, OffboardRequest } from "./contract";
 import { errors, json, SlugParams } from "./route-helpers";
 
@@ -15,6 +15,7 @@ const route = createRoute({
   responses: {
     200: json(OffboardReceipt, "Offboarded (or already was: the same receipt): live results purged, evidence, migrations and routers gone, data key destroyed"),
     ...errors,
+    404: json(ApiError, "No such tenant in this engine"),
     409: json(ApiError, "Not suspended, or one of its migrations is running"),
   },
 });
@@ -30,6 +31,7 @@ export function registerOffboardingRoutes(
       return c.json(receipt, 200);
     } catch (e) {
       if (e instanceof OffboardRefusedError) return c.json({ error: "offboard_refused", message: e.message }, 409);
+      if (e instanceof UnknownTenantError) return c.json({ error: "not_found", message: e.message }, 404);
       throw e;
     }
   });

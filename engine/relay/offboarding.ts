@@ -12,6 +12,9 @@ import { liveSegments } from "./hold-queue";
 /** Offboarding refused: the tenant is not suspended, or a migration of its is running. */
 export class OffboardRefusedError extends Error {}
 
+/** No such tenant here: never configured (so an unknown slug is not taken for good by mistake). */
+export class UnknownTenantError extends Error {}
+
 const ACTIVE_MIGRATIONS = ["discovering", "running"] as const;
 
 type Deps = { db: EngineDb; blobs: BlobStore; keyring: Keyring; disconnect: (routerId: string) => void; now: () => Date };
@@ -31,7 +34,9 @@ export async function offboardTenant(deps: Deps, slug: string, reason: string): 
   const done = await offboardedReceipt(deps.db, slug);
   if (done) return done;
   const [config] = await deps.db.select().from(tenantConfigs).where(eq(tenantConfigs.slug, slug));
-  if (config && !config.suspendedAt) throw new OffboardRefusedError(`Tenant ${slug} is not suspended: suspend it first, so nothing new arrives while it is offboarded.`);
+  // The config goes only in the transaction that records the offboarding, so none (and no record) means never here.
+  if (!config) throw new UnknownTenantError(`No tenant ${slug} is configured in this engine.`);
+  if (!config.suspendedAt) throw new OffboardRefusedError(`Tenant ${slug} is not suspended: suspend it first, so nothing new arrives while it is offboarded.`);
   const [active] = await deps.db
     .select({ id: migrations.id, status: migrations.status })
     .from(migrations)

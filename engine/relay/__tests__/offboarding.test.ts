@@ -45,7 +45,10 @@ describe("offboarding a tenant in the engine", () => {
     const staying = (await results("staying"))[0]!;
     const stayingBytes = await engine.readResultBytes("staying", staying.id);
 
-    // Refused while the tenant is active, and while one of its migrations is at work.
+    // Refused for a tenant this engine never had (the slug stays free), while the tenant is active, and while one of
+    // its migrations is at work.
+    expect(await offboard("nobody")).toMatchObject({ status: 404, body: { error: "not_found" } });
+    expect((await put("nobody", "NOBODY", 1)).status).toBe(200);
     expect(await offboard("leaving")).toMatchObject({ status: 409, body: { error: "offboard_refused", message: expect.stringContaining("suspend it first") } });
     await put("leaving", "LEAVING", 2, { since: new Date().toISOString(), reason: "offboarding" });
     const migrationId = randomUUID();
